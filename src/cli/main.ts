@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+// `zk-server`: starts a server from a zoo.cfg (flags and -D properties over it) and stops it cleanly
+// on SIGINT/SIGTERM.
+
+import { loadServerConfig, ConfigError } from '../config/index.js';
+import { openStorage } from '../storage/index.js';
+import { ZkServer } from '../server/server.js';
+import { createLogger } from '../server/log.js';
+
+async function main(argv: string[]): Promise<number> {
+  const log = createLogger('zk-server');
+  let cmd;
+  try {
+    cmd = loadServerConfig(argv);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`zk-server: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  if (cmd.command === 'help') {
+    process.stdout.write(cmd.usage);
+    return 0;
+  }
+  const config = cmd.config;
+  for (const w of config.warnings) log.warn(w);
+  if (!config.forceSync) log.warn('forceSync=no: acknowledged writes are NOT fsynced and can be lost on a crash');
+  let storage;
+  try {
+    storage = await openStorage(config.storage, { dataDir: config.dataDir, dataLogDir: config.dataLogDir });
+  } catch (err) {
+    process.stderr.write(`zk-server: cannot open storage "${config.storage}": ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
+  const server = new ZkServer(config, storage, log);
+  try {
+    await server.start();
+  } catch (err) {
+    log.error(`cannot start: ${err instanceof Error ? err.message : String(err)}`);
+    await server.stop().catch(() => undefined);
+    return 1;
+  }
+  await new Promise<void>((resolve) => {
+    const onSignal = (sig: NodeJS.Signals): void => {
+      log.info(`received ${sig}, shutting down`);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      server.stop().then(resolve, (err: unknown) => {
+        log.error(`error while stopping: ${String(err)}`);
+        resolve();
+      });
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`zk-server: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

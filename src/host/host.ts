@@ -1,0 +1,84 @@
+// The one loop that drives the zab core: proposals go in, the host persists what ready() asks for
+// (one txn-log append per batch: the group commit), feeds the durable zxid back as the local ack, and
+// hands committed proposals to the pipeline to apply, in that order: persist, then apply, then advance.
+
+import { ZabCore } from '../zab/core.js';
+import { encodeTxnEntry } from '../storage/txn-entry.js';
+import type { TxnLog } from '../storage/spi.js';
+import type { CommitStage, Proposal } from '../pipeline/pipeline.js';
+
+export interface HostEvents {
+  apply(p: Proposal): void;
+  /** The txn log failed: nothing more can be made durable, the server must stop. */
+  fatal(err: Error): void;
+}
+
+export class StandaloneHost implements CommitStage {
+  private readonly core: ZabCore<Proposal>;
+  private appending = false;
+  private failed: Error | null = null;
+  private scheduled = false;
+  /** Number of appends (batches) made, for stats and the bench. */
+  batches = 0;
+  entriesLogged = 0;
+
+  constructor(private readonly txnLog: TxnLog, private readonly events: HostEvents, selfId = 1) {
+    this.core = new ZabCore<Proposal>({ selfId, voters: [selfId] });
+  }
+
+  propose(p: Proposal): void {
+    if (this.failed) throw this.failed;
+    this.core.propose(p);
+    // Batch every proposal made in this turn of the event loop into one append.
+    if (!this.scheduled && !this.appending) {
+      this.scheduled = true;
+      queueMicrotask(() => {
+        this.scheduled = false;
+        this.pump();
+      });
+    }
+  }
+
+  /** Whether anything proposed is still on its way to being applied. */
+  get busy(): boolean {
+    return this.appending || this.scheduled || this.core.hasReady();
+  }
+
+  /** Resolves once everything proposed so far is persisted and applied (or the log failed). */
+  async drain(): Promise<void> {
+    while (this.busy && !this.failed) {
+      if (this.inflight) await this.inflight.catch(() => undefined);
+      else await new Promise<void>((r) => setImmediate(r));
+    }
+  }
+
+  private inflight: Promise<void> | null = null;
+
+  private pump(): void {
+    if (this.appending || this.failed || !this.core.hasReady()) return;
+    const rd = this.core.ready();
+    if (rd.persist.length > 0) {
+      const entries = rd.persist.map((p) => encodeTxnEntry(p.prepared.hdr, p.prepared.txn, p.prepared.digest));
+      const last = rd.persist[rd.persist.length - 1].zxid;
+      this.appending = true;
+      this.batches++;
+      this.entriesLogged += entries.length;
+      this.inflight = this.txnLog.append(entries);
+      this.inflight.then(
+        () => {
+          this.appending = false;
+          this.core.step({ type: 'persisted', zxid: last });
+          this.pump();
+        },
+        (err: unknown) => {
+          this.appending = false;
+          this.failed = err instanceof Error ? err : new Error(String(err));
+          this.events.fatal(this.failed);
+        },
+      );
+    }
+    for (const p of rd.commit) this.events.apply(p);
+    this.core.advance(rd);
+    if (!this.appending && this.core.hasReady()) this.pump();
+  }
+}

@@ -1,0 +1,125 @@
+// Outstanding changes: what the tree will look like once every prepared-but-uncommitted txn is
+// applied. Prep validates each new write against this view (ZooKeeper's outstandingChanges), so a
+// pipelined create of /a then /a/b, or two sequential creates in one batch, see each other.
+
+import type { ACL, StatPersisted } from '../jute/records.js';
+import type { DataTree } from '../tree/data-tree.js';
+import { nodeDigest } from '../tree/digest.js';
+import { ErrorCode } from '../protocol/constants.js';
+import { KeeperError } from './errors.js';
+
+export interface ChangeRecord {
+  zxid: number;
+  path: string;
+  /** null: the node is being deleted. */
+  stat: StatPersisted | null;
+  childCount: number;
+  acl: readonly ACL[];
+  data: Buffer | null;
+  /** This node's digest after the change; 0 when deleted. */
+  nodeDigest: bigint;
+  /** The whole tree's digest after this change (for the TxnDigest of the txn that made it). */
+  treeDigest: bigint;
+}
+
+export function copyStat(s: StatPersisted): StatPersisted {
+  return { ...s };
+}
+
+export class OutstandingChanges {
+  private readonly byPath = new Map<string, ChangeRecord>();
+  private readonly ordered: ChangeRecord[] = [];
+  private head = 0;
+
+  constructor(readonly tree: DataTree, private readonly digestEnabled: boolean) {}
+
+  get size(): number {
+    return this.ordered.length - this.head;
+  }
+
+  /** The latest view of a path: pending change or committed node; undefined when absent. */
+  lookup(path: string): ChangeRecord | undefined {
+    const pending = this.byPath.get(path);
+    if (pending) return pending;
+    const node = this.tree.getNode(path);
+    if (!node) return undefined;
+    const stat: StatPersisted = {
+      czxid: node.czxid, mzxid: node.mzxid, ctime: node.ctime, mtime: node.mtime,
+      version: node.version, cversion: node.cversion, aversion: node.aversion,
+      ephemeralOwner: node.ephemeralOwner, pzxid: node.pzxid,
+    };
+    const d = this.digestEnabled ? BigInt(nodeDigest(path, node.data, stat)) : 0n;
+    return {
+      zxid: -1, path, stat, childCount: node.children.size, acl: this.tree.getACL(node),
+      data: node.data, nodeDigest: d, treeDigest: 0n,
+    };
+  }
+
+  /** Like lookup, but a missing or pending-deleted node is NoNode. */
+  get(path: string): ChangeRecord & { stat: StatPersisted } {
+    const r = this.lookup(path);
+    if (!r || r.stat === null) throw new KeeperError(ErrorCode.NONODE, path);
+    return r as ChangeRecord & { stat: StatPersisted };
+  }
+
+  /** The tree digest once every outstanding change is applied. */
+  currentTreeDigest(): bigint {
+    if (this.size === 0) return this.tree.digest();
+    return this.ordered[this.ordered.length - 1].treeDigest;
+  }
+
+  /** Records a change, computing node and tree digests the way ZooKeeper's prep does. */
+  add(
+    rec: Omit<ChangeRecord, 'nodeDigest' | 'treeDigest'>,
+    digestOp: 'add' | 'remove' | 'update' | 'noop',
+  ): ChangeRecord {
+    let prev = 0n;
+    let next = 0n;
+    if (this.digestEnabled) {
+      if (digestOp === 'remove' || digestOp === 'update') prev = this.get(rec.path).nodeDigest;
+      if ((digestOp === 'add' || digestOp === 'update') && rec.stat) next = BigInt(nodeDigest(rec.path, rec.data, rec.stat));
+    }
+    const treeDigest = this.digestEnabled ? BigInt.asIntN(64, this.currentTreeDigest() - prev + next) : 0n;
+    const full: ChangeRecord = { ...rec, nodeDigest: next, treeDigest };
+    this.ordered.push(full);
+    this.byPath.set(full.path, full);
+    return full;
+  }
+
+  /** A mark to roll back to when a multi fails half-way. */
+  mark(): number {
+    return this.ordered.length;
+  }
+
+  /** Drops every change added after `mark`, restoring the earlier view of their paths. */
+  rollback(mark: number): void {
+    const dropped = this.ordered.splice(mark);
+    const touched = new Set(dropped.map((r) => r.path));
+    for (const p of touched) this.byPath.delete(p);
+    // Re-point each touched path at its newest surviving record, if any.
+    for (let i = this.ordered.length - 1; i >= this.head && touched.size > 0; i--) {
+      const r = this.ordered[i];
+      if (touched.has(r.path)) {
+        this.byPath.set(r.path, r);
+        touched.delete(r.path);
+      }
+    }
+  }
+
+  /** Called once the txn with this zxid is applied to the tree: its records are no longer pending. */
+  committed(zxid: number): void {
+    while (this.head < this.ordered.length && this.ordered[this.head].zxid <= zxid) {
+      const r = this.ordered[this.head++];
+      if (this.byPath.get(r.path) === r) this.byPath.delete(r.path);
+    }
+    if (this.head > 1024 && this.head * 2 > this.ordered.length) {
+      this.ordered.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
+  /** Pending records, oldest first (closeSession needs them to find in-flight ephemerals). */
+  *pending(): IterableIterator<ChangeRecord> {
+    for (let i = this.head; i < this.ordered.length; i++) yield this.ordered[i];
+  }
+}

@@ -1,0 +1,276 @@
+// The request pipeline, assembled in one place (ZooKeeper's setupRequestProcessors as async stages):
+//   submit → prep (writes become txns, validated against outstanding changes) → commit stage (the zab
+//   core and the txn log; durable before it comes back) → apply (tree, watches) → reply.
+// Replies leave each session in request order: a read waits behind that session's earlier writes.
+
+import { JuteWriter } from '../jute/writer.js';
+import { type Id, type MultiResult, writeStat, writeMultiResults } from '../jute/records.js';
+import { ErrorCode, OpCode } from '../protocol/constants.js';
+import type { DataTree } from '../tree/data-tree.js';
+import type { ApplyResult } from '../tree/apply.js';
+import type { Watcher } from '../tree/watch-manager.js';
+import { OutstandingChanges } from './change-records.js';
+import { Prep, type PreparedTxn } from './prep.js';
+import { Reads, isReadOp } from './reads.js';
+
+/** A client connection as the pipeline sees it. */
+export interface ClientSink {
+  readonly watcher: Watcher;
+  /** Sends one reply frame; body is the encoded response record (or nothing). */
+  sendReply(xid: number, zxid: number, err: number, body: Buffer | null): void;
+}
+
+export interface PipelineRequest {
+  readonly type: number;
+  readonly xid: number;
+  /** The request record bytes after the RequestHeader. */
+  readonly body: Buffer;
+  readonly sessionId: bigint;
+  readonly authInfo: readonly Id[];
+  /** null for requests the server makes itself (session expiry, container reaping). */
+  sink: ClientSink | null;
+  readonly receivedAtMs: number;
+  /** Made by the server itself: no session to check. */
+  readonly internal?: boolean;
+}
+
+/** One proposal travelling through the commit stage. */
+export interface Proposal {
+  readonly zxid: number;
+  readonly prepared: PreparedTxn;
+  readonly request: PipelineRequest | null;
+}
+
+/** The commit stage: the zab core and storage behind it. Calls back `applyCommitted` in zxid order. */
+export interface CommitStage {
+  propose(p: Proposal): void;
+}
+
+export interface PipelineHooks {
+  /** Whether the session may issue requests (not expired, not closing). */
+  isSessionValid(sessionId: bigint): boolean;
+  /** After a txn is applied, before its reply (the session tracker learns of new/closed sessions). */
+  afterApply(p: Proposal, result: ApplyResult): void;
+  /** A reply has gone out (latency stats). */
+  onReply(req: PipelineRequest, err: number, zxid: number): void;
+  /** A createSession committed: the server sends the ConnectResponse. */
+  sessionCreated(req: PipelineRequest): void;
+  /** A closeSession committed and was answered: the server closes the connection. */
+  sessionClosed(req: PipelineRequest): void;
+}
+
+export interface PipelineOptions {
+  extendedTypesEnabled: boolean;
+  digestEnabled: boolean;
+  now(): number;
+}
+
+interface QueuedItem {
+  req: PipelineRequest;
+  /** true once the reply is ready (writes) or for reads (answered when they reach the head). */
+  ready: boolean;
+  read: boolean;
+  err: number;
+  zxid: number;
+  body: Buffer | null;
+  /** For sync: answered once the tree has applied this zxid. */
+  syncZxid?: number;
+}
+
+/** Ops that go through prep and the commit stage. */
+const WRITE_OPS = new Set<number>([
+  OpCode.create, OpCode.create2, OpCode.createContainer, OpCode.createTTL, OpCode.delete,
+  OpCode.deleteContainer, OpCode.setData, OpCode.setACL, OpCode.check, OpCode.multi, OpCode.reconfig,
+  OpCode.createSession, OpCode.closeSession,
+]);
+
+export class Pipeline {
+  readonly changes: OutstandingChanges;
+  private readonly prep: Prep;
+  private readonly reads: Reads;
+  private readonly queues = new Map<bigint, QueuedItem[]>();
+  private readonly pendingSyncs: QueuedItem[] = [];
+  private readonly w = new JuteWriter(512);
+  private lastZxid: number;
+  private commit: CommitStage | null = null;
+  outstanding = 0;
+
+  constructor(
+    private readonly tree: DataTree,
+    private readonly opts: PipelineOptions,
+    private readonly hooks: PipelineHooks,
+  ) {
+    this.changes = new OutstandingChanges(tree, opts.digestEnabled);
+    this.prep = new Prep(this.changes, opts);
+    this.reads = new Reads(tree);
+    this.lastZxid = tree.lastProcessedZxid;
+  }
+
+  attach(commit: CommitStage): void {
+    this.commit = commit;
+  }
+
+  /** The zxid of the last proposal made (the next one is one above). */
+  get lastProposedZxid(): number {
+    return this.lastZxid;
+  }
+
+  /** Starts a new epoch: zxids continue at (epoch << 32) + 1. */
+  setEpoch(epoch: number): void {
+    const base = epoch * 0x100000000;
+    if (base > this.lastZxid) this.lastZxid = base;
+  }
+
+  submit(req: PipelineRequest): void {
+    this.outstanding++;
+    const queue = this.queueOf(req.sessionId);
+    const validSession = req.internal === true || req.type === OpCode.createSession
+      || req.type === OpCode.closeSession || this.hooks.isSessionValid(req.sessionId);
+    if (!validSession) {
+      queue.push({ req, ready: true, read: false, err: ErrorCode.SESSIONEXPIRED, zxid: this.tree.lastProcessedZxid, body: null });
+      this.flush(req.sessionId);
+      return;
+    }
+    if (req.type === OpCode.sync) {
+      const item: QueuedItem = { req, ready: false, read: false, err: 0, zxid: 0, body: null, syncZxid: this.lastZxid };
+      queue.push(item);
+      if (this.tree.lastProcessedZxid >= this.lastZxid) this.finishSync(item);
+      else this.pendingSyncs.push(item);
+      return;
+    }
+    if (WRITE_OPS.has(req.type)) {
+      const item: QueuedItem = { req, ready: false, read: false, err: 0, zxid: 0, body: null };
+      queue.push(item);
+      const zxid = ++this.lastZxid;
+      const prepared = this.prep.prepare(req.type, req.xid, req, req.body, zxid, this.opts.now());
+      if (!this.commit) throw new Error('pipeline: no commit stage attached');
+      this.commit.propose({ zxid, prepared, request: req });
+      return;
+    }
+    if (queue.length === 0) {
+      this.answerRead(req);
+    } else {
+      queue.push({ req, ready: true, read: true, err: 0, zxid: 0, body: null });
+    }
+  }
+
+  /** A txn made by the server itself (session expiry, container and TTL reaping). */
+  submitInternal(type: number, sessionId: bigint, body: Buffer): void {
+    this.submit({ type, xid: 0, body, sessionId, authInfo: [], sink: null, receivedAtMs: this.opts.now(), internal: true });
+  }
+
+  /** Called by the commit stage for every committed proposal, in zxid order. */
+  applyCommitted(p: Proposal): void {
+    const { hdr, txn, digest } = p.prepared;
+    const result = this.tree.apply(hdr, txn, digest);
+    this.changes.committed(p.zxid);
+    this.hooks.afterApply(p, result);
+    const req = p.request;
+    if (req) {
+      const queue = this.queues.get(req.sessionId);
+      const item = queue?.find((i) => i.req === req);
+      if (item) {
+        item.ready = true;
+        item.zxid = this.tree.lastProcessedZxid;
+        item.err = p.prepared.error !== 0 && txn.type !== 14 ? p.prepared.error : result.err;
+        item.body = item.err === 0 || txn.type === 14 ? this.writeReplyBody(req.type, result) : null;
+        if (txn.type === 14) item.err = 0;
+        this.flush(req.sessionId);
+      }
+    }
+    while (this.pendingSyncs.length > 0 && (this.pendingSyncs[0].syncZxid ?? 0) <= this.tree.lastProcessedZxid) {
+      this.finishSync(this.pendingSyncs.shift() as QueuedItem);
+    }
+  }
+
+  /** After restoring from storage: proposals continue above the last zxid applied. */
+  resetZxid(zxid: number): void {
+    this.lastZxid = zxid;
+  }
+
+  private finishSync(item: QueuedItem): void {
+    item.ready = true;
+    item.zxid = this.tree.lastProcessedZxid;
+    // SyncResponse echoes the path of the SyncRequest (both are one ustring).
+    item.body = item.req.body;
+    this.flush(item.req.sessionId);
+  }
+
+  private queueOf(sessionId: bigint): QueuedItem[] {
+    let q = this.queues.get(sessionId);
+    if (!q) {
+      q = [];
+      this.queues.set(sessionId, q);
+    }
+    return q;
+  }
+
+  private answerRead(req: PipelineRequest): void {
+    const ctx = { sessionId: req.sessionId, authInfo: req.authInfo, watcher: req.sink?.watcher ?? null };
+    const { err, body } = this.reads.execute(req.type, req.body, ctx);
+    this.reply(req, err, this.tree.lastProcessedZxid, body);
+  }
+
+  private flush(sessionId: bigint): void {
+    const queue = this.queues.get(sessionId);
+    if (!queue) return;
+    let n = 0;
+    while (n < queue.length && queue[n].ready) {
+      const item = queue[n++];
+      if (item.read) this.answerRead(item.req);
+      else this.reply(item.req, item.err, item.zxid, item.body);
+    }
+    if (n > 0) queue.splice(0, n);
+    if (queue.length === 0) this.queues.delete(sessionId);
+  }
+
+  private reply(req: PipelineRequest, err: number, zxid: number, body: Buffer | null): void {
+    this.outstanding--;
+    if (req.type === OpCode.createSession) {
+      this.hooks.sessionCreated(req);
+      return;
+    }
+    // A ping's reply carries the ping xid, whatever the client sent (ZooKeeper answers PING_XID).
+    const xid = req.type === OpCode.ping ? -2 : req.xid;
+    req.sink?.sendReply(xid, zxid, err, err === 0 || req.type === OpCode.multi ? body : null);
+    this.hooks.onReply(req, err, zxid);
+    if (req.type === OpCode.closeSession) this.hooks.sessionClosed(req);
+  }
+
+  private writeReplyBody(type: number, r: ApplyResult): Buffer | null {
+    const w = this.w.reset();
+    switch (type) {
+      case OpCode.create:
+        w.writeUString(r.path);
+        break;
+      case OpCode.create2: case OpCode.createTTL: case OpCode.createContainer:
+        w.writeUString(r.path);
+        if (r.stat) writeStat(w, r.stat);
+        break;
+      case OpCode.setData: case OpCode.setACL: case OpCode.check:
+        if (!r.stat) return null;
+        writeStat(w, r.stat);
+        break;
+      case OpCode.multi:
+        writeMultiResults(w, (r.multiResults ?? []).map(toMultiResult));
+        break;
+      default:
+        return null;
+    }
+    return w.toBuffer();
+  }
+}
+
+function toMultiResult(r: ApplyResult): MultiResult {
+  switch (r.type) {
+    case OpCode.check: return { type: 13 };
+    case OpCode.create: return { type: 1, path: r.path };
+    case OpCode.create2: case OpCode.createTTL: case OpCode.createContainer:
+      return r.stat ? { type: 15, path: r.path, stat: r.stat } : { type: 1, path: r.path };
+    case OpCode.delete: case OpCode.deleteContainer: return { type: 2 };
+    case OpCode.setData: return r.stat ? { type: 5, stat: r.stat } : { type: -1, err: ErrorCode.RUNTIMEINCONSISTENCY };
+    default: return { type: -1, err: r.err };
+  }
+}
+
+export { isReadOp };

@@ -1,0 +1,307 @@
+// Prep stage: turns a write request into the txn that will be logged, validating it against the
+// tree plus every outstanding change (ZooKeeper's PrepRequestProcessor, minus the threads). A request
+// that fails validation still yields a txn: an error txn, logged like ZooKeeper logs it.
+
+import { JuteReader } from '../jute/reader.js';
+import {
+  type ACL, type Id, type StatPersisted, type Txn, type TxnDigest, type TxnHeader, type CreateRequest,
+  readCreateRequest, readCreateTTLRequest, readDeleteRequest, readSetDataRequest, readSetACLRequest,
+  readPathRequest, readMultiOps,
+} from '../jute/records.js';
+import { CreateFlag, ErrorCode, OpCode, Perm } from '../protocol/constants.js';
+import { validatePath } from '../tree/paths.js';
+import { checkACL, fixupACL } from './acl.js';
+import { OutstandingChanges, copyStat } from './change-records.js';
+import { KeeperError } from './errors.js';
+
+/** Version of the TxnDigest format ZooKeeper 3.6+ writes. */
+export const DIGEST_VERSION = 2;
+export const CONTAINER_EPHEMERAL_OWNER = -0x8000000000000000n;
+const TTL_MASK = -0x100000000000000n; // 0xff00000000000000 as a signed long
+const TTL_MAX_MS = 0xffffffffff;
+
+export interface PrepContext {
+  readonly sessionId: bigint;
+  readonly authInfo: readonly Id[];
+}
+
+export interface PrepOptions {
+  extendedTypesEnabled: boolean;
+  digestEnabled: boolean;
+}
+
+export interface PreparedTxn {
+  hdr: TxnHeader;
+  txn: Txn;
+  digest: TxnDigest | null;
+  /** The error raised while preparing (also set for a failed multi, whose txn is still a multi). */
+  error: number;
+}
+
+function isNormalEphemeral(owner: bigint, extended: boolean): boolean {
+  if (owner === 0n || owner === CONTAINER_EPHEMERAL_OWNER) return false;
+  if (extended && (owner & TTL_MASK) === TTL_MASK) return false;
+  return true;
+}
+
+function sequenceSuffix(n: number): string {
+  return n < 0 ? `-${String(-n).padStart(9, '0')}` : String(n).padStart(10, '0');
+}
+
+function parentOf(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i <= 0 ? '/' : path.slice(0, i);
+}
+
+function checkPath(path: string): void {
+  if (validatePath(path, false) !== null) throw new KeeperError(ErrorCode.BADARGUMENTS, path);
+}
+
+/** ZooKeeper's checkAndIncVersion: -1 matches any version; MIN_VALUE wraps to 0, never to -1. */
+function nextVersion(current: number, expected: number, path: string): number {
+  if (expected !== -1 && expected !== current) throw new KeeperError(ErrorCode.BADVERSION, path);
+  const next = (current + 1) | 0;
+  return next === -1 ? 0 : next;
+}
+
+export class Prep {
+  constructor(readonly changes: OutstandingChanges, private readonly opts: PrepOptions) {}
+
+  /**
+   * Prepares one write. `body` holds the request record after the RequestHeader; for createSession it
+   * holds the session timeout. Never throws for a bad request: the result is then an error txn.
+   */
+  prepare(type: number, cxid: number, ctx: PrepContext, body: Buffer, zxid: number, time: number): PreparedTxn {
+    const hdr: TxnHeader = { clientId: ctx.sessionId, cxid, zxid, time, type };
+    try {
+      if (type === OpCode.multi) return this.prepareMulti(hdr, ctx, body);
+      const txn = this.toTxn(type, zxid, time, ctx, new JuteReader(body));
+      return { hdr, txn, digest: this.txnDigestAfter(), error: 0 };
+    } catch (e) {
+      const code = e instanceof KeeperError ? e.code : ErrorCode.MARSHALLINGERROR;
+      return { hdr: { ...hdr, type: OpCode.error }, txn: { type: -1, err: code }, digest: null, error: code };
+    }
+  }
+
+  private txnDigestAfter(): TxnDigest | null {
+    return this.opts.digestEnabled ? { version: DIGEST_VERSION, treeDigest: this.changes.currentTreeDigest() } : null;
+  }
+
+  private prepareMulti(hdr: TxnHeader, ctx: PrepContext, body: Buffer): PreparedTxn {
+    const { ops, badType } = readMultiOps(new JuteReader(body));
+    if (badType !== null) throw new KeeperError(ErrorCode.MARSHALLINGERROR);
+    const mark = this.changes.mark();
+    const txns: Txn[] = [];
+    let error = 0;
+    for (const op of ops) {
+      if (error !== 0) {
+        txns.push({ type: -1, err: ErrorCode.RUNTIMEINCONSISTENCY });
+        continue;
+      }
+      try {
+        txns.push(this.opToTxn(op.type, hdr.zxid, hdr.time, ctx, op.req));
+      } catch (e) {
+        error = e instanceof KeeperError ? e.code : ErrorCode.MARSHALLINGERROR;
+        txns.push({ type: -1, err: error });
+        this.changes.rollback(mark);
+      }
+    }
+    return { hdr, txn: { type: 14, txns }, digest: this.txnDigestAfter(), error };
+  }
+
+  private opToTxn(type: number, zxid: number, time: number, ctx: PrepContext, req: unknown): Txn {
+    switch (type) {
+      case OpCode.create: case OpCode.create2: case OpCode.createContainer: case OpCode.createTTL:
+        return this.create(type, zxid, time, ctx, req as CreateRequest);
+      case OpCode.delete: {
+        const r = req as { path: string; version: number };
+        return this.delete(r.path, r.version, zxid, ctx);
+      }
+      case OpCode.setData: {
+        const r = req as { path: string; data: Buffer | null; version: number };
+        return this.setData(r.path, r.data, r.version, zxid, time, ctx);
+      }
+      case OpCode.check: {
+        const r = req as { path: string; version: number };
+        return this.check(r.path, r.version, ctx);
+      }
+      default:
+        throw new KeeperError(ErrorCode.MARSHALLINGERROR);
+    }
+  }
+
+  private toTxn(type: number, zxid: number, time: number, ctx: PrepContext, r: JuteReader): Txn {
+    switch (type) {
+      case OpCode.create: case OpCode.create2: case OpCode.createContainer:
+        return this.create(type, zxid, time, ctx, readCreateRequest(r));
+      case OpCode.createTTL:
+        return this.create(type, zxid, time, ctx, readCreateTTLRequest(r));
+      case OpCode.delete: {
+        const d = readDeleteRequest(r);
+        return this.delete(d.path, d.version, zxid, ctx);
+      }
+      case OpCode.deleteContainer:
+        return this.deleteContainer(readPathRequest(r).path, zxid);
+      case OpCode.setData: {
+        const s = readSetDataRequest(r);
+        return this.setData(s.path, s.data, s.version, zxid, time, ctx);
+      }
+      case OpCode.setACL: {
+        const s = readSetACLRequest(r);
+        return this.setACL(s.path, s.acl, s.version, zxid, ctx);
+      }
+      case OpCode.check: {
+        const c = readDeleteRequest(r);
+        return this.check(c.path, c.version, ctx);
+      }
+      case OpCode.createSession:
+        return { type: -10, timeOut: r.readInt() };
+      case OpCode.closeSession:
+        return this.closeSession(zxid, ctx.sessionId);
+      case OpCode.reconfig:
+        // Standalone: reconfig is not supported (ZooKeeper answers Unimplemented here too).
+        throw new KeeperError(ErrorCode.UNIMPLEMENTED);
+      default:
+        throw new KeeperError(ErrorCode.UNIMPLEMENTED);
+    }
+  }
+
+  private create(type: number, zxid: number, time: number, ctx: PrepContext, req: CreateRequest): Txn {
+    const flags = req.flags;
+    if (flags < CreateFlag.PERSISTENT || flags > CreateFlag.PERSISTENT_SEQUENTIAL_WITH_TTL) {
+      throw new KeeperError(ErrorCode.BADARGUMENTS);
+    }
+    const isTTL = flags === CreateFlag.PERSISTENT_WITH_TTL || flags === CreateFlag.PERSISTENT_SEQUENTIAL_WITH_TTL;
+    const isSequential = flags === CreateFlag.PERSISTENT_SEQUENTIAL || flags === CreateFlag.EPHEMERAL_SEQUENTIAL
+      || flags === CreateFlag.PERSISTENT_SEQUENTIAL_WITH_TTL;
+    const isEphemeral = flags === CreateFlag.EPHEMERAL || flags === CreateFlag.EPHEMERAL_SEQUENTIAL;
+    const isContainer = flags === CreateFlag.CONTAINER;
+    const ttl = type === OpCode.createTTL ? req.ttl : -1;
+    if (isTTL && !this.opts.extendedTypesEnabled) throw new KeeperError(ErrorCode.UNIMPLEMENTED);
+    if (isTTL ? ttl <= 0 || ttl > TTL_MAX_MS : ttl >= 0) throw new KeeperError(ErrorCode.BADARGUMENTS, req.path);
+
+    let path = req.path;
+    const lastSlash = path.lastIndexOf('/');
+    if (lastSlash === -1 || path.includes('\0')) throw new KeeperError(ErrorCode.BADARGUMENTS, path);
+    const parentPath = lastSlash === 0 ? '/' : path.slice(0, lastSlash);
+    const acl = fixupACL(req.acl, ctx.authInfo);
+    const parent = this.changes.get(parentPath);
+    checkACL(parent.acl, Perm.CREATE, ctx.authInfo);
+    const parentCVersion = parent.stat.cversion;
+    if (isSequential) path += sequenceSuffix(parentCVersion);
+    if (validatePath(path, false) !== null) throw new KeeperError(ErrorCode.BADARGUMENTS, path);
+    const existing = this.changes.lookup(path);
+    if (existing && existing.stat !== null) throw new KeeperError(ErrorCode.NODEEXISTS, path);
+    if (isNormalEphemeral(parent.stat.ephemeralOwner, this.opts.extendedTypesEnabled)) {
+      throw new KeeperError(ErrorCode.NOCHILDRENFOREPHEMERALS, path);
+    }
+    const newCversion = parentCVersion + 1;
+    const data = req.data;
+    let txn: Txn;
+    if (type === OpCode.createContainer) txn = { type: 19, path, data, acl, parentCVersion: newCversion };
+    else if (type === OpCode.createTTL) txn = { type: 21, path, data, acl, parentCVersion: newCversion, ttl };
+    else txn = { type: type === OpCode.create2 ? 15 : 1, path, data, acl, ephemeral: isEphemeral, parentCVersion: newCversion };
+
+    let ephemeralOwner = 0n;
+    if (isContainer) ephemeralOwner = CONTAINER_EPHEMERAL_OWNER;
+    else if (isTTL) ephemeralOwner = BigInt.asIntN(64, TTL_MASK | BigInt(ttl));
+    else if (isEphemeral) ephemeralOwner = ctx.sessionId;
+    const stat: StatPersisted = {
+      czxid: zxid, mzxid: zxid, ctime: time, mtime: time, version: 0, cversion: 0, aversion: 0,
+      ephemeralOwner, pzxid: zxid,
+    };
+    const parentStat = copyStat(parent.stat);
+    parentStat.cversion = newCversion;
+    parentStat.pzxid = zxid;
+    this.changes.add({ ...parent, zxid, stat: parentStat, childCount: parent.childCount + 1 }, 'update');
+    this.changes.add({ zxid, path, stat, childCount: 0, acl, data }, 'add');
+    return txn;
+  }
+
+  private removeNode(path: string, parentPath: string, zxid: number): void {
+    const parent = this.changes.get(parentPath);
+    const parentStat = copyStat(parent.stat);
+    parentStat.pzxid = zxid;
+    this.changes.add({ ...parent, zxid, stat: parentStat, childCount: parent.childCount - 1 }, 'update');
+    this.changes.add({ zxid, path, stat: null, childCount: -1, acl: [], data: null }, 'remove');
+  }
+
+  private delete(path: string, version: number, zxid: number, ctx: PrepContext): Txn {
+    const parentPath = this.parentAndValidate(path);
+    const parent = this.changes.get(parentPath);
+    checkACL(parent.acl, Perm.DELETE, ctx.authInfo);
+    const node = this.changes.get(path);
+    nextVersion(node.stat.version, version, path);
+    if (node.childCount > 0) throw new KeeperError(ErrorCode.NOTEMPTY, path);
+    this.removeNode(path, parentPath, zxid);
+    return { type: 2, path };
+  }
+
+  private deleteContainer(path: string, zxid: number): Txn {
+    const parentPath = this.parentAndValidate(path);
+    const node = this.changes.get(path);
+    if (node.childCount > 0) throw new KeeperError(ErrorCode.NOTEMPTY, path);
+    if (isNormalEphemeral(node.stat.ephemeralOwner, this.opts.extendedTypesEnabled)) {
+      throw new KeeperError(ErrorCode.BADVERSION, path);
+    }
+    this.removeNode(path, parentPath, zxid);
+    return { type: 20, path };
+  }
+
+  private parentAndValidate(path: string): string {
+    checkPath(path);
+    if (path === '/') throw new KeeperError(ErrorCode.BADARGUMENTS, path);
+    return parentOf(path);
+  }
+
+  private setData(path: string, data: Buffer | null, version: number, zxid: number, time: number, ctx: PrepContext): Txn {
+    checkPath(path);
+    const node = this.changes.get(path);
+    checkACL(node.acl, Perm.WRITE, ctx.authInfo);
+    const newVersion = nextVersion(node.stat.version, version, path);
+    const stat = copyStat(node.stat);
+    stat.version = newVersion;
+    stat.mtime = time;
+    stat.mzxid = zxid;
+    this.changes.add({ ...node, zxid, stat, data }, 'update');
+    return { type: 5, path, data, version: newVersion };
+  }
+
+  private setACL(path: string, acls: ACL[] | null, version: number, zxid: number, ctx: PrepContext): Txn {
+    checkPath(path);
+    const acl = fixupACL(acls, ctx.authInfo);
+    const node = this.changes.get(path);
+    checkACL(node.acl, Perm.ADMIN, ctx.authInfo);
+    const newVersion = nextVersion(node.stat.aversion, version, path);
+    const stat = copyStat(node.stat);
+    stat.aversion = newVersion;
+    this.changes.add({ ...node, zxid, stat, acl }, 'update');
+    return { type: 7, path, acl, version: newVersion };
+  }
+
+  private check(path: string, version: number, ctx: PrepContext): Txn {
+    checkPath(path);
+    const node = this.changes.get(path);
+    checkACL(node.acl, Perm.READ, ctx.authInfo);
+    return { type: 13, path, version: nextVersion(node.stat.version, version, path) };
+  }
+
+  private closeSession(zxid: number, sessionId: bigint): Txn {
+    const ephemerals = new Set(this.changes.tree.ephemeralsOf(sessionId));
+    for (const c of this.changes.pending()) {
+      if (c.stat === null) ephemerals.delete(c.path);
+      else if (c.stat.ephemeralOwner === sessionId) ephemerals.add(c.path);
+    }
+    for (const path of ephemerals) {
+      if (this.opts.digestEnabled) {
+        const parentPath = parentOf(path);
+        const parent = this.changes.get(parentPath);
+        const parentStat = copyStat(parent.stat);
+        parentStat.pzxid = zxid;
+        this.changes.add({ ...parent, zxid, stat: parentStat }, 'update');
+      }
+      this.changes.add({ zxid, path, stat: null, childCount: 0, acl: [], data: null }, 'remove');
+    }
+    return { type: -11, paths2Delete: [...ephemerals] };
+  }
+}

@@ -1,0 +1,338 @@
+// The standalone zk-server: restores the tree from storage, wires tree → pipeline → zab host, and
+// serves client connections (sessions, auth, 4lw, limits). A quorum of one on the same pipeline a
+// quorum will use.
+
+import { createServer, type Server, type Socket } from 'node:net';
+import { JuteWriter } from '../jute/writer.js';
+import { type ConnectRequest, writeConnectResponse } from '../jute/records.js';
+import { ErrorCode, OpCode } from '../protocol/constants.js';
+import type { ServerConfig } from '../config/types.js';
+import type { StorageBackend } from '../storage/spi.js';
+import { decodeTxnEntry } from '../storage/txn-entry.js';
+import { DataTree } from '../tree/data-tree.js';
+import type { ApplyResult } from '../tree/apply.js';
+import { Pipeline, type PipelineRequest, type Proposal } from '../pipeline/pipeline.js';
+import { generateDigest } from '../pipeline/acl.js';
+import { StandaloneHost } from '../host/host.js';
+import { ClientConnection, type ConnectionOwner } from './connection.js';
+import { SessionTracker, sessionPassword } from './session-tracker.js';
+import { ContainerReaper } from './container-reaper.js';
+import { createAdminView } from './admin-view.js';
+import { isFourLetterWord, runFourLetterWord, lastOperationName, type AdminView } from './four-letter.js';
+import { createLogger, hex, type Logger } from './log.js';
+import { SESSION_PASSWORD_BYTES, STANDALONE_SERVER_ID } from './limits.js';
+
+/** Every op code a client may send; anything else closes the connection. */
+const CLIENT_OPS = new Set<number>([
+  OpCode.create, OpCode.delete, OpCode.exists, OpCode.getData, OpCode.setData, OpCode.getACL, OpCode.setACL,
+  OpCode.getChildren, OpCode.sync, OpCode.ping, OpCode.getChildren2, OpCode.check, OpCode.multi, OpCode.create2,
+  OpCode.reconfig, OpCode.checkWatches, OpCode.removeWatches, OpCode.createContainer, OpCode.deleteContainer,
+  OpCode.createTTL, OpCode.multiRead, OpCode.setWatches, OpCode.getEphemerals, OpCode.getAllChildrenNumber,
+  OpCode.setWatches2, OpCode.addWatch, OpCode.whoAmI, OpCode.closeSession,
+]);
+
+export interface ServerStatsCounters {
+  minLatencyMs: number;
+  maxLatencyMs: number;
+  totalLatencyMs: number;
+  latencyCount: number;
+  packetsReceived: number;
+  packetsSent: number;
+}
+
+export class ZkServer implements ConnectionOwner {
+  readonly log: Logger;
+  readonly tree: DataTree;
+  readonly pipeline: Pipeline;
+  readonly sessions: SessionTracker;
+  readonly connections = new Set<ClientConnection>();
+  readonly startedAtMs = Date.now();
+  readonly stats: ServerStatsCounters = {
+    minLatencyMs: Number.MAX_SAFE_INTEGER, maxLatencyMs: 0, totalLatencyMs: 0, latencyCount: 0,
+    packetsReceived: 0, packetsSent: 0,
+  };
+  private readonly bySession = new Map<bigint, ClientConnection>();
+  private readonly host: StandaloneHost;
+  private readonly admin: AdminView;
+  private readonly reaper: ContainerReaper;
+  private listener: Server | null = null;
+  private expiryTimer: NodeJS.Timeout | null = null;
+  private serving = false;
+  private stopping: Promise<void> | null = null;
+
+  constructor(readonly config: ServerConfig, readonly storage: StorageBackend, log?: Logger) {
+    this.log = log ?? createLogger('zk-server');
+    this.tree = new DataTree({ digestEnabled: config.digestEnabled, extendedTypesEnabled: config.extendedTypesEnabled });
+    this.sessions = new SessionTracker(config.tickTime, STANDALONE_SERVER_ID, Date.now());
+    this.pipeline = new Pipeline(this.tree, {
+      extendedTypesEnabled: config.extendedTypesEnabled,
+      digestEnabled: config.digestEnabled,
+      now: () => Date.now(),
+    }, {
+      isSessionValid: (sid) => this.sessions.isValid(sid),
+      afterApply: (p, r) => this.afterApply(p, r),
+      onReply: (req, err, zxid) => this.onReply(req, err, zxid),
+      sessionCreated: (req) => this.sessionCreated(req),
+      sessionClosed: (req) => (req.sink as ClientConnection | null)?.close(),
+    });
+    this.host = new StandaloneHost(storage.txnLog, {
+      apply: (p) => this.pipeline.applyCommitted(p),
+      fatal: (err) => {
+        this.log.error(`txn log failed, no write can be made durable: ${err.message}; shutting down`);
+        void this.stop();
+      },
+    });
+    this.pipeline.attach(this.host);
+    this.admin = createAdminView(this);
+    this.reaper = new ContainerReaper(this.tree, config, (path) => this.deleteContainer(path), this.log);
+  }
+
+  /** Restores state from storage, then listens. Resolves once the server is serving. */
+  async start(): Promise<void> {
+    await this.restore();
+    this.listener = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    const host = this.config.clientPortAddress ?? '0.0.0.0';
+    await new Promise<void>((resolve, reject) => {
+      const l = this.listener as Server;
+      l.once('error', reject);
+      l.listen(this.config.clientPort, host, () => {
+        l.off('error', reject);
+        resolve();
+      });
+    });
+    this.expiryTimer = setInterval(() => this.expireSessions(), this.config.tickTime);
+    this.reaper.start();
+    this.serving = true;
+    this.log.info(`serving on ${host}:${this.port} (storage ${this.storage.kind}, last zxid ${hex(this.tree.lastProcessedZxid)})`);
+  }
+
+  get port(): number {
+    const a = this.listener?.address();
+    return a && typeof a === 'object' ? a.port : this.config.clientPort;
+  }
+
+  get isServing(): boolean {
+    return this.serving;
+  }
+
+  /** Replays the txn log into the tree (snapshots arrive with the filelog backend). */
+  private async restore(): Promise<void> {
+    const now = Date.now();
+    for await (const entry of this.storage.txnLog.read(1)) {
+      const { header, txn, digest } = decodeTxnEntry(entry);
+      this.tree.apply(header, txn, digest);
+      if (header.type === OpCode.createSession && txn.type === -10) this.sessions.add(header.clientId, txn.timeOut, now);
+      else if (header.type === OpCode.closeSession) this.sessions.remove(header.clientId);
+    }
+    this.pipeline.resetZxid(this.tree.lastProcessedZxid);
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) return this.stopping;
+    this.stopping = (async () => {
+      this.serving = false;
+      if (this.expiryTimer) clearInterval(this.expiryTimer);
+      this.reaper.stop();
+      const closed = this.listener ? new Promise<void>((r) => this.listener?.close(() => r())) : Promise.resolve();
+      for (const c of this.connections) c.socket.destroy();
+      await closed;
+      await this.host.drain();
+      await this.storage.close();
+      this.log.info('stopped');
+    })();
+    return this.stopping;
+  }
+
+  // ---------------------------------------------------------------- connections
+
+  private accept(socket: Socket): void {
+    const max = this.config.maxClientCnxns;
+    if (max > 0) {
+      const addr = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+      let n = 0;
+      for (const c of this.connections) if (c.remoteAddress === addr) n++;
+      if (n >= max) {
+        this.log.warn(`Too many connections from /${addr} - max is ${max}`);
+        socket.destroy();
+        return;
+      }
+    }
+    const conn = new ClientConnection(socket, this, Date.now());
+    this.connections.add(conn);
+  }
+
+  maxFrameBytes(): number {
+    return this.config.maxBufferBytes;
+  }
+
+  isFourLetterWord(head: Buffer): boolean {
+    return isFourLetterWord(head);
+  }
+
+  fourLetterWord(conn: ClientConnection, word: string): void {
+    this.stats.packetsReceived++;
+    let text: string;
+    try {
+      text = runFourLetterWord(word, this.admin, this.config.fourLetterWordWhitelist);
+    } catch (err) {
+      text = `Error: ${err instanceof Error ? err.message : String(err)}\n`;
+    }
+    conn.socket.end(text);
+  }
+
+  throttled(): boolean {
+    return this.pipeline.outstanding > this.config.globalOutstandingLimit;
+  }
+
+  closed(conn: ClientConnection): void {
+    this.connections.delete(conn);
+    if (conn.sessionId !== 0n && this.bySession.get(conn.sessionId) === conn) this.bySession.delete(conn.sessionId);
+    this.tree.dataWatches.removeAll(conn);
+    this.tree.childWatches.removeAll(conn);
+    // Requests the server was throttling may go on now that this connection's are gone.
+    if (!this.throttled()) for (const c of this.connections) c.maybeResume();
+  }
+
+  connectRequest(conn: ClientConnection, req: ConnectRequest): void {
+    if (!this.serving) {
+      conn.close();
+      return;
+    }
+    if (req.lastZxidSeen > this.tree.lastProcessedZxid) {
+      this.log.info(`Refusing session request for client ${conn.describe()} as it has seen zxid ${hex(req.lastZxidSeen)} our last zxid is ${hex(this.tree.lastProcessedZxid)} client must try another server`);
+      conn.close();
+      return;
+    }
+    const timeout = Math.min(Math.max(req.timeOut, this.config.minSessionTimeout), this.config.maxSessionTimeout);
+    conn.sessionTimeoutMs = timeout;
+    if (req.sessionId === 0n) {
+      const sessionId = this.sessions.newSessionId();
+      const body = Buffer.alloc(4);
+      body.writeInt32BE(timeout);
+      this.pipeline.submit({
+        type: OpCode.createSession, xid: 0, body, sessionId, authInfo: conn.authInfo, sink: conn,
+        receivedAtMs: Date.now(),
+      });
+      return;
+    }
+    const sessionId = req.sessionId;
+    const passwordOk = req.passwd.equals(sessionPassword(sessionId));
+    if (!passwordOk) this.log.warn(`Incorrect password from ${conn.describe()} for session ${hex(sessionId)}`);
+    const valid = passwordOk && this.sessions.touch(sessionId, Date.now());
+    if (valid) {
+      const previous = this.bySession.get(sessionId);
+      if (previous && previous !== conn) previous.close();
+    }
+    this.finishSessionInit(conn, sessionId, timeout, valid);
+  }
+
+  private finishSessionInit(conn: ClientConnection, sessionId: bigint, timeout: number, valid: boolean): void {
+    const w = new JuteWriter(64);
+    writeConnectResponse(w, {
+      protocolVersion: 0,
+      timeOut: valid ? timeout : 0,
+      sessionId: valid ? sessionId : 0n,
+      passwd: valid ? sessionPassword(sessionId) : Buffer.alloc(SESSION_PASSWORD_BYTES),
+      readOnly: false,
+    }, !conn.oldClient);
+    conn.sendRaw(w.view());
+    if (!valid) {
+      this.log.info(`Invalid session ${hex(sessionId)} for client ${conn.describe()}, probably expired`);
+      conn.close();
+      return;
+    }
+    this.bySession.set(sessionId, conn);
+    conn.established(sessionId, timeout);
+    this.log.debug(`Established session ${hex(sessionId)} with negotiated timeout ${timeout} for client ${conn.describe()}`);
+  }
+
+  private sessionCreated(req: PipelineRequest): void {
+    const conn = req.sink as ClientConnection | null;
+    if (!conn || conn.state === 'closed') return;
+    this.finishSessionInit(conn, req.sessionId, conn.sessionTimeoutMs, this.sessions.isValid(req.sessionId));
+  }
+
+  request(conn: ClientConnection, xid: number, type: number, body: Buffer): void {
+    this.stats.packetsReceived++;
+    if (!CLIENT_OPS.has(type)) {
+      this.log.warn(`closing connection ${conn.describe()}: unknown op code ${type}`);
+      conn.close();
+      return;
+    }
+    this.sessions.touch(conn.sessionId, Date.now());
+    this.pipeline.submit({
+      type, xid, body, sessionId: conn.sessionId, authInfo: conn.authInfo, sink: conn, receivedAtMs: Date.now(),
+    });
+    if (type === OpCode.closeSession) this.sessions.setClosing(conn.sessionId);
+  }
+
+  auth(conn: ClientConnection, xid: number, scheme: string, auth: Buffer): void {
+    this.stats.packetsReceived++;
+    let ids: { scheme: string; id: string }[] | null = null;
+    if (scheme === 'digest') {
+      const digest = generateDigest(auth.toString('utf8'));
+      ids = [];
+      if (this.config.superDigest !== null && digest === this.config.superDigest) ids.push({ scheme: 'super', id: '' });
+      ids.push({ scheme: 'digest', id: digest });
+    } else if (scheme === 'ip') {
+      ids = [{ scheme: 'ip', id: conn.remoteAddress }];
+    }
+    if (ids === null) {
+      this.log.warn(`Authentication failed for scheme ${scheme} from ${conn.describe()}`);
+      conn.sendFrame(xid, 0, ErrorCode.AUTHFAILED, null);
+      conn.close();
+      return;
+    }
+    for (const id of ids) {
+      if (!conn.authInfo.some((a) => a.scheme === id.scheme && a.id === id.id)) conn.authInfo.push(id);
+    }
+    conn.sendFrame(xid, 0, 0, null);
+  }
+
+  // ---------------------------------------------------------------- pipeline hooks
+
+  private afterApply(p: Proposal, result: ApplyResult): void {
+    const { hdr, txn } = p.prepared;
+    if (hdr.type === OpCode.createSession && txn.type === -10) {
+      this.sessions.add(hdr.clientId, txn.timeOut, Date.now());
+    } else if (hdr.type === OpCode.closeSession) {
+      this.sessions.remove(hdr.clientId);
+      if (!p.request) this.bySession.get(hdr.clientId)?.close();
+    }
+    void result;
+  }
+
+  private onReply(req: PipelineRequest, err: number, zxid: number): void {
+    const now = Date.now();
+    const latency = now - req.receivedAtMs;
+    const s = this.stats;
+    s.packetsSent++;
+    s.minLatencyMs = Math.min(s.minLatencyMs, latency);
+    s.maxLatencyMs = Math.max(s.maxLatencyMs, latency);
+    s.totalLatencyMs += latency;
+    s.latencyCount++;
+    const conn = req.sink as ClientConnection | null;
+    conn?.recordLatency(req.xid, zxid, lastOperationName(req.type), latency, performance.now());
+    void err;
+  }
+
+  resetStats(): void {
+    Object.assign(this.stats, {
+      minLatencyMs: Number.MAX_SAFE_INTEGER, maxLatencyMs: 0, totalLatencyMs: 0, latencyCount: 0,
+      packetsReceived: 0, packetsSent: 0,
+    });
+  }
+
+  private expireSessions(): void {
+    for (const s of this.sessions.takeExpired(Date.now())) {
+      this.log.info(`Expiring session ${hex(s.sessionId)}, timeout of ${s.timeoutMs}ms exceeded`);
+      this.pipeline.submitInternal(OpCode.closeSession, s.sessionId, Buffer.alloc(0));
+    }
+  }
+
+  private deleteContainer(path: string): void {
+    const w = new JuteWriter(64);
+    w.writeUString(path);
+    this.pipeline.submitInternal(OpCode.deleteContainer, 0n, w.toBuffer());
+  }
+}

@@ -1,0 +1,93 @@
+// The ZAB broadcast core as a pure state machine, shaped like etcd's raft RawNode: the host feeds it
+// proposals and acks with propose()/step(), asks ready() for the work to do (entries to persist,
+// proposals now committed), does it in that order, then calls advance(). No I/O, no clock, no timers.
+// For now it holds the leader's broadcast phase; a standalone server is a leader whose quorum is itself.
+
+export interface ZabEntry {
+  readonly zxid: number;
+}
+
+export type ZabMessage =
+  /** The host made every entry up to zxid durable on this server. */
+  | { type: 'persisted'; zxid: number }
+  /** A voter acknowledged every entry up to zxid. */
+  | { type: 'ack'; from: number; zxid: number };
+
+export interface Ready<E extends ZabEntry> {
+  /** Entries to make durable, in zxid order (the host appends them as one batch). */
+  persist: E[];
+  /** Entries a quorum has acknowledged, in zxid order: apply them. */
+  commit: E[];
+}
+
+export interface ZabCoreOptions {
+  selfId: number;
+  voters: readonly number[];
+}
+
+export class ZabCore<E extends ZabEntry> {
+  private readonly log: E[] = [];
+  /** Index in `log` of the first entry not yet handed to the host for persistence. */
+  private unpersistedFrom = 0;
+  /** Index in `log` of the first entry not yet handed to the host for applying. */
+  private uncommittedFrom = 0;
+  private readonly acked = new Map<number, number>();
+  private lastProposed = 0;
+
+  constructor(private readonly opts: ZabCoreOptions) {
+    if (!opts.voters.includes(opts.selfId)) throw new Error('zab: self must be a voter');
+    for (const v of opts.voters) this.acked.set(v, 0);
+  }
+
+  get quorumSize(): number {
+    return Math.floor(this.opts.voters.length / 2) + 1;
+  }
+
+  propose(entry: E): void {
+    if (entry.zxid <= this.lastProposed) {
+      throw new Error(`zab: proposal zxid ${entry.zxid} not above last ${this.lastProposed}`);
+    }
+    this.lastProposed = entry.zxid;
+    this.log.push(entry);
+  }
+
+  step(m: ZabMessage): void {
+    const from = m.type === 'persisted' ? this.opts.selfId : m.from;
+    const prev = this.acked.get(from);
+    if (prev === undefined) return; // not a voter: ignore
+    if (m.zxid > prev) this.acked.set(from, m.zxid);
+  }
+
+  /** The highest zxid acknowledged by a quorum. */
+  private committedZxid(): number {
+    const acks = [...this.acked.values()].sort((a, b) => b - a);
+    return acks[this.quorumSize - 1] ?? 0;
+  }
+
+  hasReady(): boolean {
+    if (this.unpersistedFrom < this.log.length) return true;
+    return this.uncommittedFrom < this.log.length && this.log[this.uncommittedFrom].zxid <= this.committedZxid();
+  }
+
+  ready(): Ready<E> {
+    const persist = this.log.slice(this.unpersistedFrom);
+    const upTo = this.committedZxid();
+    let end = this.uncommittedFrom;
+    while (end < this.log.length && this.log[end].zxid <= upTo) end++;
+    const commit = this.log.slice(this.uncommittedFrom, end);
+    return { persist, commit };
+  }
+
+  /** The host has handed off `rd.persist` for persistence and applied `rd.commit`. */
+  advance(rd: Ready<E>): void {
+    this.unpersistedFrom += rd.persist.length;
+    this.uncommittedFrom += rd.commit.length;
+    // Committed entries are no longer needed in memory (the txn log keeps them).
+    const done = Math.min(this.uncommittedFrom, this.unpersistedFrom);
+    if (done > 4096) {
+      this.log.splice(0, done);
+      this.unpersistedFrom -= done;
+      this.uncommittedFrom -= done;
+    }
+  }
+}
