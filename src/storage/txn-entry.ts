@@ -1,0 +1,70 @@
+// The layout of a txn entry's payload, and its conversion to and from jute records.
+//
+// Payload grammar (as ZooKeeper 3.8 logs it, and as the LEADER sends it in PROPOSAL packets):
+//   payload   := TxnHeader TxnRecord [TxnDigest]
+//   TxnHeader := clientId:long cxid:int zxid:long time:long type:int        (32 bytes, zxid at 12)
+//   TxnRecord := the record for `type` (may be empty: closeSession without CloseSessionTxn)
+//   TxnDigest := version:int treeDigest:long                                (12 bytes; absent on
+//                                                                            error txns and when
+//                                                                            digests are disabled)
+
+import { JuteReader } from '../jute/reader.js';
+import { JuteWriter } from '../jute/writer.js';
+import {
+  readTxn, readTxnDigest, readTxnHeader, writeTxn, writeTxnDigest, writeTxnHeader,
+  type Txn, type TxnDigest, type TxnHeader,
+} from '../jute/records.js';
+import { StorageCorruptError, StorageInvalidArgumentError } from './errors.js';
+import type { TxnEntry } from './spi.js';
+
+export const TXN_HEADER_BYTES = 32;
+const ZXID_OFFSET = 12;
+const TXN_DIGEST_BYTES = 12;
+
+/** The zxid inside a payload's TxnHeader, or null when the payload is too short to hold one. */
+export function payloadZxid(payload: Uint8Array): number | null {
+  if (payload.length < TXN_HEADER_BYTES) return null;
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  const hi = view.getInt32(ZXID_OFFSET);
+  const lo = view.getUint32(ZXID_OFFSET + 4);
+  return hi * 0x1_0000_0000 + lo;
+}
+
+export interface DecodedTxnEntry {
+  readonly header: TxnHeader;
+  readonly txn: Txn;
+  readonly digest: TxnDigest | null;
+}
+
+export function encodeTxnEntry(header: TxnHeader, txn: Txn, digest: TxnDigest | null): TxnEntry {
+  if (!Number.isSafeInteger(header.zxid) || header.zxid <= 0) {
+    throw new StorageInvalidArgumentError(`txn header zxid ${header.zxid} is not a positive integer`);
+  }
+  const w = new JuteWriter(128);
+  writeTxnHeader(w, header);
+  writeTxn(w, txn);
+  if (digest !== null) writeTxnDigest(w, digest);
+  return { zxid: header.zxid, payload: w.toBuffer() };
+}
+
+/**
+ * Decodes a payload. Assumes ZooKeeper's defaults for the one ambiguous case: a closeSession txn is
+ * followed by its CloseSessionTxn (zookeeper.closeSessionTxn.enabled=true). `source` names the
+ * entry in corruption errors (a log file name, say).
+ */
+export function decodeTxnEntry(entry: TxnEntry, source = `txn 0x${entry.zxid.toString(16)}`): DecodedTxnEntry {
+  const r = new JuteReader(entry.payload);
+  try {
+    const header = readTxnHeader(r);
+    const txn = readTxn(r, header.type);
+    let digest: TxnDigest | null = null;
+    if (r.remaining >= TXN_DIGEST_BYTES) digest = readTxnDigest(r);
+    if (r.remaining !== 0) {
+      throw new StorageCorruptError(source, r.offset, `${r.remaining} unexpected bytes after txn type ${header.type}`);
+    }
+    return { header, txn, digest };
+  } catch (err) {
+    if (err instanceof StorageCorruptError) throw err;
+    throw new StorageCorruptError(source, r.offset, err instanceof Error ? err.message : String(err), { cause: err });
+  }
+}
