@@ -23,7 +23,7 @@ export interface ConnectionOwner {
   readonly log: Logger;
   maxFrameBytes(): number;
   isFourLetterWord(head: Buffer): boolean;
-  fourLetterWord(conn: ClientConnection, word: string): void;
+  fourLetterWord(conn: ClientConnection, head: Buffer): void;
   connectRequest(conn: ClientConnection, req: ConnectRequest): void;
   request(conn: ClientConnection, xid: number, type: number, body: Buffer): void;
   auth(conn: ClientConnection, xid: number, scheme: string, auth: Buffer): void;
@@ -131,7 +131,7 @@ export class ClientConnection implements ClientSink, Watcher {
     if (this.owner.isFourLetterWord(head)) {
       this.state = 'connecting';
       this.socket.pause();
-      this.owner.fourLetterWord(this, head.toString('latin1'));
+      this.owner.fourLetterWord(this, Buffer.from(head));
       return null;
     }
     this.state = 'connecting';

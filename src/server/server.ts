@@ -18,7 +18,7 @@ import { ClientConnection, type ConnectionOwner } from './connection.js';
 import { SessionTracker, sessionPassword } from './session-tracker.js';
 import { ContainerReaper } from './container-reaper.js';
 import { createAdminView } from './admin-view.js';
-import { isFourLetterWord, runFourLetterWord, lastOperationName, type AdminView } from './four-letter.js';
+import { isFourLetterWord, fourLetterWordOf, runFourLetterWord, lastOperationName, type AdminView } from './four-letter.js';
 import { createLogger, hex, type Logger } from './log.js';
 import { SESSION_PASSWORD_BYTES, STANDALONE_SERVER_ID } from './limits.js';
 
@@ -169,15 +169,18 @@ export class ZkServer implements ConnectionOwner {
     return isFourLetterWord(head);
   }
 
-  fourLetterWord(conn: ClientConnection, word: string): void {
+  fourLetterWord(conn: ClientConnection, head: Buffer): void {
     this.stats.packetsReceived++;
+    const word = fourLetterWordOf(head) ?? '';
     let text: string;
     try {
       text = runFourLetterWord(word, this.admin, this.config.fourLetterWordWhitelist);
     } catch (err) {
       text = `Error: ${err instanceof Error ? err.message : String(err)}\n`;
     }
-    conn.socket.end(text);
+    // An empty answer means: close without answering (telnet's close sequence).
+    if (text === '') conn.socket.destroy();
+    else conn.socket.end(text);
   }
 
   throttled(): boolean {

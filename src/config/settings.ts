@@ -1,0 +1,336 @@
+// The catalogue of zoo.cfg keys zk-server understands: for each, the names it is known by (the
+// zoo.cfg key and the Java system property) and how its value is read into a draft config.
+//
+// ZooKeeper reads a few keys itself (QuorumPeerConfig) and turns every other key K into the system
+// property `zookeeper.K`; so a setting documented as "Java system property zookeeper.snapCount" is
+// written `snapCount` in zoo.cfg. We accept both spellings anywhere, and also the unprefixed system
+// properties (jute.maxbuffer, znode.container.*) that ZooKeeper only takes from -D.
+
+import { parseJavaInt, parseJavaLong, type IntSyntax, INT_MAX } from './values.js';
+import type { PeerRole, SnapshotCompression, StorageKind } from './types.js';
+
+/** Settings as read, before defaults that depend on other settings are applied. */
+export interface Draft {
+  tickTime: number;
+  initLimit: number;
+  syncLimit: number;
+  dataDir: string | null;
+  dataLogDir: string | null;
+  /** 0 = not set, as in QuorumPeerConfig. */
+  clientPort: number;
+  clientPortAddress: string | null;
+  secureClientPort: number;
+  secureClientPortAddress: string | null;
+  maxClientCnxns: number;
+  /** -1 = derive from tickTime. */
+  minSessionTimeout: number;
+  maxSessionTimeout: number;
+  snapCount: number;
+  preAllocSizeKb: number;
+  forceSync: boolean;
+  snapRetainCount: number;
+  purgeIntervalHours: number;
+  fourLetterWords: string | null;
+  globalOutstandingLimit: number;
+  maxBufferBytes: number;
+  extendedTypesEnabled: boolean;
+  containerCheckIntervalMs: number;
+  containerMaxPerMinute: number;
+  containerMaxNeverUsedIntervalMs: number;
+  superDigest: string | null;
+  snapshotCompressionMethod: SnapshotCompression;
+  digestEnabled: boolean;
+  storage: StorageKind;
+  standaloneEnabled: boolean;
+  reconfigEnabled: boolean;
+  peerType: PeerRole;
+  adminEnableServer: boolean;
+  adminServerPort: number;
+  adminServerAddress: string;
+  adminCommandUrl: string;
+  adminIdleTimeoutMs: number;
+  electionAlg: number;
+  quorumListenOnAllIPs: boolean;
+  syncEnabled: boolean;
+  maxCnxns: number;
+  snapSizeLimitKb: number;
+  txnLogSizeLimitKb: number;
+  commitLogCount: number;
+  fsyncWarningThresholdMs: number;
+  skipACL: boolean;
+  enforceQuota: boolean;
+  localSessionsEnabled: boolean;
+  localSessionsUpgradingEnabled: boolean;
+  closeSessionTxnEnabled: boolean;
+  emulate353TTLNodes: boolean;
+  leaderServes: boolean;
+  readonlyModeEnabled: boolean;
+  digestAuthEnabled: boolean;
+  dynamicConfigFile: string | null;
+}
+
+/** ZooKeeper's defaults (ZooKeeperServer, QuorumPeerConfig, FilePadding, JettyAdminServer, …). */
+export function defaultDraft(): Draft {
+  return {
+    tickTime: 3000, // ZooKeeperServer.DEFAULT_TICK_TIME; zoo_sample.cfg sets 2000
+    initLimit: 0,
+    syncLimit: 0,
+    dataDir: null,
+    dataLogDir: null,
+    clientPort: 0,
+    clientPortAddress: null,
+    secureClientPort: 0,
+    secureClientPortAddress: null,
+    maxClientCnxns: 60,
+    minSessionTimeout: -1,
+    maxSessionTimeout: -1,
+    snapCount: 100000,
+    preAllocSizeKb: 65536,
+    forceSync: true,
+    snapRetainCount: 3,
+    purgeIntervalHours: 0,
+    fourLetterWords: null,
+    globalOutstandingLimit: 1000,
+    maxBufferBytes: 0xfffff,
+    extendedTypesEnabled: false,
+    containerCheckIntervalMs: 60000,
+    containerMaxPerMinute: 10000,
+    containerMaxNeverUsedIntervalMs: 0,
+    superDigest: null,
+    snapshotCompressionMethod: 'none',
+    digestEnabled: true,
+    storage: 'filelog',
+    standaloneEnabled: true,
+    reconfigEnabled: false,
+    peerType: 'participant',
+    adminEnableServer: true,
+    adminServerPort: 8080,
+    adminServerAddress: '0.0.0.0',
+    adminCommandUrl: '/commands',
+    adminIdleTimeoutMs: 30000,
+    electionAlg: 3,
+    quorumListenOnAllIPs: false,
+    syncEnabled: true,
+    maxCnxns: 0,
+    snapSizeLimitKb: 4194304,
+    txnLogSizeLimitKb: -1,
+    commitLogCount: 500,
+    fsyncWarningThresholdMs: 1000,
+    skipACL: false,
+    enforceQuota: false,
+    localSessionsEnabled: false,
+    localSessionsUpgradingEnabled: false,
+    closeSessionTxnEnabled: true,
+    emulate353TTLNodes: false,
+    leaderServes: true,
+    readonlyModeEnabled: false,
+    digestAuthEnabled: true,
+    dynamicConfigFile: null,
+  };
+}
+
+/** Where a value came from, so a bad one can be reported and an odd one warned about. */
+export interface ValueSite {
+  key: string;
+  fail(detail: string): never;
+  warn(detail: string): void;
+}
+
+interface IntRule {
+  min?: number;
+  max?: number;
+  syntax?: IntSyntax;
+  long?: boolean;
+}
+
+function describe(rule: IntRule): string {
+  const { min, max } = rule;
+  if (min === 1 && max === undefined) return 'a positive integer';
+  if (min === 0 && max === undefined) return 'a non-negative integer';
+  if (min !== undefined && max !== undefined) return `an integer from ${min} to ${max}`;
+  if (min !== undefined) return `an integer >= ${min}`;
+  return rule.long ? 'an integer' : `an integer (32-bit)`;
+}
+
+export function readInt(value: string, site: ValueSite, rule: IntRule = {}): number {
+  const n = rule.long ? parseJavaLong(value, rule.syntax) : parseJavaInt(value, rule.syntax);
+  if (n === null || (rule.min !== undefined && n < rule.min) || (rule.max !== undefined && n > rule.max)) {
+    site.fail(`expected ${describe(rule)}, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+export function readPort(value: string, site: ValueSite): number {
+  return readInt(value, site, { min: 1, max: 65535 });
+}
+
+/** QuorumPeerConfig.parseBoolean: exactly true or false, any case; anything else is an error. */
+export function readStrictBoolean(value: string, site: ValueSite): boolean {
+  const v = value.toLowerCase();
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  site.fail(`expected true or false, got ${JSON.stringify(value)}`);
+}
+
+/**
+ * System properties read with Boolean.getBoolean / parseBoolean: "true" in any case means true and
+ * every other value means false. We keep that meaning but say so when the value was not a boolean.
+ */
+function readLooseBoolean(value: string, site: ValueSite): boolean {
+  const v = value.toLowerCase();
+  if (v !== 'true' && v !== 'false') {
+    site.warn(`${JSON.stringify(value)} is not true or false; ZooKeeper reads it as false`);
+  }
+  return v === 'true';
+}
+
+/**
+ * Properties read as `!value.equals(off)` (forceSync, leaderServes: "no"; admin.enableServer:
+ * "false"): only the exact word turns them off. A value like forceSync=false therefore leaves fsync
+ * on in ZooKeeper; we do the same and warn, since that is rarely what was meant.
+ */
+function readOnUnless(value: string, site: ValueSite, off: string, on: string): boolean {
+  if (value === off) return false;
+  if (value !== on) site.warn(`${JSON.stringify(value)} is not "${on}" or "${off}"; only "${off}" turns this off, so it stays on`);
+  return true;
+}
+
+/** skipACL-style: only "yes" turns it on (ZooKeeperServer reads `equals("yes")`). */
+function readOffUnless(value: string, site: ValueSite, on: string, off: string): boolean {
+  if (value === on) return true;
+  if (value !== off) site.warn(`${JSON.stringify(value)} is not "${on}" or "${off}"; only "${on}" turns this on, so it stays off`);
+  return false;
+}
+
+type Apply = (d: Draft, value: string, site: ValueSite) => void;
+
+export interface Setting {
+  /** The zoo.cfg key, as ZooKeeper's admin guide writes it. */
+  key: string;
+  /** Other accepted names (the Java system property, old spellings). */
+  aliases: string[];
+  apply: Apply;
+}
+
+/** A key QuorumPeerConfig reads itself: no system property exists for it. */
+const file = (key: string, apply: Apply): Setting => ({ key, aliases: [], apply });
+/** A system property `zookeeper.<key>`, written `<key>` in zoo.cfg. */
+const prop = (key: string, apply: Apply, extra: string[] = []): Setting => ({
+  key,
+  aliases: [`zookeeper.${key}`, ...extra],
+  apply,
+});
+/** A system property without the zookeeper. prefix (ZooKeeper takes it only from -D). */
+const bare = (key: string, apply: Apply): Setting => ({ key, aliases: [], apply });
+
+const nonNegative = { min: 0 };
+const positive = { min: 1 };
+
+export const SETTINGS: readonly Setting[] = [
+  file('tickTime', (d, v, s) => { d.tickTime = readInt(v, s, positive); }),
+  file('initLimit', (d, v, s) => { d.initLimit = readInt(v, s, nonNegative); }),
+  file('syncLimit', (d, v, s) => { d.syncLimit = readInt(v, s, nonNegative); }),
+  file('dataDir', (d, v) => { d.dataDir = v; }),
+  file('dataLogDir', (d, v) => { d.dataLogDir = v; }),
+  file('clientPort', (d, v, s) => { d.clientPort = readInt(v, s, { min: 0, max: 65535 }); }),
+  file('clientPortAddress', (d, v) => { d.clientPortAddress = v; }),
+  file('secureClientPort', (d, v, s) => { d.secureClientPort = readInt(v, s, { min: 0, max: 65535 }); }),
+  file('secureClientPortAddress', (d, v) => { d.secureClientPortAddress = v; }),
+  file('maxClientCnxns', (d, v, s) => {
+    const n = readInt(v, s);
+    // NIOServerCnxnFactory only limits when the value is positive.
+    if (n < 0) s.warn(`${n} is negative; using 0 (no limit) as ZooKeeper does`);
+    d.maxClientCnxns = Math.max(0, n);
+  }),
+  file('minSessionTimeout', (d, v, s) => { d.minSessionTimeout = readInt(v, s, { min: -1 }); }),
+  file('maxSessionTimeout', (d, v, s) => { d.maxSessionTimeout = readInt(v, s, { min: -1 }); }),
+  file('electionAlg', (d, v, s) => {
+    d.electionAlg = readInt(v, s);
+    if (d.electionAlg !== 3) s.fail(`only 3 (fast leader election) is supported, got ${JSON.stringify(v)}`);
+  }),
+  file('quorumListenOnAllIPs', (d, v, s) => { d.quorumListenOnAllIPs = readStrictBoolean(v, s); }),
+  file('peerType', (d, v, s) => {
+    const t = v.toLowerCase();
+    if (t === 'observer' || t === 'participant') d.peerType = t;
+    else s.fail(`expected observer or participant, got ${JSON.stringify(v)}`);
+  }),
+  // QuorumPeer also reads -Dzookeeper.observer.syncEnabled, which zoo.cfg reaches as observer.syncEnabled.
+  file('syncEnabled', (d, v, s) => { d.syncEnabled = readStrictBoolean(v, s); }),
+  { key: 'observer.syncEnabled', aliases: ['zookeeper.observer.syncEnabled'], apply: (d, v, s) => { d.syncEnabled = readLooseBoolean(v, s); } },
+  file('dynamicConfigFile', (d, v) => { d.dynamicConfigFile = v; }),
+  file('autopurge.snapRetainCount', (d, v, s) => { d.snapRetainCount = readInt(v, s); }),
+  file('autopurge.purgeInterval', (d, v, s) => { d.purgeIntervalHours = readInt(v, s); }),
+  file('standaloneEnabled', (d, v, s) => { d.standaloneEnabled = readStrictBoolean(v, s); }),
+  file('reconfigEnabled', (d, v, s) => { d.reconfigEnabled = readStrictBoolean(v, s); }),
+  file('localSessionsEnabled', (d, v, s) => { d.localSessionsEnabled = readStrictBoolean(v, s); }),
+  file('localSessionsUpgradingEnabled', (d, v, s) => { d.localSessionsUpgradingEnabled = readStrictBoolean(v, s); }),
+
+  prop('snapCount', (d, v, s) => {
+    d.snapCount = readInt(v, s, { syntax: 'decode' });
+    // SyncRequestProcessor needs at least 2; ZooKeeperServer.getSnapCount resets smaller values.
+    if (d.snapCount < 2) {
+      s.warn(`${d.snapCount} is below the minimum of 2; using 2 as ZooKeeper does`);
+      d.snapCount = 2;
+    }
+  }),
+  prop('preAllocSize', (d, v, s) => { d.preAllocSizeKb = readInt(v, s, { min: 0, long: true }); }),
+  prop('forceSync', (d, v, s) => { d.forceSync = readOnUnless(v, s, 'no', 'yes'); }),
+  prop('4lw.commands.whitelist', (d, v) => { d.fourLetterWords = v; }),
+  prop('globalOutstandingLimit', (d, v, s) => { d.globalOutstandingLimit = readInt(v, s, { syntax: 'decode', min: 1 }); }),
+  bare('jute.maxbuffer', (d, v, s) => { d.maxBufferBytes = readInt(v, s, { syntax: 'decode', min: 1 }); }),
+  prop('extendedTypesEnabled', (d, v, s) => { d.extendedTypesEnabled = readLooseBoolean(v, s); }),
+  prop('emulate353TTLNodes', (d, v, s) => { d.emulate353TTLNodes = readLooseBoolean(v, s); }),
+  bare('znode.container.checkIntervalMs', (d, v, s) => { d.containerCheckIntervalMs = readInt(v, s, { syntax: 'decode', min: 1 }); }),
+  bare('znode.container.maxPerMinute', (d, v, s) => { d.containerMaxPerMinute = readInt(v, s, { syntax: 'decode', min: 1 }); }),
+  bare('znode.container.maxNeverUsedIntervalMs', (d, v, s) => {
+    d.containerMaxNeverUsedIntervalMs = readInt(v, s, { syntax: 'decode', min: 0, long: true });
+  }),
+  prop('DigestAuthenticationProvider.superDigest', (d, v) => { d.superDigest = v === '' ? null : v; }),
+  prop('DigestAuthenticationProvider.enabled', (d, v, s) => { d.digestAuthEnabled = readLooseBoolean(v, s); }),
+  prop('snapshot.compression.method', (d, v, s) => {
+    // SnapStream falls back to no compression for an unknown name; a typo like "gzip" would
+    // silently leave snapshots uncompressed, so we refuse it instead.
+    const m = v.toLowerCase();
+    if (m === '') d.snapshotCompressionMethod = 'none';
+    else if (m === 'gz' || m === 'snappy') d.snapshotCompressionMethod = m;
+    else s.fail(`expected "", "gz" or "snappy", got ${JSON.stringify(v)}`);
+  }),
+  prop('digest.enabled', (d, v, s) => { d.digestEnabled = readLooseBoolean(v, s); }),
+  prop('admin.enableServer', (d, v, s) => { d.adminEnableServer = readOnUnless(v, s, 'false', 'true'); }),
+  prop('admin.serverPort', (d, v, s) => { d.adminServerPort = readInt(v, s, { syntax: 'decode', min: 0, max: 65535 }); }),
+  prop('admin.serverAddress', (d, v) => { d.adminServerAddress = v; }),
+  prop('admin.commandURL', (d, v) => { d.adminCommandUrl = v; }),
+  prop('admin.idleTimeout', (d, v, s) => { d.adminIdleTimeoutMs = readInt(v, s, { syntax: 'decode', min: 0 }); }),
+  prop('maxCnxns', (d, v, s) => {
+    const n = readInt(v, s, { syntax: 'decode' });
+    if (n < 0) s.warn(`${n} is negative; using 0 (no limit) as ZooKeeper does`);
+    d.maxCnxns = Math.max(0, n);
+  }),
+  prop('snapSizeLimitInKb', (d, v, s) => { d.snapSizeLimitKb = readInt(v, s, { syntax: 'decode', long: true }); }),
+  prop('txnLogSizeLimitInKb', (d, v, s) => { d.txnLogSizeLimitKb = readInt(v, s, { syntax: 'decode', long: true }); }),
+  prop('commitLogCount', (d, v, s) => { d.commitLogCount = readInt(v, s, { min: 0, max: INT_MAX }); }),
+  prop('fsync.warningthresholdms', (d, v, s) => { d.fsyncWarningThresholdMs = readInt(v, s, { syntax: 'decode', long: true }); }),
+  prop('skipACL', (d, v, s) => { d.skipACL = readOffUnless(v, s, 'yes', 'no'); }),
+  prop('enforceQuota', (d, v, s) => { d.enforceQuota = readLooseBoolean(v, s); }),
+  prop('closeSessionTxn.enabled', (d, v, s) => { d.closeSessionTxnEnabled = readLooseBoolean(v, s); }),
+  prop('leaderServes', (d, v, s) => { d.leaderServes = readOnUnless(v, s, 'no', 'yes'); }),
+  bare('readonlymode.enabled', (d, v, s) => { d.readonlyModeEnabled = readLooseBoolean(v, s); }),
+
+  // zk-server's own: which storage backend holds the txn log and snapshots.
+  { key: 'storage', aliases: ['zkserver.storage'], apply: (d, v, s) => {
+    if (v === 'memory' || v === 'filelog' || v === 'level') d.storage = v;
+    else s.fail(`expected memory, filelog or level, got ${JSON.stringify(v)}`);
+  } },
+];
+
+const byName = new Map<string, Setting>();
+for (const s of SETTINGS) {
+  for (const name of [s.key, ...s.aliases]) {
+    if (byName.has(name)) throw new Error(`duplicate config setting name ${name}`);
+    byName.set(name, s);
+  }
+}
+
+export function findSetting(key: string): Setting | undefined {
+  return byName.get(key);
+}

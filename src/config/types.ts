@@ -1,0 +1,99 @@
+// The resolved server configuration: every setting typed and defaulted as Apache ZooKeeper 3.8/3.9
+// would see it, plus the few that are zk-server's own (storage).
+
+export type StorageKind = 'memory' | 'filelog' | 'level';
+export type PeerRole = 'participant' | 'observer';
+export type SnapshotCompression = 'none' | 'gz' | 'snappy';
+
+/** One `server.N=host:quorumPort:electionPort[:role][;[clientHost:]clientPort]` line. */
+export interface QuorumServerSpec {
+  host: string;
+  quorumPort: number;
+  electionPort: number;
+  role: PeerRole;
+  /** From the `;clientPort` / `;host:port` part, when given. */
+  clientPort?: number;
+  /** The host of a `;host:port` client part; `0.0.0.0` when only a port was given, as ZooKeeper does. */
+  clientHost?: string;
+  /** The key's line in its file, so later checks (myid not listed, …) can point at it. */
+  line?: number;
+}
+
+export interface ServerConfig {
+  tickTime: number;
+  initLimit: number;
+  syncLimit: number;
+  dataDir: string;
+  /** Defaults to dataDir. */
+  dataLogDir: string;
+  /** 0 only when no plaintext listener is configured (secureClientPort alone), as ZooKeeper allows. */
+  clientPort: number;
+  /** null = all interfaces (0.0.0.0). */
+  clientPortAddress: string | null;
+  secureClientPort: number | null;
+  /** Per client IP; 0 = unlimited. */
+  maxClientCnxns: number;
+  minSessionTimeout: number;
+  maxSessionTimeout: number;
+  snapCount: number;
+  preAllocSizeKb: number;
+  forceSync: boolean;
+  autopurgeSnapRetainCount: number;
+  /** Hours; 0 = auto purge off. */
+  autopurgePurgeIntervalHours: number;
+  /** Always holds "srvr"; `*` is expanded to every known command, as ZooKeeper does. */
+  fourLetterWordWhitelist: Set<string>;
+  globalOutstandingLimit: number;
+  /** jute.maxbuffer */
+  maxBufferBytes: number;
+  extendedTypesEnabled: boolean;
+  containerCheckIntervalMs: number;
+  containerMaxPerMinute: number;
+  superDigest: string | null;
+  snapshotCompressionMethod: SnapshotCompression;
+  digestEnabled: boolean;
+  storage: StorageKind;
+  servers: Map<number, QuorumServerSpec>;
+  /** From dataDir/myid; null when there is no such file. */
+  myid: number | null;
+  standaloneEnabled: boolean;
+  reconfigEnabled: boolean;
+  peerType: PeerRole;
+  adminEnableServer: boolean;
+  adminServerPort: number;
+  electionAlg: number;
+  quorumListenOnAllIPs: boolean;
+  syncEnabled: boolean;
+
+  // Further ZooKeeper settings other layers may want; same defaults as ZooKeeper.
+  /** zookeeper.maxCnxns: all connections on one listener; 0 = unlimited. */
+  maxCnxns: number;
+  adminServerAddress: string;
+  adminCommandUrl: string;
+  adminIdleTimeoutMs: number;
+  /** Roll the log and snapshot after this many KB of txns; <= 0 disables. */
+  snapSizeLimitKb: number;
+  /** -1 = no limit. */
+  txnLogSizeLimitKb: number;
+  commitLogCount: number;
+  fsyncWarningThresholdMs: number;
+  skipACL: boolean;
+  enforceQuota: boolean;
+  localSessionsEnabled: boolean;
+  localSessionsUpgradingEnabled: boolean;
+  /** zookeeper.closeSessionTxn.enabled: closeSession txns list the ephemerals they remove. */
+  closeSessionTxnEnabled: boolean;
+  emulate353TTLNodes: boolean;
+  containerMaxNeverUsedIntervalMs: number;
+  leaderServes: boolean;
+  readonlyModeEnabled: boolean;
+  digestAuthEnabled: boolean;
+  /** The dynamicConfigFile the server lines came from, if any. */
+  dynamicConfigFile: string | null;
+
+  /** Every key as read (file, then -D and flag overrides under their file names), for `conf` and `envi`. */
+  raw: Map<string, string>;
+  /** Unknown keys, adjusted values and the like, each naming its key and line. */
+  warnings: string[];
+  sourceFile: string | null;
+}
