@@ -1,0 +1,462 @@
+// The in-memory znode tree of Apache ZooKeeper 3.9's DataTree: node map, ephemerals per session,
+// container and TTL sets, ACL cache, quotas, the incremental digest and the two watch managers.
+// Pure: no I/O, no clock (times arrive in txn headers). Txn dispatch lives in apply.ts.
+
+import type { ACL, Stat, StatPersisted, TxnDigest, TxnHeader, Txn } from '../jute/records.js';
+import { ErrorCode, EventType } from '../protocol/constants.js';
+import { READ_ACL_UNSAFE, ReferenceCountedACLCache } from './acl-cache.js';
+import { applyTxn, type ApplyResult } from './apply.js';
+import { DigestSum, isDigestExcluded, nodeDigest } from './digest.js';
+import { DigestHistory } from './digest-log.js';
+import { ephemeralTypeOf } from './ephemeral-type.js';
+import { createStat, DataNode, emptyStat } from './node.js';
+import {
+  addToQuotaStats, LIMIT_NODE, PROC_ZOOKEEPER, QUOTA_ZOOKEEPER, QuotaTrie, rebuildQuotas, recountQuota, STAT_NODE,
+  trimQuotaPath,
+} from './quota.js';
+import { WatchManager, type Watcher } from './watch-manager.js';
+
+export const CONFIG_NODE = '/zookeeper/config';
+
+/** A KeeperException inside the tree: apply() turns it into ApplyResult.err. */
+export class TreeError extends Error {
+  constructor(readonly code: number, readonly path: string) {
+    super(`${code === ErrorCode.NONODE ? 'NoNode' : code === ErrorCode.NODEEXISTS ? 'NodeExists' : `error ${code}`} for ${path}`);
+  }
+}
+
+export interface DataTreeOptions {
+  /** zookeeper.digest.enabled; default true as in ZooKeeper 3.6+. Off, digest() stays 0. */
+  digestEnabled?: boolean;
+  /** zookeeper.extendedTypesEnabled (TTL nodes); default false as in ZooKeeper. */
+  extendedTypesEnabled?: boolean;
+}
+
+export class DataTree {
+  readonly digestEnabled: boolean;
+  readonly extendedTypesEnabled: boolean;
+  readonly dataWatches = new WatchManager();
+  readonly childWatches = new WatchManager();
+  readonly aclCache = new ReferenceCountedACLCache();
+  readonly digestHistory = new DigestHistory();
+  /** Highest zxid applied; a multi counts only once all its ops are in. */
+  lastProcessedZxid = 0;
+
+  /** path → node; the root is under "/" (ZooKeeper also maps "" to it: see nodeCount). */
+  private readonly nodes = new Map<string, DataNode>();
+  private readonly treeDigest = new DigestSum();
+  private readonly ephemerals = new Map<bigint, Set<string>>();
+  private readonly containerSet = new Set<string>();
+  private readonly ttlSet = new Set<string>();
+  private readonly quotaTrie = new QuotaTrie();
+  private dataSize = 0;
+  private readonly nodeLookup = (path: string): DataNode | undefined => this.getNode(path);
+
+  constructor(opts: DataTreeOptions = {}) {
+    this.digestEnabled = opts.digestEnabled ?? true;
+    this.extendedTypesEnabled = opts.extendedTypesEnabled ?? false;
+    const root = this.newNode(Buffer.alloc(0), -1n, emptyStat());
+    this.putNode('/', root);
+    root.addChild('zookeeper');
+    const proc = this.newNode(Buffer.alloc(0), -1n, emptyStat());
+    this.putNode(PROC_ZOOKEEPER, proc);
+    proc.addChild('quota');
+    this.putNode(QUOTA_ZOOKEEPER, this.newNode(Buffer.alloc(0), -1n, emptyStat()));
+    this.addConfigNode();
+    this.dataSize = this.computeDataSize();
+  }
+
+  /** Adds /zookeeper/config: empty, world:anyone:r (ZOOKEEPER-2014), and so aclVersion -1. */
+  addConfigNode(): void {
+    this.nodes.get(PROC_ZOOKEEPER)?.addChild('config');
+    this.putNode(CONFIG_NODE, this.newNode(Buffer.alloc(0), -1n, emptyStat()));
+    this.setACL(CONFIG_NODE, READ_ACL_UNSAFE, -1);
+  }
+
+  // ------------------------------------------------------------------ reads
+
+  getNode(path: string): DataNode | undefined {
+    return this.nodes.get(path === '' ? '/' : path);
+  }
+
+  getACL(node: DataNode): readonly ACL[] {
+    return this.aclCache.convertLong(node.aclRef);
+  }
+
+  /** ZooKeeper's getNodeCount: its map holds the root twice ("" and "/"), so a fresh tree counts 5. */
+  nodeCount(): number {
+    return this.nodes.size + 1;
+  }
+
+  /** Descendants of `path` (for "/", every node but the root, /zookeeper ones included); 0 if absent. */
+  getAllChildrenNumber(path: string): number {
+    if (path === '/') return this.nodeCount() - 2;
+    const node = this.nodes.get(path);
+    if (node === undefined) return 0;
+    let n = 0;
+    const stack: string[] = [path];
+    while (stack.length > 0) {
+      const p = stack.pop() as string;
+      const nd = this.nodes.get(p);
+      if (nd === undefined) continue;
+      for (const c of nd.children) {
+        n++;
+        stack.push(p + '/' + c);
+      }
+    }
+    return n;
+  }
+
+  ephemeralsOf(sessionId: bigint): ReadonlySet<string> {
+    return this.ephemerals.get(sessionId) ?? new Set();
+  }
+
+  /** Sessions with an ephemeral set (a set can be empty once its nodes were deleted, as in ZooKeeper). */
+  ephemeralSessions(): Map<bigint, ReadonlySet<string>> {
+    return new Map(this.ephemerals);
+  }
+
+  ephemeralsCount(): number {
+    let n = 0;
+    for (const s of this.ephemerals.values()) n += s.size;
+    return n;
+  }
+
+  get containers(): ReadonlySet<string> {
+    return this.containerSet;
+  }
+
+  get ttls(): ReadonlySet<string> {
+    return this.ttlSet;
+  }
+
+  /** ZooKeeper's tree digest: the 64-bit sum of node CRCs (0 when digests are disabled). */
+  digest(): bigint {
+    return this.treeDigest.value();
+  }
+
+  /** Sum of path lengths and data lengths (ZK's cachedApproximateDataSize, root counted under both names). */
+  approximateDataSize(): number {
+    return this.dataSize;
+  }
+
+  /** mntr's zk_watch_count: data plus child watch registrations. */
+  watchCount(): number {
+    return this.dataWatches.count + this.childWatches.count;
+  }
+
+  /** The deepest path with a quota that covers `path`, or null. */
+  quotaPrefixOf(path: string): string | null {
+    const p = this.quotaTrie.findMaxPrefix(path);
+    return p === '/' || p === '' ? null : p;
+  }
+
+  // ------------------------------------------------------------------ txn application
+
+  /** Applies one committed txn; deterministic, and safe to replay over a fuzzy snapshot. */
+  apply(hdr: TxnHeader, txn: Txn, digest?: TxnDigest | null): ApplyResult {
+    const rc = applyTxn(this, hdr, txn, false);
+    this.compareDigest(hdr.zxid, digest);
+    return rc;
+  }
+
+  /** Compares a logged TxnDigest with the tree; false (and counted) on mismatch. */
+  compareDigest(zxid: number, digest: TxnDigest | null | undefined): boolean {
+    if (!this.digestEnabled) return true;
+    return this.digestHistory.compare(zxid, digest, () => this.digest());
+  }
+
+  createNode(
+    path: string, data: Buffer | null, acl: readonly ACL[], ephemeralOwner: bigint, parentCVersion: number,
+    zxid: number, time: number,
+  ): Stat {
+    const lastSlash = path.lastIndexOf('/');
+    const parentName = path.slice(0, lastSlash);
+    const childName = path.slice(lastSlash + 1);
+    const parent = this.getNode(parentName);
+    if (parent === undefined) throw new TreeError(ErrorCode.NONODE, path);
+    const parentAcl = this.getACL(parent);
+    // ACL first, as ZooKeeper does (so a fuzzy snapshot can never miss it); on NodeExists the existing
+    // node takes the new key without releasing its old one, exactly as ZooKeeper leaves it.
+    const aclRef = this.aclCache.convertAcls(acl);
+    const existing = this.getNode(path);
+    if (existing !== undefined) {
+      existing.aclRef = aclRef;
+      throw new TreeError(ErrorCode.NODEEXISTS, path);
+    }
+    this.preChange(parentName, parent);
+    if (parentCVersion === -1) parentCVersion = parent.cversion + 1;
+    // Replaying a create whose node was created and deleted inside a fuzzy snapshot's range must not
+    // move cversion and pzxid backwards.
+    if (parentCVersion > parent.cversion) {
+      parent.cversion = parentCVersion;
+      parent.pzxid = zxid;
+    }
+    const child = this.newNode(data, aclRef, createStat(zxid, time, ephemeralOwner));
+    parent.addChild(childName);
+    this.postChange(parentName, parent);
+    this.dataSize += path.length + child.dataLength;
+    this.putNode(path, child);
+    const type = ephemeralTypeOf(ephemeralOwner, this.extendedTypesEnabled);
+    if (type === 'container') this.containerSet.add(path);
+    else if (type === 'ttl') this.ttlSet.add(path);
+    else if (ephemeralOwner !== 0n) {
+      let set = this.ephemerals.get(ephemeralOwner);
+      if (set === undefined) this.ephemerals.set(ephemeralOwner, (set = new Set()));
+      set.add(path);
+    }
+    const stat = child.stat();
+
+    if (parentName.startsWith(QUOTA_ZOOKEEPER)) {
+      if (childName === LIMIT_NODE) this.quotaTrie.add(trimQuotaPath(parentName));
+      if (childName === STAT_NODE) recountQuota(this.nodeLookup, trimQuotaPath(parentName));
+    }
+    const lastPrefix = this.quotaPrefixOf(path);
+    if (lastPrefix !== null) addToQuotaStats(this.nodeLookup, lastPrefix, data === null ? 0 : data.length, 1);
+
+    this.dataWatches.trigger(path, EventType.NodeCreated, zxid, acl);
+    this.childWatches.trigger(parentName === '' ? '/' : parentName, EventType.NodeChildrenChanged, zxid, parentAcl);
+    return stat;
+  }
+
+  deleteNode(path: string, zxid: number): void {
+    const lastSlash = path.lastIndexOf('/');
+    const parentName = path.slice(0, lastSlash);
+    const childName = path.slice(lastSlash + 1);
+    const parent = this.getNode(parentName);
+    if (parent === undefined) throw new TreeError(ErrorCode.NONODE, path);
+    // The child may already be gone (fuzzy snapshot); pzxid still moves forward, never backward.
+    this.preChange(parentName, parent);
+    parent.removeChild(childName);
+    if (zxid > parent.pzxid) parent.pzxid = zxid;
+    this.postChange(parentName, parent);
+
+    const node = this.getNode(path);
+    if (node === undefined) throw new TreeError(ErrorCode.NONODE, path);
+    this.removeNode(path, node);
+    const acl = this.getACL(node);
+    this.aclCache.removeUsage(node.aclRef);
+    this.dataSize -= path.length + node.dataLength;
+    const parentAcl = this.getACL(parent);
+    const owner = node.ephemeralOwner;
+    const type = ephemeralTypeOf(owner, this.extendedTypesEnabled);
+    if (type === 'container') this.containerSet.delete(path);
+    else if (type === 'ttl') this.ttlSet.delete(path);
+    else if (owner !== 0n) this.ephemerals.get(owner)?.delete(path);
+
+    if (parentName.startsWith(PROC_ZOOKEEPER) && childName === LIMIT_NODE && parentName.length >= QUOTA_ZOOKEEPER.length) {
+      this.quotaTrie.delete(trimQuotaPath(parentName));
+    }
+    const lastPrefix = this.quotaPrefixOf(path);
+    if (lastPrefix !== null) addToQuotaStats(this.nodeLookup, lastPrefix, -node.dataLength, -1);
+
+    const processed = this.dataWatches.trigger(path, EventType.NodeDeleted, zxid, acl);
+    this.childWatches.trigger(path, EventType.NodeDeleted, zxid, acl, processed);
+    this.childWatches.trigger(parentName === '' ? '/' : parentName, EventType.NodeChildrenChanged, zxid, parentAcl);
+  }
+
+  /** Sets data with the version the txn carries. ZooKeeper also uses this for /zookeeper/config. */
+  setData(path: string, data: Buffer | null, version: number, zxid: number, time: number): Stat {
+    const n = this.getNode(path);
+    if (n === undefined) throw new TreeError(ErrorCode.NONODE, path);
+    const acl = this.getACL(n);
+    const lastLength = n.dataLength;
+    this.preChange(path, n);
+    n.data = data;
+    n.mtime = time;
+    n.mzxid = zxid;
+    n.version = version;
+    const stat = n.stat();
+    this.postChange(path, n);
+    const newLength = data === null ? 0 : data.length;
+    const lastPrefix = this.quotaPrefixOf(path);
+    if (lastPrefix !== null) addToQuotaStats(this.nodeLookup, lastPrefix, newLength - lastLength, 0);
+    this.dataSize += newLength - lastLength;
+    this.dataWatches.trigger(path, EventType.NodeDataChanged, zxid, acl);
+    return stat;
+  }
+
+  setACL(path: string, acl: readonly ACL[], version: number): Stat {
+    const n = this.getNode(path);
+    if (n === undefined) throw new TreeError(ErrorCode.NONODE, path);
+    // Release before interning: re-setting the only user's ACL gives it a fresh key, as in ZooKeeper.
+    this.aclCache.removeUsage(n.aclRef);
+    this.preChange(path, n);
+    n.aversion = version;
+    n.aclRef = this.aclCache.convertAcls(acl);
+    const stat = n.stat();
+    this.postChange(path, n);
+    return stat;
+  }
+
+  /** Raises a node's stored cversion (and pzxid) only if `newCversion` is higher; -1 means +1. */
+  setCversionPzxid(path: string, newCversion: number, zxid: number): void {
+    if (path.endsWith('/')) path = path.slice(0, -1);
+    const node = this.getNode(path);
+    if (node === undefined) throw new TreeError(ErrorCode.NONODE, path);
+    if (newCversion === -1) newCversion = node.cversion + 1;
+    if (newCversion > node.cversion) {
+      this.preChange(path, node);
+      node.cversion = newCversion;
+      node.pzxid = zxid;
+      this.postChange(path, node);
+    }
+  }
+
+  /**
+   * Deletes a closed session's ephemerals: the txn's list when it has one (then any the tree still
+   * holds for the session beyond it), else the session's own set. Missing nodes are skipped.
+   */
+  killSession(sessionId: bigint, zxid: number, paths2Delete: readonly string[] | null): void {
+    const local = this.ephemerals.get(sessionId);
+    this.ephemerals.delete(sessionId);
+    if (paths2Delete !== null) this.deleteNodes(zxid, paths2Delete);
+    if (local === undefined) return;
+    if (paths2Delete !== null) for (const p of paths2Delete) local.delete(p);
+    this.deleteNodes(zxid, [...local]);
+  }
+
+  private deleteNodes(zxid: number, paths: Iterable<string>): void {
+    for (const p of paths) {
+      try {
+        this.deleteNode(p, zxid);
+      } catch (e) {
+        if (!(e instanceof TreeError)) throw e;
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ reads that leave watches
+
+  /** Reads data and, if `watcher` is given, leaves a data watch; undefined if the node is absent. */
+  getData(path: string, watcher?: Watcher): { data: Buffer | null; stat: Stat } | undefined {
+    const n = this.getNode(path);
+    if (n === undefined) return undefined;
+    if (watcher !== undefined) this.dataWatches.addWatch(path, watcher);
+    return { data: n.data, stat: n.stat() };
+  }
+
+  /** exists(): the watch is left even when the node is absent, to fire on NodeCreated. */
+  statNode(path: string, watcher?: Watcher): Stat | undefined {
+    if (watcher !== undefined) this.dataWatches.addWatch(path, watcher);
+    return this.getNode(path)?.stat();
+  }
+
+  getChildren(path: string, watcher?: Watcher): { children: string[]; stat: Stat } | undefined {
+    const n = this.getNode(path);
+    if (n === undefined) return undefined;
+    if (watcher !== undefined) this.childWatches.addWatch(path, watcher);
+    return { children: [...n.children], stat: n.stat() };
+  }
+
+  /** A connection closed: drop all of its watches. */
+  removeWatcher(watcher: Watcher): void {
+    this.dataWatches.removeAll(watcher);
+    this.childWatches.removeAll(watcher);
+  }
+
+  // ------------------------------------------------------------------ snapshots
+
+  /**
+   * Nodes in the order ZooKeeper serializes them: depth first from the root, which is named "" as in
+   * snapshot files. Nodes are yielded live: encode each before asking for the next. Safe against
+   * concurrent applies between steps (a node deleted meanwhile is skipped, as in a fuzzy snapshot).
+   */
+  *nodesInSnapshotOrder(): Generator<[string, DataNode]> {
+    const stack: string[] = [''];
+    while (stack.length > 0) {
+      const path = stack.pop() as string;
+      const node = this.getNode(path);
+      if (node === undefined) continue;
+      const children = [...node.children];
+      yield [path, node];
+      for (let i = children.length - 1; i >= 0; i--) stack.push(path + '/' + children[i]);
+    }
+  }
+
+  /** Empties the tree before restoring a snapshot (load the ACL map with aclCache.load first or after). */
+  beginRestore(): void {
+    this.nodes.clear();
+    this.treeDigest.clear();
+    this.quotaTrie.clear();
+    this.ephemerals.clear();
+    this.containerSet.clear();
+    this.ttlSet.clear();
+    this.dataSize = 0;
+  }
+
+  /** Adds one node read from a snapshot (parents come before children; the root is "" or "/"). */
+  restoreNode(path: string, data: Buffer | null, aclRef: bigint, stat: StatPersisted): DataNode {
+    const node = this.newNode(data, aclRef, stat);
+    const key = path === '' ? '/' : path;
+    this.putNode(key, node);
+    this.aclCache.addUsage(aclRef);
+    if (key === '/') return node;
+    const lastSlash = path.lastIndexOf('/');
+    const parent = this.getNode(path.slice(0, lastSlash));
+    if (parent === undefined) {
+      throw new Error(`Invalid Datatree, unable to find parent ${path.slice(0, lastSlash)} of path ${path}`);
+    }
+    parent.addChild(path.slice(lastSlash + 1));
+    const owner = node.ephemeralOwner;
+    const type = ephemeralTypeOf(owner, this.extendedTypesEnabled);
+    if (type === 'container') this.containerSet.add(path);
+    else if (type === 'ttl') this.ttlSet.add(path);
+    else if (owner !== 0n) {
+      let set = this.ephemerals.get(owner);
+      if (set === undefined) this.ephemerals.set(owner, (set = new Set()));
+      set.add(path);
+    }
+    return node;
+  }
+
+  /** After the last restored node: data size, quota trie and stats, unused ACLs dropped. */
+  finishRestore(): void {
+    if (!this.nodes.has('/')) throw new Error('Invalid Datatree, snapshot has no root');
+    this.dataSize = this.computeDataSize();
+    rebuildQuotas(this.nodeLookup, this.quotaTrie);
+    this.aclCache.purgeUnused();
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private newNode(data: Buffer | null, aclRef: bigint, stat: StatPersisted): DataNode {
+    return new DataNode({ data, aclRef, stat, extendedTypesEnabled: this.extendedTypesEnabled });
+  }
+
+  private nodeDigestOf(path: string, node: DataNode): number {
+    if (node.digestCache < 0) node.digestCache = nodeDigest(path, node.data, node);
+    return node.digestCache;
+  }
+
+  private putNode(path: string, node: DataNode): void {
+    const old = this.nodes.get(path);
+    this.nodes.set(path, node);
+    if (this.digestEnabled && !isDigestExcluded(path)) {
+      this.treeDigest.add(this.nodeDigestOf(path, node));
+      if (old !== undefined) this.treeDigest.remove(this.nodeDigestOf(path, old));
+    }
+  }
+
+  private removeNode(path: string, node: DataNode): void {
+    this.nodes.delete(path);
+    if (this.digestEnabled && !isDigestExcluded(path)) this.treeDigest.remove(this.nodeDigestOf(path, node));
+  }
+
+  private preChange(path: string, node: DataNode): void {
+    if (this.digestEnabled && !isDigestExcluded(path)) this.treeDigest.remove(this.nodeDigestOf(path, node));
+  }
+
+  private postChange(path: string, node: DataNode): void {
+    node.digestCache = -1;
+    if (this.digestEnabled && !isDigestExcluded(path)) this.treeDigest.add(this.nodeDigestOf(path, node));
+  }
+
+  private computeDataSize(): number {
+    let size = 0;
+    for (const [path, node] of this.nodes) size += path.length + node.dataLength;
+    // ZooKeeper's map also holds the root under "": its data counts a second time.
+    const root = this.nodes.get('/');
+    return size + (root === undefined ? 0 : root.dataLength);
+  }
+}

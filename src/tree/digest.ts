@@ -1,0 +1,79 @@
+// The tree digest of Apache ZooKeeper (DigestCalculator version 2 + AdHash): each node's digest is the
+// CRC32 of its path, its data and 60 bytes of stat; the tree digest is their 64-bit sum. Everything
+// under "/zookeeper/" is left out (but "/zookeeper" itself counts), and "/" hashes as "".
+
+import { crc32 } from 'node:zlib';
+import type { StatPersisted } from '../jute/records.js';
+
+/** The digest version ZooKeeper 3.6+ writes into TxnDigest and snapshot trailers. */
+export const DIGEST_VERSION = 2;
+
+/** Prefix of the subtree ZooKeeper keeps out of the digest (quota nodes are updated locally). */
+export const ZOOKEEPER_NODE_SUBTREE = '/zookeeper/';
+
+const statBytes = Buffer.alloc(60);
+const TWO_32 = 0x100000000;
+
+function putLong(off: number, v: number): void {
+  const hi = Math.floor(v / TWO_32);
+  statBytes.writeInt32BE(hi | 0, off);
+  statBytes.writeUInt32BE(v - hi * TWO_32, off + 4);
+}
+
+export function isDigestExcluded(path: string): boolean {
+  return path.startsWith(ZOOKEEPER_NODE_SUBTREE);
+}
+
+/** CRC32 of one node, as an unsigned 32-bit number; 0 for excluded paths. */
+export function nodeDigest(path: string, data: Buffer | null, stat: StatPersisted): number {
+  if (isDigestExcluded(path)) return 0;
+  // "" and "/" both name the root; ZooKeeper maps "/" to "" so both spellings hash the same.
+  const p = path === '/' ? '' : path;
+  putLong(0, stat.czxid);
+  putLong(8, stat.mzxid);
+  putLong(16, stat.pzxid);
+  putLong(24, stat.ctime);
+  putLong(32, stat.mtime);
+  statBytes.writeInt32BE(stat.version | 0, 40);
+  statBytes.writeInt32BE(stat.cversion | 0, 44);
+  statBytes.writeInt32BE(stat.aversion | 0, 48);
+  statBytes.writeBigInt64BE(BigInt.asIntN(64, stat.ephemeralOwner), 52);
+  // Java's String.getBytes() with the platform charset: UTF-8 on the JVMs ZooKeeper runs on.
+  let crc = crc32(Buffer.from(p, 'utf8'));
+  if (data !== null) crc = crc32(data, crc);
+  return crc32(statBytes, crc);
+}
+
+// Folding into the bigint only now and then keeps the hot path on plain numbers while staying exact.
+const FOLD_AT = 2 ** 52;
+
+/** ZooKeeper's AdHash: a 64-bit wrapping sum that nodes are added to and removed from. */
+export class DigestSum {
+  private high = 0n;
+  private low = 0;
+
+  add(digest: number): void {
+    this.low += digest;
+    if (this.low >= FOLD_AT) this.fold();
+  }
+
+  remove(digest: number): void {
+    this.low -= digest;
+    if (this.low <= -FOLD_AT) this.fold();
+  }
+
+  clear(): void {
+    this.high = 0n;
+    this.low = 0;
+  }
+
+  /** The sum as Java's signed long. */
+  value(): bigint {
+    return BigInt.asIntN(64, this.high + BigInt(this.low));
+  }
+
+  private fold(): void {
+    this.high = BigInt.asIntN(64, this.high + BigInt(this.low));
+    this.low = 0;
+  }
+}

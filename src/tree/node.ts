@@ -1,0 +1,131 @@
+// One znode: data, ACL key, the persisted stat fields and child names, as Apache ZooKeeper's DataNode
+// holds them; stat() derives what clients see (dataLength, numChildren, v3 cversion, ephemeralOwner).
+
+import type { Stat, StatPersisted } from '../jute/records.js';
+import { ephemeralTypeOf, type EphemeralType } from './ephemeral-type.js';
+
+const NO_CHILDREN: ReadonlySet<string> = new Set<string>();
+
+export interface DataNodeInit {
+  data: Buffer | null;
+  aclRef: bigint;
+  stat: StatPersisted;
+  /** How ephemeralOwner markers are read (zookeeper.extendedTypesEnabled); default false, as in ZK. */
+  extendedTypesEnabled?: boolean;
+}
+
+export class DataNode {
+  data: Buffer | null;
+  aclRef: bigint;
+  czxid: number;
+  mzxid: number;
+  ctime: number;
+  mtime: number;
+  version: number;
+  /** Stored cversion: ZooKeeper counts only creates here; stat() turns it into the client's count. */
+  cversion: number;
+  aversion: number;
+  /** Raw stored value: a session id, the container marker or a TTL marker. */
+  ephemeralOwner: bigint;
+  pzxid: number;
+  /** This node's digest (CRC32) while valid, -1 when it must be recomputed. Managed by DataTree. */
+  digestCache = -1;
+  private readonly extendedTypesEnabled: boolean;
+  private childSet: Set<string> | null = null;
+
+  constructor(init: DataNodeInit) {
+    const s = init.stat;
+    this.data = init.data;
+    this.aclRef = init.aclRef;
+    this.czxid = s.czxid;
+    this.mzxid = s.mzxid;
+    this.ctime = s.ctime;
+    this.mtime = s.mtime;
+    this.version = s.version;
+    this.cversion = s.cversion;
+    this.aversion = s.aversion;
+    this.ephemeralOwner = s.ephemeralOwner;
+    this.pzxid = s.pzxid;
+    this.extendedTypesEnabled = init.extendedTypesEnabled ?? false;
+  }
+
+  /** Child names (not paths). Change them through addChild/removeChild. */
+  get children(): ReadonlySet<string> {
+    return this.childSet ?? NO_CHILDREN;
+  }
+
+  get numChildren(): number {
+    return this.childSet === null ? 0 : this.childSet.size;
+  }
+
+  /** @returns false if the child was already there. */
+  addChild(name: string): boolean {
+    // Most znodes are leaves: allocate the set only when a first child arrives.
+    if (this.childSet === null) this.childSet = new Set();
+    const before = this.childSet.size;
+    this.childSet.add(name);
+    return this.childSet.size !== before;
+  }
+
+  /** @returns false if there was no such child. */
+  removeChild(name: string): boolean {
+    return this.childSet !== null && this.childSet.delete(name);
+  }
+
+  get dataLength(): number {
+    return this.data === null ? 0 : this.data.length;
+  }
+
+  ephemeralType(): EphemeralType {
+    return ephemeralTypeOf(this.ephemeralOwner, this.extendedTypesEnabled);
+  }
+
+  /**
+   * The Stat a client sees. cversion follows ZooKeeper's v3 rule (stored creates × 2 − live children,
+   * i.e. creates plus deletes); container and TTL markers read as 0, as ZK's getClientEphemeralOwner does.
+   */
+  stat(): Stat {
+    const numChildren = this.numChildren;
+    return {
+      czxid: this.czxid,
+      mzxid: this.mzxid,
+      ctime: this.ctime,
+      mtime: this.mtime,
+      version: this.version,
+      cversion: (this.cversion * 2 - numChildren) | 0,
+      aversion: this.aversion,
+      ephemeralOwner: this.ephemeralType() === 'normal' ? this.ephemeralOwner : 0n,
+      dataLength: this.dataLength,
+      numChildren,
+      pzxid: this.pzxid,
+    };
+  }
+
+  /** The stat fields as snapshots store them. */
+  statPersisted(): StatPersisted {
+    return {
+      czxid: this.czxid,
+      mzxid: this.mzxid,
+      ctime: this.ctime,
+      mtime: this.mtime,
+      version: this.version,
+      cversion: this.cversion,
+      aversion: this.aversion,
+      ephemeralOwner: this.ephemeralOwner,
+      pzxid: this.pzxid,
+    };
+  }
+}
+
+/** A fresh node's stat: ZooKeeper's DataTree.createStat. */
+export function createStat(zxid: number, time: number, ephemeralOwner: bigint): StatPersisted {
+  return {
+    czxid: zxid, mzxid: zxid, pzxid: zxid, ctime: time, mtime: time,
+    version: 0, cversion: 0, aversion: 0, ephemeralOwner,
+  };
+}
+
+/** All-zero stat, as `new StatPersisted()` gives the built-in nodes. */
+export function emptyStat(): StatPersisted {
+  return createStat(0, 0, 0n);
+}

@@ -1,0 +1,99 @@
+// The tree digest: per-node CRC32 values, the incremental sum staying equal to a full recomputation,
+// the /zookeeper/ exclusion, the disabled mode and the digest history.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DataTree, DigestSum, nodeDigest, emptyStat, DigestHistory } from '../../src/tree/index.js';
+import { Driver } from './txns.js';
+
+function recompute(tree: DataTree): bigint {
+  let sum = 0n;
+  for (const [path, node] of tree.nodesInSnapshotOrder()) sum += BigInt(nodeDigest(path, node.data, node));
+  return BigInt.asIntN(64, sum);
+}
+
+test('node digests: "/" hashes as "", data and every stat field count, /zookeeper/ is out', () => {
+  assert.equal(nodeDigest('', null, emptyStat()), 68323592);
+  assert.equal(nodeDigest('/', Buffer.alloc(0), emptyStat()), 68323592);
+  assert.equal(nodeDigest('/zookeeper', null, emptyStat()), 1303661912);
+  assert.equal(nodeDigest('/zookeeper/quota', null, emptyStat()), 0);
+  const base = { ...emptyStat(), czxid: 0x100000002, ctime: 1795364375265 };
+  const seen = new Set<number>();
+  for (const change of [{}, { mzxid: 1 }, { pzxid: 1 }, { mtime: 1 }, { version: 1 }, { cversion: 1 }, { aversion: 1 }, { ephemeralOwner: 1n }]) {
+    seen.add(nodeDigest('/app', Buffer.from('x'), { ...base, ...change }));
+  }
+  seen.add(nodeDigest('/app', Buffer.from('y'), base));
+  seen.add(nodeDigest('/app', null, base));
+  assert.equal(seen.size, 10);
+  // null and empty data hash alike, as in ZooKeeper (an empty update is a no-op for CRC32).
+  assert.equal(nodeDigest('/app', null, base), nodeDigest('/app', Buffer.alloc(0), base));
+});
+
+test('the incremental digest always equals a recomputation from scratch', () => {
+  const d = new Driver(new DataTree({ extendedTypesEnabled: true }));
+  const check = (): void => assert.equal(d.tree.digest(), recompute(d.tree));
+  check();
+  d.create('/a', 'x');
+  check();
+  d.create('/a/b', null, { ephemeral: true });
+  d.container('/c');
+  d.ttl('/t', 100);
+  check();
+  d.setData('/', 'root data', 1);
+  check();
+  d.setACL('/a', [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }], 1);
+  d.delete('/a/b');
+  d.delete('/missing');
+  d.apply(1, { type: 1, path: '/a', data: null, acl: [], ephemeral: false, parentCVersion: 9 });
+  check();
+  const before = d.tree.digest();
+  d.setData('/zookeeper/config', 'server.1=x', -1);
+  d.create('/zookeeper/quota/a');
+  assert.equal(d.tree.digest(), before, 'nodes under /zookeeper/ are outside the digest');
+  d.setData('/zookeeper', 'counted', 1);
+  assert.notEqual(d.tree.digest(), before, '/zookeeper itself is inside');
+  check();
+});
+
+test('with digests disabled the digest stays 0 and nothing is compared', () => {
+  const d = new Driver(new DataTree({ digestEnabled: false }));
+  assert.equal(d.tree.digest(), 0n);
+  d.create('/a', 'x');
+  assert.equal(d.tree.digest(), 0n);
+  assert.equal(d.tree.compareDigest(d.zxid, { version: 2, treeDigest: 123n }), true);
+  assert.equal(d.tree.digestHistory.mismatches, 0);
+});
+
+test('DigestSum is an exact 64-bit sum', () => {
+  const s = new DigestSum();
+  const n = 2 ** 21;
+  for (let i = 0; i < n; i++) s.add(0xffffffff);
+  assert.equal(s.value(), BigInt(n) * 0xffffffffn);
+  for (let i = 0; i < n; i++) s.remove(0xffffffff);
+  assert.equal(s.value(), 0n);
+  s.remove(5);
+  assert.equal(s.value(), -5n);
+});
+
+test('digest history: last processed, every 128th zxid, and a pending snapshot digest', () => {
+  const h = new DigestHistory();
+  let digest = 10n;
+  for (let z = 1; z <= 300; z++) h.afterTxn(z, () => digest);
+  assert.deepEqual(h.lastProcessed, { zxid: 300, digestVersion: 2, digest: 10n });
+  assert.deepEqual(h.history().map((e) => e.zxid), [128, 256]);
+  h.setSnapshotDigest({ zxid: 305, digestVersion: 2, digest: 99n }, 300);
+  assert.equal(h.compare(301, { version: 2, treeDigest: 1n }, () => digest), true, 'fuzzy: not compared');
+  h.afterTxn(301, () => digest);
+  assert.equal(h.lastProcessed?.zxid, 300, 'not recorded while fuzzy');
+  digest = 98n;
+  h.afterTxn(305, () => digest);
+  assert.equal(h.mismatches, 1);
+  assert.equal(h.pendingSnapshotDigest(), null);
+  h.afterTxn(306, () => digest);
+  assert.equal(h.lastProcessed?.zxid, 306);
+  // A trailer older than the snapshot's own zxid is ignored.
+  h.setSnapshotDigest({ zxid: 10, digestVersion: 2, digest: 1n }, 20);
+  assert.equal(h.pendingSnapshotDigest(), null);
+  assert.equal(h.compare(400, { version: 1, treeDigest: 0n }, () => digest), true, 'other digest versions are skipped');
+  assert.equal(h.compare(400, { version: 2, treeDigest: 0n }, () => digest), false);
+});
