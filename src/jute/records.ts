@@ -319,7 +319,8 @@ export function readTxn(r: JuteReader, type: number): Txn {
     case 19: return { type: 19, path: r.readString(), data: r.readBuffer(), acl: readACLList(r) ?? [], parentCVersion: r.readInt() };
     case 21: return { type: 21, path: r.readString(), data: r.readBuffer(), acl: readACLList(r) ?? [], parentCVersion: r.readInt(), ttl: r.readLongNumber() };
     case 2: case 20: return { type, path: r.readString() };
-    case 5: return { type: 5, path: r.readString(), data: r.readBuffer(), version: r.readInt() };
+    // reconfig (16) logs a SetDataTxn on /zookeeper/config.
+    case 5: case 16: return { type: 5, path: r.readString(), data: r.readBuffer(), version: r.readInt() };
     case 7: return { type: 7, path: r.readString(), acl: readACLList(r) ?? [], version: r.readInt() };
     case 13: return { type: 13, path: r.readString(), version: r.readInt() };
     case -10: return { type: -10, timeOut: r.readInt() };
