@@ -8,7 +8,8 @@ export type StorageErrorCode =
   | 'ERR_STORAGE_NOT_FOUND'
   | 'ERR_STORAGE_CORRUPT'
   | 'ERR_STORAGE_WRITE_FAILED'
-  | 'ERR_STORAGE_UNKNOWN_BACKEND';
+  | 'ERR_STORAGE_UNKNOWN_BACKEND'
+  | 'ERR_STORAGE_LAYOUT';
 
 export class StorageError extends Error {
   constructor(readonly code: StorageErrorCode, message: string, options?: { cause?: unknown }) {
@@ -76,6 +77,17 @@ export class UnknownStorageBackendError extends StorageError {
   constructor(readonly kind: string, known: readonly string[]) {
     super('ERR_STORAGE_UNKNOWN_BACKEND', `unknown storage backend "${kind}" (known: ${known.join(', ')})`);
     this.name = 'UnknownStorageBackendError';
+  }
+}
+
+/**
+ * A data directory that cannot be used as configured: not writable, or holding the other kind's
+ * files when dataDir and dataLogDir differ (ZooKeeper's FileTxnSnapLog refuses both the same way).
+ */
+export class StorageLayoutError extends StorageError {
+  constructor(readonly dir: string, reason: string) {
+    super('ERR_STORAGE_LAYOUT', `${dir}: ${reason}`);
+    this.name = 'StorageLayoutError';
   }
 }
 

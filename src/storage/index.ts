@@ -1,7 +1,8 @@
 // Entry point of the storage layer: opens a backend by kind, and re-exports the SPI so the rest of
 // the server imports storage from one place.
 
-import { UnknownStorageBackendError } from './errors.js';
+import { StorageInvalidArgumentError, UnknownStorageBackendError } from './errors.js';
+import { openFilelogStorage, type SnapshotWriteCompression, type StorageLogger } from './filelog/index.js';
 import { MemoryVolume, openMemoryStorage } from './memory/index.js';
 import type { StorageBackend, StorageKind } from './spi.js';
 
@@ -13,6 +14,10 @@ export { AbstractEpochStore, type EpochName } from './abstract-epoch-store.js';
 export { assembleBackend, type StorageParts } from './backend.js';
 export { encodeTxnEntry, decodeTxnEntry, payloadZxid, TXN_HEADER_BYTES, type DecodedTxnEntry } from './txn-entry.js';
 export { MemoryVolume, openMemoryStorage, type MemoryStorageOptions } from './memory/index.js';
+export {
+  openFilelogStorage, FileTxnLog, FileSnapshotStore, FileEpochStore, type FilelogStorageOptions,
+  type FileTxnLogStats, type SnapshotWriteCompression, type StorageLogger,
+} from './filelog/index.js';
 
 /** What openStorage passes on; each backend reads the fields it needs and ignores the rest. */
 export interface StorageOptions {
@@ -22,6 +27,14 @@ export interface StorageOptions {
   readonly dataLogDir?: string;
   /** memory: reopen this volume (an in-process restart) instead of starting empty. */
   readonly memoryVolume?: MemoryVolume;
+  /** filelog: zoo.cfg preAllocSize in KiB (default 65536 = 64 MiB). */
+  readonly preAllocSizeKb?: number;
+  /** filelog: zoo.cfg forceSync (default true); false acknowledges appends without fdatasync. */
+  readonly forceSync?: boolean;
+  /** filelog: compression of new snapshots, zookeeper.snapshot.compression.method (default 'none'). */
+  readonly snapshotCompression?: SnapshotWriteCompression;
+  /** filelog: where repairs done on open (a torn log tail cut off) are reported; default stderr. */
+  readonly logger?: StorageLogger;
 }
 
 type StorageOpener = (options: StorageOptions) => Promise<StorageBackend>;
@@ -30,6 +43,10 @@ type StorageOpener = (options: StorageOptions) => Promise<StorageBackend>;
 // with a dynamic import() so classic-level's native addon is only required by those who use it.
 const openers: Partial<Record<StorageKind, StorageOpener>> = {
   memory: (options) => openMemoryStorage({ volume: options.memoryVolume }),
+  filelog: (options) => {
+    if (options.dataDir === undefined) throw new StorageInvalidArgumentError('the filelog backend needs a dataDir');
+    return openFilelogStorage({ ...options, dataDir: options.dataDir });
+  },
 };
 
 /** Opens the backend named by `kind` (a zoo.cfg value, so any string; unknown ones are refused). */

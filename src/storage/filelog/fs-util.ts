@@ -1,0 +1,43 @@
+// Small file-system helpers shared by the filelog stores: directory fsync (so a create, rename or
+// unlink survives a power cut) and complete positional writes and reads.
+
+import { open, type FileHandle } from 'node:fs/promises';
+
+/**
+ * Makes the directory's entries durable. ZooKeeper never does this (it fsyncs file contents only),
+ * which leaves a freshly created log or a renamed snapshot at the mercy of the file system's
+ * journal ordering; one extra fsync per new file is cheap.
+ */
+export async function fsyncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** pwrite until every byte is written (a regular file may still take a short write). */
+export async function writeFully(handle: FileHandle, buf: Uint8Array, length: number, position: number): Promise<void> {
+  let done = 0;
+  while (done < length) {
+    const { bytesWritten } = await handle.write(buf, done, length - done, position + done);
+    if (bytesWritten <= 0) throw new Error(`write returned ${bytesWritten}`);
+    done += bytesWritten;
+  }
+}
+
+/** pread until length bytes or end of file; returns the number of bytes read. */
+export async function readFully(handle: FileHandle, buf: Uint8Array, offset: number, length: number, position: number): Promise<number> {
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await handle.read(buf, offset + done, length - done, position + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done;
+}
+
+export function isNotFound(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === 'ENOENT';
+}

@@ -1,0 +1,328 @@
+// The filelog txn log: ZooKeeper's `dataLogDir/version-2/log.<zxid>` files (format in
+// log-format.ts), written with group commit: every append that arrives while a write + fdatasync
+// is in flight joins the next group, and each group is one pwrite of one buffer and one fdatasync.
+//
+// Files: a new one is started by the first append after open, after roll() and after truncate(),
+// and named by that append's first zxid, as ZooKeeper does (it never appends to a file it did not
+// create in the same run). The file being written is only read up to its durable end.
+
+import { open, unlink, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { AbstractTxnLog } from '../abstract-txn-log.js';
+import { StorageCorruptError, StorageInvalidArgumentError } from '../errors.js';
+import type { TxnEntry } from '../spi.js';
+import { fsyncDir, isNotFound, writeFully } from './fs-util.js';
+import {
+  DEFAULT_PREALLOC_KB, ENTRY_OVERHEAD_BYTES, FILE_HEADER_BYTES, paddedFileSizeForBatch, writeEntry, writeFileHeader,
+} from './log-format.js';
+import {
+  firstFileFor, recoverLogFiles, truncateLogFiles, type LogFileRef,
+} from './log-files.js';
+import { checkLogHeader, LogScanner } from './log-scanner.js';
+import { stderrLogger, type StorageLogger } from './logger.js';
+import { logFileName } from './names.js';
+
+/** A group stops taking batches past this size, so a burst cannot build one huge buffer. */
+const GROUP_BYTES_MAX = 16 << 20;
+
+export interface FileTxnLogOptions {
+  /** The directory holding the log files: `<dataLogDir>/version-2`. Must exist. */
+  readonly dir: string;
+  /** ZooKeeper's preAllocSize in KiB (default 65536 = 64 MiB); 0 turns preallocation off. */
+  readonly preAllocSizeKb?: number;
+  /** ZooKeeper's forceSync (default true). false skips every fdatasync: acks mean "written", not durable. */
+  readonly forceSync?: boolean;
+  readonly logger?: StorageLogger;
+}
+
+/** Counters for tests and metrics; they only grow. */
+export interface FileTxnLogStats {
+  /** Groups written: one write call (plus at most a file extension) each. */
+  readonly groups: number;
+  readonly entries: number;
+  /** Bytes written by groups (headers and framing included, zero tails not). */
+  readonly bytes: number;
+  /** fdatasync calls on log files (0 with forceSync off). */
+  readonly fdatasyncs: number;
+  readonly filesCreated: number;
+}
+
+interface ActiveFile {
+  readonly ref: LogFileRef;
+  readonly handle: FileHandle;
+  /** End of the data written and synced: readers stop here. */
+  durableEnd: number;
+  /** ZooKeeper's FilePadding.currentSize: the size padding has extended the file to. */
+  paddedSize: number;
+  /** Actual file size (padding or data, whichever reaches further). */
+  fileSize: number;
+}
+
+interface PendingBatch {
+  readonly kind: 'batch';
+  readonly entries: readonly TxnEntry[];
+  readonly bytes: number;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+interface PendingRoll {
+  readonly kind: 'roll';
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+export class FileTxnLog extends AbstractTxnLog {
+  readonly #dir: string;
+  readonly #preAllocBytes: number;
+  readonly #forceSync: boolean;
+  readonly #logger: StorageLogger;
+  /** Every log file, oldest first, the active one included. */
+  #files: LogFileRef[];
+  #active: ActiveFile | null = null;
+  /** Zxid of the last durable entry. */
+  #lastZxid: number;
+  #queue: (PendingBatch | PendingRoll)[] = [];
+  #flushing = false;
+  /** Settles when the flush loop has drained the queue. */
+  #drained: Promise<void> = Promise.resolve();
+  #failure: { readonly error: unknown } | null = null;
+  /** Reused for every group: a group is written before the next one is built. */
+  #writeBuffer = Buffer.alloc(0);
+  /**
+   * Per closed file, where its zero tail starts, once a scan has read the tail as zeros: with the
+   * default 64 MiB preallocation, checking it again on every read would cost more than the entries.
+   */
+  readonly #cleanEnds = new Map<string, number>();
+  /** Torn tails met in older files on reads, reported once each. */
+  readonly #reportedTails = new Set<string>();
+  #stats = { groups: 0, entries: 0, bytes: 0, fdatasyncs: 0, filesCreated: 0 };
+
+  /** Recovers the newest log file (see log-files.ts) and opens the log for appending. */
+  static async open(options: FileTxnLogOptions): Promise<FileTxnLog> {
+    const preAllocKb = options.preAllocSizeKb ?? DEFAULT_PREALLOC_KB;
+    if (!Number.isSafeInteger(preAllocKb) || preAllocKb < 0) {
+      throw new StorageInvalidArgumentError(`preAllocSizeKb must be a non-negative integer, got ${String(preAllocKb)}`);
+    }
+    const logger = options.logger ?? stderrLogger;
+    const recovered = await recoverLogFiles(options.dir, logger);
+    const log = new FileTxnLog(options, logger, recovered.files, recovered.lastZxid);
+    if (recovered.cleanEnd !== undefined) log.#cleanEnds.set(recovered.cleanEnd.path, recovered.cleanEnd.offset);
+    return log;
+  }
+
+  private constructor(options: FileTxnLogOptions, logger: StorageLogger, files: LogFileRef[], lastZxid: number) {
+    super(`txn log in ${options.dir}`, lastZxid);
+    this.#dir = options.dir;
+    this.#preAllocBytes = (options.preAllocSizeKb ?? DEFAULT_PREALLOC_KB) * 1024;
+    this.#forceSync = options.forceSync ?? true;
+    this.#logger = logger;
+    this.#files = files;
+    this.#lastZxid = lastZxid;
+  }
+
+  get stats(): FileTxnLogStats {
+    return { ...this.#stats };
+  }
+
+  /** The log files, oldest first (for tools and tests). */
+  get files(): readonly LogFileRef[] {
+    return this.#files.slice();
+  }
+
+  protected _append(batch: readonly TxnEntry[]): Promise<void> {
+    let bytes = 0;
+    for (const entry of batch) bytes += ENTRY_OVERHEAD_BYTES + entry.payload.length;
+    return new Promise((resolve, reject) => {
+      this.#enqueue({ kind: 'batch', entries: batch, bytes, resolve, reject });
+    });
+  }
+
+  protected _roll(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#enqueue({ kind: 'roll', resolve, reject });
+    });
+  }
+
+  #enqueue(item: PendingBatch | PendingRoll): void {
+    this.#queue.push(item);
+    if (this.#flushing) return;
+    this.#flushing = true;
+    // Started on the next turn of the event loop, so appends issued in the same turn (a burst of
+    // client requests read from one socket poll) go out as one group instead of first + rest.
+    this.#drained = new Promise((resolve) => {
+      setImmediate(() => { this.#flushLoop().then(resolve, resolve); });
+    });
+  }
+
+  async #flushLoop(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        const head = this.#queue[0];
+        if (head.kind === 'roll') {
+          this.#queue.shift();
+          await this.#settle([head], () => this.#closeActive());
+          continue;
+        }
+        const group: PendingBatch[] = [];
+        let bytes = 0;
+        while (this.#queue.length > 0 && this.#queue[0].kind === 'batch' && (group.length === 0 || bytes < GROUP_BYTES_MAX)) {
+          const batch = this.#queue.shift() as PendingBatch;
+          group.push(batch);
+          bytes += batch.bytes;
+        }
+        await this.#settle(group, () => this.#writeGroup(group, bytes));
+      }
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  /** Runs op for items and settles them all with its outcome; the first failure sticks. */
+  async #settle(items: readonly (PendingBatch | PendingRoll)[], op: () => Promise<void>): Promise<void> {
+    try {
+      if (this.#failure !== null) throw this.#failure.error;
+      await op();
+    } catch (error) {
+      this.#failure ??= { error };
+      for (const item of items) item.reject(error);
+      return;
+    }
+    for (const item of items) item.resolve();
+  }
+
+  async #writeGroup(group: readonly PendingBatch[], entryBytes: number): Promise<void> {
+    const firstZxid = group[0].entries[0].zxid;
+    const created = this.#active === null;
+    const active = this.#active ?? await this.#createFile(firstZxid);
+    const total = entryBytes + (created ? FILE_HEADER_BYTES : 0);
+    if (this.#writeBuffer.length < total) this.#writeBuffer = Buffer.allocUnsafe(Math.max(total, this.#writeBuffer.length * 2));
+    const buf = this.#writeBuffer;
+    let offset = created ? writeFileHeader(buf, 0) : 0;
+    let count = 0;
+    for (const batch of group) {
+      for (const entry of batch.entries) offset = writeEntry(buf, offset, entry.payload);
+      count += batch.entries.length;
+    }
+    const position = active.durableEnd;
+    // Padding is decided from the position before the group, once per entry, as ZooKeeper does
+    // per append between two commits; the file is extended after the data is written, so a crash
+    // in between leaves a short file rather than a zero-filled one without its header.
+    const padFrom = created ? FILE_HEADER_BYTES : position;
+    const padStart = created ? FILE_HEADER_BYTES : active.paddedSize;
+    active.paddedSize = paddedFileSizeForBatch(padFrom, padStart, this.#preAllocBytes, count);
+    await writeFully(active.handle, buf, total, position);
+    const end = position + total;
+    if (active.paddedSize > Math.max(end, active.fileSize)) await active.handle.truncate(active.paddedSize);
+    active.fileSize = Math.max(end, active.fileSize, active.paddedSize);
+    if (this.#forceSync) {
+      await Promise.all([active.handle.datasync(), created ? fsyncDir(this.#dir) : undefined]);
+      this.#stats.fdatasyncs++;
+    }
+    active.durableEnd = end;
+    const lastBatch = group[group.length - 1].entries;
+    this.#lastZxid = lastBatch[lastBatch.length - 1].zxid;
+    this.#stats.groups++;
+    this.#stats.entries += count;
+    this.#stats.bytes += total;
+  }
+
+  async #createFile(firstZxid: number): Promise<ActiveFile> {
+    const name = logFileName(firstZxid);
+    const ref: LogFileRef = { name, path: path.join(this.#dir, name), startZxid: firstZxid };
+    // 'wx': a file of that name can only be left over from something this log does not know about.
+    const handle = await open(ref.path, 'wx');
+    this.#files.push(ref);
+    this.#stats.filesCreated++;
+    this.#active = { ref, handle, durableEnd: 0, paddedSize: 0, fileSize: 0 };
+    return this.#active;
+  }
+
+  async #closeActive(): Promise<void> {
+    const active = this.#active;
+    if (active === null) return;
+    this.#active = null;
+    await active.handle.close();
+  }
+
+  protected async *_read(fromZxid: number): AsyncGenerator<TxnEntry, void, undefined> {
+    if (fromZxid > this.#lastZxid || this.#files.length === 0) return;
+    const files = this.#files.slice(firstFileFor(this.#files, fromZxid));
+    const active = this.#active;
+    const activeEnd = active?.durableEnd ?? 0;
+    // Every file is opened before the first entry is read, so a purge or truncate running
+    // meanwhile cannot pull a file from under the reader (an unlinked file stays readable).
+    const opened: { ref: LogFileRef; handle: FileHandle; limit: number | null }[] = [];
+    try {
+      for (const ref of files) {
+        try {
+          opened.push({ ref, handle: await open(ref.path, 'r'), limit: ref === active?.ref ? activeEnd : null });
+        } catch (err) {
+          // Gone since the list was taken: purged or truncated away, and so not to be read.
+          if (isNotFound(err) && !this.#files.includes(ref)) continue;
+          throw err;
+        }
+      }
+      let previous = -1;
+      for (const { ref, handle, limit } of opened) {
+        const size = limit ?? await checkLogHeader(handle, ref.path);
+        if (size < FILE_HEADER_BYTES) continue;
+        const checkZeroTail = limit === null;
+        const scanner = new LogScanner(handle, ref.path, { limit: size, checkZeroTail, verifiedEnd: this.#cleanEnds.get(ref.path) });
+        for (let entry = await scanner.next(); entry !== null; entry = await scanner.next()) {
+          if (entry.zxid < fromZxid) continue;
+          if (entry.zxid <= previous) {
+            throw new StorageCorruptError(ref.path, entry.offset,
+              `zxid 0x${entry.zxid.toString(16)} is not above 0x${previous.toString(16)}, the last zxid of the previous log file`);
+          }
+          previous = entry.zxid;
+          yield { zxid: entry.zxid, payload: entry.payload };
+        }
+        const tail = scanner.tail;
+        if (checkZeroTail && tail?.kind === 'clean' && scanner.end < size) this.#cleanEnds.set(ref.path, scanner.end);
+        if (tail?.kind === 'torn' && !this.#reportedTails.has(ref.path)) {
+          this.#reportedTails.add(ref.path);
+          this.#logger.warn(`${ref.path}: torn entry at offset ${tail.offset} (${tail.reason}) with no good entry after it; `
+            + 'reading it as the end of that file, as ZooKeeper does');
+        }
+      }
+    } finally {
+      await Promise.allSettled(opened.map((o) => o.handle.close()));
+    }
+  }
+
+  protected async _lastZxid(): Promise<number> {
+    return this.#lastZxid;
+  }
+
+  protected async _truncate(afterZxid: number): Promise<void> {
+    await this.#drained;
+    await this.#closeActive();
+    this.#cleanEnds.clear();
+    const result = await truncateLogFiles(this.#dir, this.#files, afterZxid);
+    this.#files = result.files;
+    this.#lastZxid = result.lastZxid;
+  }
+
+  /**
+   * PurgeTxnLog's rule: keep the newest file starting at or below beforeZxid (it may hold entries
+   * up to and past beforeZxid) and everything after it; remove the files before it.
+   */
+  protected async _purgeBefore(beforeZxid: number): Promise<void> {
+    const keepFrom = firstFileFor(this.#files, beforeZxid);
+    const doomed = this.#files.slice(0, keepFrom).filter((ref) => ref.startZxid < beforeZxid);
+    for (const ref of doomed) {
+      try {
+        await unlink(ref.path);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+      this.#files = this.#files.filter((f) => f !== ref);
+    }
+  }
+
+  protected async _close(): Promise<void> {
+    await this.#drained;
+    await this.#closeActive();
+  }
+}

@@ -1,0 +1,262 @@
+// The filelog snapshot and epoch stores and the data directory layout: ZooKeeper's snapshot
+// files (plain, gz, snappy) and validity rule, atomic writes, epoch files, dataDir/dataLogDir checks.
+
+import assert from 'node:assert/strict';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { gunzipSync } from 'node:zlib';
+import {
+  FileEpochStore, FileSnapshotStore, openFilelogStorage, openStorage, StorageCorruptError, type StorageBackend,
+} from '../../src/storage/index.js';
+import { chunked, collect, entry, rejectsWithCode, sealedSnapshot } from './conformance-support.js';
+import {
+  copyFixture, FIXTURE_COMPRESSED, FIXTURE_DATADIR, recordingLogger, tempDir, type TempDir,
+} from './filelog-support.js';
+
+const Z = 0x1_0000_0000;
+let tmp: TempDir;
+let counter = 0;
+
+async function freshDir(): Promise<string> {
+  const dir = path.join(tmp.dir, `d-${++counter}`);
+  await mkdir(dir);
+  return dir;
+}
+
+async function readAll(iterable: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  return Buffer.concat(await collect(iterable));
+}
+
+async function withBackend<T>(backend: StorageBackend, body: (b: StorageBackend) => Promise<T>): Promise<T> {
+  try {
+    return await body(backend);
+  } finally {
+    await backend.close();
+  }
+}
+
+describe('filelog: snapshot store', () => {
+  before(async () => { tmp = await tempDir(); });
+  after(() => tmp.remove());
+
+  it('lists and opens the snapshots Apache ZooKeeper wrote', async () => {
+    const dataDir = await copyFixture(await freshDir());
+    await withBackend(await openFilelogStorage({ dataDir, logger: recordingLogger() }), async (b) => {
+      const listed = await b.snapshots.list();
+      assert.deepEqual(listed.map((s) => s.zxid), [0x100000114, 0x1000000df, 0x100000085, 0x100000036, 0]);
+      assert.deepEqual(listed.map((s) => s.sizeBytes), [35493, 22210, 13390, 5648, 595]);
+      const bytes = await readAll(b.snapshots.open(0x100000114));
+      assert.ok(bytes.equals(await readFile(path.join(FIXTURE_DATADIR, 'version-2', 'snapshot.100000114'))));
+      assert.equal(await b.epochs.readCurrentEpoch(), 1);
+      assert.equal(await b.epochs.readAcceptedEpoch(), 1);
+      assert.equal(await b.txnLog.lastZxid(), 0x10000011b);
+    });
+  });
+
+  it('reads ZooKeeper gz and snappy snapshots to the same bytes', async () => {
+    const dir = await freshDir();
+    for (const ext of ['gz', 'snappy']) {
+      await writeFile(path.join(dir, `snapshot.10000011b.${ext}`), await readFile(path.join(FIXTURE_COMPRESSED, `snapshot.10000011b.${ext}`)));
+    }
+    const store = await FileSnapshotStore.open({ dir, logger: recordingLogger() });
+    try {
+      assert.deepEqual((await store.list()).map((s) => s.zxid), [0x10000011b], 'one zxid, listed once');
+      const gz = gunzipSync(await readFile(path.join(dir, 'snapshot.10000011b.gz')));
+      assert.ok((await readAll(store.open(0x10000011b))).equals(gz));
+      await store.delete(0x10000011b);
+      assert.deepEqual(await readdir(dir), []);
+      await writeFile(path.join(dir, 'snapshot.10000011b.snappy'), await readFile(path.join(FIXTURE_COMPRESSED, 'snapshot.10000011b.snappy')));
+      const snappy = await readAll(store.open(0x10000011b));
+      assert.equal(snappy.length, gz.length);
+      assert.ok(snappy.equals(gz), 'snappy and gz hold the same snapshot');
+      assert.equal(snappy.subarray(0, 4).toString('latin1'), 'ZKSN');
+      assert.equal(snappy.subarray(-5).toString('hex'), '000000012f', 'ends with the seal');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('reports a torn compressed snapshot as corrupt when opened', async () => {
+    const dir = await freshDir();
+    for (const ext of ['gz', 'snappy']) {
+      const whole = await readFile(path.join(FIXTURE_COMPRESSED, `snapshot.10000011b.${ext}`));
+      await writeFile(path.join(dir, `snapshot.10000011b.${ext}`), whole.subarray(0, whole.length - 100));
+      const store = await FileSnapshotStore.open({ dir, logger: recordingLogger() });
+      try {
+        // Listed, as ZooKeeper lists it: only the magic is checked.
+        assert.deepEqual((await store.list()).map((s) => s.zxid), [0x10000011b]);
+        await assert.rejects(collect(store.open(0x10000011b)), (err: unknown) => {
+          assert.ok(err instanceof StorageCorruptError, String(err));
+          assert.equal(err.file, path.join(dir, `snapshot.10000011b.${ext}`));
+          return true;
+        });
+        await store.delete(0x10000011b);
+      } finally {
+        await store.close();
+      }
+    }
+  });
+
+  it('skips unsealed plain snapshots, as ZooKeeper does', async () => {
+    const dir = await freshDir();
+    const sealed = sealedSnapshot(100, 1);
+    await writeFile(path.join(dir, 'snapshot.5'), sealed);
+    await writeFile(path.join(dir, 'snapshot.6'), sealed.subarray(0, 90));
+    await writeFile(path.join(dir, 'snapshot.7'), sealed.subarray(-9));
+    await writeFile(path.join(dir, 'snapshot.8.bak'), sealed);
+    const store = await FileSnapshotStore.open({ dir, logger: recordingLogger() });
+    try {
+      assert.deepEqual((await store.list()).map((s) => s.zxid), [5]);
+      await assert.rejects(collect(store.open(6)), (err: unknown) => {
+        assert.equal((err as { code?: string }).code, 'ERR_STORAGE_NOT_FOUND');
+        assert.match((err as Error).message, /snapshot\.6 exists but is not a complete snapshot/);
+        return true;
+      });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('writes atomically: a failing chunk stream leaves no file at all', async () => {
+    const dir = await freshDir();
+    for (const compression of ['none', 'gz'] as const) {
+      const store = await FileSnapshotStore.open({ dir, compression, logger: recordingLogger() });
+      const boom = new Error('encoder failed');
+      async function* failing(): AsyncGenerator<Uint8Array> {
+        yield Buffer.alloc(3 << 20, 7);
+        throw boom;
+      }
+      try {
+        await assert.rejects(store.write(Z + 1, failing()), (err) => err === boom);
+        assert.deepEqual(await readdir(dir), [], `${compression}: no snapshot and no temp file`);
+      } finally {
+        await store.close();
+      }
+    }
+  });
+
+  it('removes temp files left by an interrupted write on open', async () => {
+    const dir = await freshDir();
+    await writeFile(path.join(dir, 'snapshot.9.1a2b3c4d.tmp'), 'partial');
+    await writeFile(path.join(dir, 'snapshot.a.tmp'), 'partial, from ZooKeeper');
+    const logger = recordingLogger();
+    const store = await FileSnapshotStore.open({ dir, logger });
+    await store.close();
+    assert.deepEqual(await readdir(dir), []);
+    assert.equal(logger.infos.length, 2);
+  });
+
+  it('gz: writes snapshot.<zxid>.gz that gunzips to the bytes, and reads it back', async () => {
+    const dir = await freshDir();
+    const bytes = sealedSnapshot(3 * 65536 + 17, 5);
+    const gz = await FileSnapshotStore.open({ dir, compression: 'gz', logger: recordingLogger() });
+    try {
+      const info = await gz.write(Z + 0x2a, chunked(bytes, 10_000));
+      const file = path.join(dir, 'snapshot.10000002a.gz');
+      const onDisk = await readFile(file);
+      assert.equal(onDisk.subarray(0, 2).toString('hex'), '1f8b');
+      assert.equal(info.sizeBytes, onDisk.length, 'sizeBytes is the size on disk');
+      assert.ok(gunzipSync(onDisk).equals(bytes));
+      assert.ok((await readAll(gz.open(Z + 0x2a))).equals(bytes));
+      assert.deepEqual((await gz.list()).map((s) => s.zxid), [Z + 0x2a]);
+    } finally {
+      await gz.close();
+    }
+    // Rewritten uncompressed, the zxid has one file again.
+    const plain = await FileSnapshotStore.open({ dir, logger: recordingLogger() });
+    try {
+      await plain.write(Z + 0x2a, chunked(bytes, 65536));
+      assert.deepEqual(await readdir(dir), ['snapshot.10000002a']);
+      assert.equal((await stat(path.join(dir, 'snapshot.10000002a'))).size, bytes.length);
+    } finally {
+      await plain.close();
+    }
+  });
+
+  it('refuses to be configured to write snappy', async () => {
+    const dir = await freshDir();
+    await assert.rejects(FileSnapshotStore.open({ dir, compression: 'snappy' as 'gz' }), /snappy is read-only/);
+  });
+});
+
+describe('filelog: epoch store', () => {
+  before(async () => { tmp = await tempDir(); });
+  after(() => tmp.remove());
+
+  it('writes decimal text without newline, atomically, and reads ZooKeeper-style', async () => {
+    const dir = await freshDir();
+    const epochs = new FileEpochStore(dir);
+    try {
+      assert.equal(await epochs.readCurrentEpoch(), null, 'missing file');
+      await epochs.writeCurrentEpoch(12);
+      await epochs.writeAcceptedEpoch(13);
+      assert.equal(await readFile(path.join(dir, 'currentEpoch'), 'latin1'), '12');
+      assert.deepEqual((await readdir(dir)).sort(), ['acceptedEpoch', 'currentEpoch'], 'no temp file left');
+      await writeFile(path.join(dir, 'acceptedEpoch'), '42\n');
+      assert.equal(await epochs.readAcceptedEpoch(), 42, 'a trailing newline is fine (readLine)');
+      await writeFile(path.join(dir, 'acceptedEpoch'), '+7\r\nignored');
+      assert.equal(await epochs.readAcceptedEpoch(), 7, 'Long.parseLong takes a sign; only the first line counts');
+    } finally {
+      await epochs.close();
+    }
+  });
+
+  it('refuses an empty, garbage or negative epoch file, naming it', async () => {
+    const dir = await freshDir();
+    const epochs = new FileEpochStore(dir);
+    const file = path.join(dir, 'currentEpoch');
+    try {
+      for (const [text, pattern] of [
+        ['', /empty epoch file/], ['one', /expected a decimal epoch, found "one"/], [' 1', /found " 1"/],
+        ['1.5', /found "1.5"/], ['-3', /out of range/], ['99999999999999999999', /out of range/],
+      ] as const) {
+        await writeFile(file, text);
+        await assert.rejects(epochs.readCurrentEpoch(), (err: unknown) => {
+          assert.ok(err instanceof StorageCorruptError, String(err));
+          assert.equal(err.file, file);
+          assert.match(err.message, pattern);
+          return true;
+        }, JSON.stringify(text));
+      }
+    } finally {
+      await epochs.close();
+    }
+  });
+});
+
+describe('filelog: data directory layout', () => {
+  before(async () => { tmp = await tempDir(); });
+  after(() => tmp.remove());
+
+  it('creates version-2 under dataDir and dataLogDir, and registers as "filelog"', async () => {
+    const root = await freshDir();
+    const dataDir = path.join(root, 'data');
+    const dataLogDir = path.join(root, 'logs');
+    await withBackend(await openStorage('filelog', { dataDir, dataLogDir, preAllocSizeKb: 64, logger: recordingLogger() }), async (b) => {
+      assert.equal(b.kind, 'filelog');
+      assert.deepEqual(b.supports, { persistent: true, zookeeperDataDir: true, logSegments: true });
+      await b.txnLog.append([entry(Z + 1)]);
+      await b.epochs.writeCurrentEpoch(1);
+      await b.snapshots.write(Z + 1, chunked(sealedSnapshot(10, 1), 5));
+    });
+    assert.deepEqual(await readdir(path.join(dataLogDir, 'version-2')), ['log.100000001']);
+    assert.deepEqual((await readdir(path.join(dataDir, 'version-2'))).sort(), ['currentEpoch', 'snapshot.100000001']);
+    await rejectsWithCode(openStorage('filelog', {}), 'ERR_STORAGE_INVALID_ARGUMENT');
+  });
+
+  it('refuses separate directories that hold each other\'s files, as FileTxnSnapLog does', async () => {
+    const root = await freshDir();
+    const dataDir = path.join(root, 'data');
+    const dataLogDir = path.join(root, 'logs');
+    await mkdir(path.join(dataLogDir, 'version-2'), { recursive: true });
+    await writeFile(path.join(dataLogDir, 'version-2', 'snapshot.0'), sealedSnapshot(10, 1));
+    await rejectsWithCode(openFilelogStorage({ dataDir, dataLogDir, logger: recordingLogger() }), 'ERR_STORAGE_LAYOUT',
+      'snapshot in the log dir');
+    const fixture = await copyFixture(root);
+    await rejectsWithCode(openFilelogStorage({ dataDir: fixture, dataLogDir: path.join(root, 'other'), logger: recordingLogger() }),
+      'ERR_STORAGE_LAYOUT', 'logs in the snapshot dir');
+    // One directory for both is ZooKeeper's default, and fine.
+    await (await openFilelogStorage({ dataDir: fixture, dataLogDir: fixture, logger: recordingLogger() })).close();
+  });
+});
