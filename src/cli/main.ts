@@ -26,9 +26,21 @@ async function main(argv: string[]): Promise<number> {
   const config = cmd.config;
   for (const w of config.warnings) log.warn(w);
   if (!config.forceSync) log.warn('forceSync=no: acknowledged writes are NOT fsynced and can be lost on a crash');
+  if (config.snapshotCompressionMethod === 'snappy') {
+    // snappy snapshots ZooKeeper wrote are read, but zk-server has no snappy encoder.
+    process.stderr.write('zk-server: zookeeper.snapshot.compression.method: "snappy" can be read but not written; use "gz" or leave it unset\n');
+    return 2;
+  }
   let storage;
   try {
-    storage = await openStorage(config.storage, { dataDir: config.dataDir, dataLogDir: config.dataLogDir });
+    storage = await openStorage(config.storage, {
+      dataDir: config.dataDir,
+      dataLogDir: config.dataLogDir,
+      preAllocSizeKb: config.preAllocSizeKb,
+      forceSync: config.forceSync,
+      snapshotCompression: config.snapshotCompressionMethod === 'gz' ? 'gz' : 'none',
+      logger: log.child('storage'),
+    });
   } catch (err) {
     process.stderr.write(`zk-server: cannot open storage "${config.storage}": ${err instanceof Error ? err.message : String(err)}\n`);
     return 2;
