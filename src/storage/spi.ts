@@ -80,7 +80,10 @@ export interface SnapshotInfo {
  * "/", so the last 5 bytes are 00 00 00 01 2F): a store that must tell complete snapshots from
  * ones ZooKeeper left half-written may apply ZooKeeper's check (>= 10 bytes, sealed tail) in list().
  * Compressing, when a backend supports it, is the backend's business: ZooKeeper computes the seal
- * over the uncompressed bytes. A chunk must not be modified after it has been yielded.
+ * over the uncompressed bytes. A writer may reuse a chunk's memory once the store has pulled three
+ * more chunks (the snapshot encoder encodes into a small ring of buffers so a large snapshot does not
+ * trigger full garbage collections): `write` must write or copy each chunk before then. A stream's
+ * read-ahead of a chunk or two is fine; holding every chunk is not.
  */
 export interface SnapshotStore {
   /**

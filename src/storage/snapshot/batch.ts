@@ -1,0 +1,396 @@
+// Compact node batches, the unit that crosses between the main thread and the snapshot worker: the
+// numbers of up to a few thousand nodes in one Float64Array, their paths and data in one byte
+// buffer (shared memory when encoding, transferred when restoring). A few typed arrays cross threads
+// for free where thousands of objects would be cloned one by one. Each side of a batch (pack /
+// encode, decode / unpack) lives here.
+
+import type { StatPersisted } from '../../jute/records.js';
+import { ADLER32_INIT, adler32 } from './adler32.js';
+import { NODE_FIXED_BYTES } from './format.js';
+import type { RawNodeRecord } from './decoder.js';
+
+/** Float64 slots per node in `meta`. */
+export const META_SLOTS = 15;
+const CZXID = 0, MZXID = 1, CTIME = 2, MTIME = 3, VERSION = 4, CVERSION = 5, AVERSION = 6;
+const OWNER_HI = 7, OWNER_LO = 8, PZXID = 9, ACL_HI = 10, ACL_LO = 11;
+/** Encode: the path's UTF-8 length in `bytes`. Restore: unused. */
+const PATH_BYTES = 12;
+/** -1: null data. */
+const DATA_LENGTH = 13;
+/** Restore: the record's offset in the snapshot stream, for errors that name it. */
+const RECORD_OFFSET = 14;
+
+const TWO_32 = 0x100000000;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+
+/**
+ * What the main thread sends to be encoded: `bytes` holds each node's path (UTF-8) then its data,
+ * node after node. Paths go as bytes, not strings, so that packing allocates nothing and posting
+ * clones nothing: both buffers are shared slots the worker reads in place.
+ */
+export interface EncodeBatch {
+  count: number;
+  meta: Float64Array;
+  bytes: Uint8Array;
+}
+
+/** What the worker sends back while restoring: paths as strings, which the tree keeps as keys anyway. */
+export interface RestoreBatch {
+  count: number;
+  meta: Float64Array;
+  paths: string[];
+  data: Uint8Array;
+}
+
+/** The fields of a tree node a snapshot stores; DataNode has them all. */
+export interface SnapshotNodeSource {
+  readonly data: Buffer | null;
+  readonly aclRef: bigint;
+  readonly czxid: number;
+  readonly mzxid: number;
+  readonly ctime: number;
+  readonly mtime: number;
+  readonly version: number;
+  readonly cversion: number;
+  readonly aversion: number;
+  readonly ephemeralOwner: bigint;
+  readonly pzxid: number;
+}
+
+function putLong(meta: Float64Array, at: number, v: bigint): void {
+  if (v === 0n) {
+    meta[at] = 0;
+    meta[at + 1] = 0;
+  } else if (v <= MAX_SAFE && v >= MIN_SAFE) {
+    // Session ids and ACL keys: one conversion, then number arithmetic (floor keeps negatives right).
+    const n = Number(v);
+    const hi = Math.floor(n / TWO_32);
+    meta[at] = hi;
+    meta[at + 1] = n - hi * TWO_32;
+  } else {
+    // Container and TTL markers use the top bits.
+    meta[at] = Number(BigInt.asIntN(32, v >> 32n));
+    meta[at + 1] = Number(BigInt.asUintN(32, v));
+  }
+}
+
+const smallLongs = new Map<number, bigint>();
+
+function getLong(hi: number, lo: number): bigint {
+  if (hi === 0 || hi === -1) {
+    const n = hi * TWO_32 + lo;
+    // ACL keys repeat on nearly every node: reuse their bigints.
+    if (n >= -1 && n < 4096) {
+      let v = smallLongs.get(n);
+      if (v === undefined) smallLongs.set(n, (v = BigInt(n)));
+      return v;
+    }
+    return BigInt(n);
+  }
+  return BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo));
+}
+
+// ---------------------------------------------------------------- main thread: pack for encoding
+
+/**
+ * Collects nodes into EncodeBatches. Paths and data are copied now, so the tree may change the node
+ * (or its buffer) the moment add() returns.
+ *
+ * Batches live in a ring of SharedArrayBuffer slots that the worker reads in place: the main thread
+ * allocates nothing per batch. (Fresh buffers per batch meant ~0.5 GB of external allocations for a
+ * million nodes, and V8 answers external allocation with full mark-compacts of the whole heap, tree
+ * included: pauses of hundreds of ms.) A slot is reused `slots` batches later, so at most slots - 1
+ * batches may be in flight while the next is filled.
+ */
+export class EncodeBatchBuilder {
+  private readonly ring: Array<{ meta: Float64Array; bytes: Buffer }> = [];
+  private slot = 0;
+  private meta: Float64Array;
+  private bytes: Buffer;
+  private count = 0;
+  private used = 0;
+
+  constructor(private readonly maxNodes: number, private readonly maxBytes: number, slots: number) {
+    for (let i = 0; i < slots; i++) {
+      this.ring.push({
+        meta: new Float64Array(new SharedArrayBuffer(maxNodes * META_SLOTS * 8)),
+        bytes: Buffer.from(new SharedArrayBuffer(maxBytes)),
+      });
+    }
+    this.meta = this.ring[0].meta;
+    this.bytes = this.ring[0].bytes;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  get full(): boolean {
+    return this.count >= this.maxNodes || this.used >= this.maxBytes;
+  }
+
+  /** False when the node does not fit; an empty batch takes any node. */
+  add(path: string, node: SnapshotNodeSource): boolean {
+    if (this.count >= this.maxNodes) return false;
+    const data = node.data;
+    const dataLength = data === null ? -1 : data.length;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    const worst = path.length * 3 + (dataLength > 0 ? dataLength : 0);
+    if (this.used + worst > this.bytes.length) {
+      if (this.count > 0) return false;
+      // A node larger than a slot gets a batch and a buffer of its own.
+      this.bytes = Buffer.from(new SharedArrayBuffer(worst));
+    }
+    const pathBytes = writePath(this.bytes, this.used, path);
+    this.used += pathBytes;
+    if (dataLength > 0) {
+      this.bytes.set(data as Buffer, this.used);
+      this.used += dataLength;
+    }
+    const m = this.meta;
+    const at = this.count * META_SLOTS;
+    m[at + CZXID] = node.czxid;
+    m[at + MZXID] = node.mzxid;
+    m[at + CTIME] = node.ctime;
+    m[at + MTIME] = node.mtime;
+    m[at + VERSION] = node.version;
+    m[at + CVERSION] = node.cversion;
+    m[at + AVERSION] = node.aversion;
+    putLong(m, at + OWNER_HI, node.ephemeralOwner);
+    m[at + PZXID] = node.pzxid;
+    putLong(m, at + ACL_HI, node.aclRef);
+    m[at + PATH_BYTES] = pathBytes;
+    m[at + DATA_LENGTH] = dataLength;
+    this.count++;
+    return true;
+  }
+
+  /** Hands the batch over and moves to the next slot of the ring. */
+  take(): EncodeBatch {
+    const batch: EncodeBatch = { count: this.count, meta: this.meta, bytes: this.bytes.subarray(0, this.used) };
+    this.slot = (this.slot + 1) % this.ring.length;
+    this.meta = this.ring[this.slot].meta;
+    this.bytes = this.ring[this.slot].bytes;
+    this.count = 0;
+    this.used = 0;
+    return batch;
+  }
+}
+
+/** Writes a path as UTF-8 at `at`, returning its length; short ASCII paths skip the native call. */
+function writePath(buf: Buffer, at: number, path: string): number {
+  const n = path.length;
+  if (n <= 64) {
+    let i = 0;
+    for (; i < n; i++) {
+      const c = path.charCodeAt(i);
+      if (c >= 0x80) break;
+      buf[at + i] = c;
+    }
+    if (i === n) return n;
+  }
+  return buf.write(path, at, 'utf8');
+}
+
+// ---------------------------------------------------------------- worker: encode a batch
+
+export interface EncodedChunk {
+  chunk: Uint8Array;
+  /** Adler-32 of `chunk` alone; the caller combines chunks in stream order. */
+  adler: number;
+}
+
+/** The most bytes a batch of maxNodes nodes and maxBytes path and data bytes encodes to. */
+export function maxEncodedBytes(maxNodes: number, maxBytes: number): number {
+  return maxBytes + maxNodes * (8 + NODE_FIXED_BYTES);
+}
+
+/**
+ * Jute-encodes a batch's node records into one chunk: at the start of `into` when it is big enough,
+ * else into an exactly sized buffer of its own.
+ */
+export function encodeBatch(batch: EncodeBatch, into: Uint8Array | null = null): EncodedChunk {
+  const { count, meta } = batch;
+  const bytes = Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
+  const size = batch.bytes.byteLength + count * (8 + NODE_FIXED_BYTES);
+  const out = into !== null && into.byteLength >= size
+    ? Buffer.from(into.buffer, into.byteOffset, size)
+    : Buffer.allocUnsafeSlow(size);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  let pos = 0;
+  let from = 0;
+  for (let i = 0; i < count; i++) {
+    const at = i * META_SLOTS;
+    const pathLength = meta[at + PATH_BYTES];
+    view.setInt32(pos, pathLength);
+    pos += 4;
+    pos += copyBytes(bytes, from, out, pos, pathLength);
+    from += pathLength;
+    const dataLength = meta[at + DATA_LENGTH];
+    view.setInt32(pos, dataLength);
+    pos += 4;
+    if (dataLength > 0) {
+      pos += copyBytes(bytes, from, out, pos, dataLength);
+      from += dataLength;
+    }
+    view.setInt32(pos, meta[at + ACL_HI]);
+    view.setUint32(pos + 4, meta[at + ACL_LO]);
+    setLong(view, pos + 8, meta[at + CZXID]);
+    setLong(view, pos + 16, meta[at + MZXID]);
+    setLong(view, pos + 24, meta[at + CTIME]);
+    setLong(view, pos + 32, meta[at + MTIME]);
+    view.setInt32(pos + 40, meta[at + VERSION]);
+    view.setInt32(pos + 44, meta[at + CVERSION]);
+    view.setInt32(pos + 48, meta[at + AVERSION]);
+    view.setInt32(pos + 52, meta[at + OWNER_HI]);
+    view.setUint32(pos + 56, meta[at + OWNER_LO]);
+    setLong(view, pos + 60, meta[at + PZXID]);
+    pos += NODE_FIXED_BYTES;
+  }
+  if (pos !== size || from !== bytes.length) throw new Error(`snapshot batch encoded to ${pos} bytes, expected ${size}`);
+  return { chunk: new Uint8Array(out.buffer, out.byteOffset, size), adler: adler32(ADLER32_INIT, out, 0, size) };
+}
+
+/** Short runs by hand: a native copy per path costs more than the copy itself. */
+function copyBytes(src: Buffer, from: number, dst: Buffer, to: number, n: number): number {
+  if (n < 48) {
+    for (let k = 0; k < n; k++) dst[to + k] = src[from + k];
+  } else {
+    src.copy(dst, to, from, from + n);
+  }
+  return n;
+}
+
+function setLong(view: DataView, at: number, v: number): void {
+  const hi = Math.floor(v / TWO_32);
+  view.setInt32(at, hi);
+  view.setUint32(at + 4, v - hi * TWO_32);
+}
+
+// ---------------------------------------------------------------- worker: batch decoded records
+
+/** Collects raw records from the SnapshotDecoder into RestoreBatches (data copied out of the chunk). */
+export class RestoreBatchBuilder {
+  private meta: Float64Array;
+  private data: Buffer;
+  private paths: string[] = [];
+  private count = 0;
+  private dataBytes = 0;
+
+  constructor(private readonly maxNodes: number, private readonly maxDataBytes: number) {
+    this.meta = new Float64Array(maxNodes * META_SLOTS);
+    this.data = Buffer.allocUnsafeSlow(maxDataBytes);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Whether the record fits; call take() first when it does not. An empty batch takes anything. */
+  fits(rec: Readonly<RawNodeRecord>): boolean {
+    if (this.count === 0) return true;
+    return this.count < this.maxNodes && this.dataBytes + Math.max(rec.dataLength, 0) <= this.data.length;
+  }
+
+  add(buf: Buffer, rec: Readonly<RawNodeRecord>): void {
+    const dataLength = rec.dataLength;
+    if (dataLength > 0 && this.dataBytes + dataLength > this.data.length) {
+      // Only an empty batch gets here (see fits): make room for one oversized node.
+      this.data = Buffer.allocUnsafeSlow(dataLength);
+    }
+    const m = this.meta;
+    const at = this.count * META_SLOTS;
+    const f = rec.fixedStart;
+    m[at + ACL_HI] = buf.readInt32BE(f);
+    m[at + ACL_LO] = buf.readUInt32BE(f + 4);
+    m[at + CZXID] = buf.readInt32BE(f + 8) * TWO_32 + buf.readUInt32BE(f + 12);
+    m[at + MZXID] = buf.readInt32BE(f + 16) * TWO_32 + buf.readUInt32BE(f + 20);
+    m[at + CTIME] = buf.readInt32BE(f + 24) * TWO_32 + buf.readUInt32BE(f + 28);
+    m[at + MTIME] = buf.readInt32BE(f + 32) * TWO_32 + buf.readUInt32BE(f + 36);
+    m[at + VERSION] = buf.readInt32BE(f + 40);
+    m[at + CVERSION] = buf.readInt32BE(f + 44);
+    m[at + AVERSION] = buf.readInt32BE(f + 48);
+    m[at + OWNER_HI] = buf.readInt32BE(f + 52);
+    m[at + OWNER_LO] = buf.readUInt32BE(f + 56);
+    m[at + PZXID] = buf.readInt32BE(f + 60) * TWO_32 + buf.readUInt32BE(f + 64);
+    m[at + DATA_LENGTH] = dataLength;
+    m[at + RECORD_OFFSET] = rec.offset;
+    if (dataLength > 0) {
+      buf.copy(this.data, this.dataBytes, rec.dataStart, rec.dataStart + dataLength);
+      this.dataBytes += dataLength;
+    }
+    this.paths.push(buf.toString('utf8', rec.pathStart, rec.pathEnd));
+    this.count++;
+  }
+
+  /** The batch, in buffers of its own sized to fit (restored nodes keep views into `data`). */
+  take(): RestoreBatch {
+    const data = Buffer.allocUnsafeSlow(this.dataBytes);
+    this.data.copy(data, 0, 0, this.dataBytes);
+    const batch: RestoreBatch = {
+      count: this.count,
+      meta: this.meta.slice(0, this.count * META_SLOTS),
+      paths: this.paths,
+      data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    };
+    if (this.data.length > this.maxDataBytes) this.data = Buffer.allocUnsafeSlow(this.maxDataBytes);
+    this.paths = [];
+    this.count = 0;
+    this.dataBytes = 0;
+    return batch;
+  }
+}
+
+// ---------------------------------------------------------------- main thread: unpack for restore
+
+export interface RestoredNode {
+  path: string;
+  data: Buffer | null;
+  aclRef: bigint;
+  stat: StatPersisted;
+  /** Offset of the node's record in the snapshot stream. */
+  offset: number;
+}
+
+/**
+ * Reads a batch's nodes one by one, so that inserting them can be spread over several turns of the
+ * event loop. Data buffers are views into the batch's one buffer (no copy); the tree replaces a
+ * node's buffer on setData, it never writes into it.
+ */
+export class RestoreBatchCursor {
+  private i = 0;
+  private dataAt: number;
+
+  constructor(private readonly batch: RestoreBatch) {
+    this.dataAt = batch.data.byteOffset;
+  }
+
+  get done(): boolean {
+    return this.i >= this.batch.count;
+  }
+
+  next(): RestoredNode {
+    const { meta, paths, data: bytes } = this.batch;
+    const at = this.i * META_SLOTS;
+    const dataLength = meta[at + DATA_LENGTH];
+    let data: Buffer | null = null;
+    if (dataLength >= 0) {
+      data = Buffer.from(bytes.buffer, this.dataAt, dataLength);
+      this.dataAt += dataLength;
+    }
+    const node: RestoredNode = {
+      path: paths[this.i],
+      data,
+      aclRef: getLong(meta[at + ACL_HI], meta[at + ACL_LO]),
+      stat: {
+        czxid: meta[at + CZXID], mzxid: meta[at + MZXID], ctime: meta[at + CTIME], mtime: meta[at + MTIME],
+        version: meta[at + VERSION], cversion: meta[at + CVERSION], aversion: meta[at + AVERSION],
+        ephemeralOwner: getLong(meta[at + OWNER_HI], meta[at + OWNER_LO]), pzxid: meta[at + PZXID],
+      },
+      offset: meta[at + RECORD_OFFSET],
+    };
+    this.i++;
+    return node;
+  }
+}

@@ -1,0 +1,57 @@
+// The one piscina pool that runs snapshot work off the main thread (worker.ts). Created on first use,
+// shared by every snapshot and restore in the process, closed by closeSnapshotPool().
+
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import type { DecodeTask, EncodeResult, EncodeTask } from './protocol.js';
+
+export interface SnapshotPoolOptions {
+  /**
+   * Default: one thread below the core count, at least 1, at most 2. On a 2-core machine that is a
+   * single worker: the main thread (serving clients) keeps one core, the worker gets the other.
+   */
+  maxThreads?: number;
+}
+
+let pool: Piscina | null = null;
+let configured: SnapshotPoolOptions = {};
+
+/** Sets options for the pool created next; an existing pool is kept until closeSnapshotPool(). */
+export function configureSnapshotPool(opts: SnapshotPoolOptions): void {
+  configured = { ...opts };
+}
+
+function defaultMaxThreads(): number {
+  return Math.max(1, Math.min(2, availableParallelism() - 1));
+}
+
+export function snapshotPool(): Piscina {
+  if (pool === null) {
+    const maxThreads = configured.maxThreads ?? defaultMaxThreads();
+    pool = new Piscina({
+      // Compiled next to this module in dist/.
+      filename: new URL('./worker.js', import.meta.url).href,
+      minThreads: 1,
+      maxThreads,
+      // Idle workers are unref'd by piscina, so the pool never keeps the process alive.
+      idleTimeout: 60_000,
+    });
+  }
+  return pool;
+}
+
+/** Encodes one batch in a worker, which reads the batch's shared buffers (and writes `out`) in place. */
+export function runEncodeTask(task: EncodeTask): Promise<EncodeResult> {
+  return snapshotPool().run(task, { name: 'encodeNodes' }) as Promise<EncodeResult>;
+}
+
+/** Starts decoding in a worker; progress and results arrive on the port the task carries. */
+export function runDecodeTask(task: DecodeTask): Promise<void> {
+  return snapshotPool().run(task, { name: 'decodeStream', transferList: [task.port] }) as Promise<void>;
+}
+
+export async function closeSnapshotPool(): Promise<void> {
+  const p = pool;
+  pool = null;
+  if (p !== null) await p.destroy();
+}

@@ -1,0 +1,48 @@
+// What crosses between the main thread and the snapshot worker: encode tasks and their results for
+// takeSnapshot; for restoreSnapshot, messages over a MessagePort of their own so that chunks stream
+// in and node batches stream out in order.
+
+import type { MessagePort } from 'node:worker_threads';
+import type { ACL, FileHeader } from '../../jute/records.js';
+import type { EncodeBatch, RestoreBatch } from './batch.js';
+import type { SnapshotTrailer } from './format.js';
+
+export interface EncodeTask {
+  batch: EncodeBatch;
+  /** A shared slot to encode into, or null to get a buffer of the worker's own. */
+  out: Uint8Array | null;
+}
+
+export interface EncodeResult {
+  /** Adler-32 of the chunk alone. */
+  adler: number;
+  length: number;
+  /** null: the chunk is task.out's first `length` bytes. */
+  chunk: Uint8Array | null;
+}
+
+export interface DecodeTask {
+  port: MessagePort;
+  /** Named in corruption errors. */
+  file: string;
+  juteMaxBufferBytes: number;
+  batchNodes: number;
+  batchBytes: number;
+}
+
+/** Main thread → worker. */
+export type RestoreRequest =
+  | { type: 'chunk'; chunk: Uint8Array }
+  | { type: 'end' }
+  | { type: 'abort' };
+
+/** Worker → main thread; exactly one of end, corrupt, failed, aborted comes last. */
+export type RestoreMessage =
+  | { type: 'head'; header: FileHeader; sessions: Map<bigint, number>; acls: Array<[bigint, ACL[]]> }
+  | { type: 'nodes'; batch: RestoreBatch }
+  /** One per chunk, once it is parsed: the main thread keeps only a few chunks in flight. */
+  | { type: 'ack' }
+  | { type: 'end'; trailer: SnapshotTrailer; nodeCount: number; bytes: number }
+  | { type: 'corrupt'; offset: number; reason: string }
+  | { type: 'failed'; message: string }
+  | { type: 'aborted' };

@@ -1,0 +1,77 @@
+// The snapshot worker (run by piscina, see pool.ts): jute-encodes and checksums node batches for
+// takeSnapshot, and parses and verifies a whole snapshot for restoreSnapshot, streaming node batches
+// back over a MessagePort. It never touches the tree: only bytes and numbers cross the thread line.
+
+import type { MessagePort } from 'node:worker_threads';
+import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { isStorageError, StorageCorruptError } from '../errors.js';
+import { encodeBatch, RestoreBatchBuilder } from './batch.js';
+import { SnapshotDecoder } from './decoder.js';
+import type { SnapshotHead, SnapshotTrailer } from './format.js';
+import type { DecodeTask, EncodeResult, EncodeTask, RestoreMessage, RestoreRequest } from './protocol.js';
+
+export function encodeNodes(task: EncodeTask): EncodeResult {
+  const { chunk, adler } = encodeBatch(task.batch, task.out);
+  if (task.out !== null && chunk.buffer === task.out.buffer) return { adler, length: chunk.length, chunk: null };
+  // Too big for the shared slot: the chunk has an ArrayBuffer of its own, transferred rather than copied.
+  const result: EncodeResult = { adler, length: chunk.length, chunk };
+  return move({ [transferableSymbol]: [chunk.buffer], [valueSymbol]: result }) as unknown as EncodeResult;
+}
+
+/**
+ * Resolves once the stream is fully decoded (or failed); results go over `task.port` only, so the
+ * main thread sees them in order. Corruption is sent as data: errors lose their class and fields
+ * when they cross threads.
+ */
+export function decodeStream(task: DecodeTask): Promise<void> {
+  const port: MessagePort = task.port;
+  const post = (msg: RestoreMessage, transfer: ArrayBuffer[] = []): void => port.postMessage(msg, transfer);
+  const batches = new RestoreBatchBuilder(task.batchNodes, task.batchBytes);
+  const flush = (): void => {
+    if (batches.size === 0) return;
+    const batch = batches.take();
+    post({ type: 'nodes', batch }, [batch.meta.buffer as ArrayBuffer, batch.data.buffer as ArrayBuffer]);
+  };
+  const decoder = new SnapshotDecoder({
+    head: (head: SnapshotHead) => {
+      post({ type: 'head', header: head.header, sessions: new Map(head.sessions), acls: head.acls.map(([k, v]) => [k, [...v]]) });
+    },
+    node: (buf, rec) => {
+      if (!batches.fits(rec)) flush();
+      batches.add(buf, rec);
+    },
+  }, { file: task.file, juteMaxBufferBytes: task.juteMaxBufferBytes });
+
+  return new Promise<void>((resolve) => {
+    const finish = (msg: RestoreMessage): void => {
+      post(msg);
+      port.off('message', onMessage);
+      port.close();
+      resolve();
+    };
+    const onMessage = (msg: RestoreRequest): void => {
+      try {
+        if (msg.type === 'chunk') {
+          decoder.push(msg.chunk);
+          if (batches.size >= task.batchNodes) flush();
+          post({ type: 'ack' });
+        } else if (msg.type === 'end') {
+          const trailer: SnapshotTrailer = decoder.end();
+          flush();
+          finish({ type: 'end', trailer, nodeCount: decoder.nodesDecoded, bytes: decoder.offset });
+        } else {
+          finish({ type: 'aborted' });
+        }
+      } catch (err) {
+        if (isStorageError(err, 'ERR_STORAGE_CORRUPT') && err instanceof StorageCorruptError) {
+          const prefix = `${err.file} is corrupt at offset ${err.offset}: `;
+          const reason = err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
+          finish({ type: 'corrupt', offset: err.offset, reason });
+        } else {
+          finish({ type: 'failed', message: err instanceof Error ? err.stack ?? err.message : String(err) });
+        }
+      }
+    };
+    port.on('message', onMessage);
+  });
+}
