@@ -6,6 +6,7 @@ import { loadServerConfig, ConfigError } from '../config/index.js';
 import { openStorage } from '../storage/index.js';
 import { ZkServer } from '../server/server.js';
 import { createLogger } from '../server/log.js';
+import { purgeCommand } from './purge.js';
 
 async function main(argv: string[]): Promise<number> {
   const log = createLogger('zk-server');
@@ -69,7 +70,9 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
+const argv = process.argv.slice(2);
+const run = argv[0] === 'purge' ? purgeCommand(argv.slice(1)) : main(argv);
+run.then(
   (code) => process.exit(code),
   (err: unknown) => {
     process.stderr.write(`zk-server: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

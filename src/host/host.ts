@@ -9,6 +9,8 @@ import type { CommitStage, Proposal } from '../pipeline/pipeline.js';
 
 export interface HostEvents {
   apply(p: Proposal): void;
+  /** A batch became durable (the snapshot policy counts txns and bytes). */
+  logged?(entries: number, bytes: number): void;
   /** The txn log failed: nothing more can be made durable, the server must stop. */
   fatal(err: Error): void;
 }
@@ -60,6 +62,8 @@ export class StandaloneHost implements CommitStage {
     if (rd.persist.length > 0) {
       const entries = rd.persist.map((p) => encodeTxnEntry(p.prepared.hdr, p.prepared.txn, p.prepared.digest));
       const last = rd.persist[rd.persist.length - 1].zxid;
+      let bytes = 0;
+      for (const e of entries) bytes += e.payload.length;
       this.appending = true;
       this.batches++;
       this.entriesLogged += entries.length;
@@ -68,6 +72,7 @@ export class StandaloneHost implements CommitStage {
         () => {
           this.appending = false;
           this.core.step({ type: 'persisted', zxid: last });
+          this.events.logged?.(entries.length, bytes);
           this.pump();
         },
         (err: unknown) => {

@@ -1,0 +1,181 @@
+// The server's side of persistence, as ZooKeeper's FileTxnSnapLog and SyncRequestProcessor do it:
+// restore (newest valid snapshot, then the log), a snapshot at start-up, a fuzzy snapshot after
+// about snapCount txns (randomized so a quorum's members don't all snapshot at once), and autopurge.
+
+import type { DataTree } from '../tree/data-tree.js';
+import type { StorageBackend } from '../storage/spi.js';
+import { decodeTxnEntry } from '../storage/txn-entry.js';
+import { restoreSnapshot, takeSnapshot } from '../storage/snapshot/index.js';
+import { purge } from '../storage/purge.js';
+import { OpCode } from '../protocol/constants.js';
+import type { Logger } from './log.js';
+import { hex } from './log.js';
+
+/** ZooKeeper tries at most this many of the newest snapshots before giving up. */
+const SNAPSHOTS_TRIED_MAX = 100;
+
+export class RestoreError extends Error {
+  readonly code = 'ERR_RESTORE';
+}
+
+export interface RestoredDatabase {
+  /** sessionId → timeout (ms) of sessions open at the last txn. */
+  sessions: Map<bigint, number>;
+  snapshotZxid: number | null;
+  txnsReplayed: number;
+}
+
+/**
+ * Loads the newest valid snapshot (skipping damaged ones for older, as ZooKeeper does) and replays
+ * the log on top of it. Log entries without any snapshot are refused, as ZooKeeper refuses them:
+ * the directory is missing the snapshot its log continues from.
+ */
+export async function restoreDatabase(storage: StorageBackend, tree: DataTree, log: Logger): Promise<RestoredDatabase> {
+  let sessions = new Map<bigint, number>();
+  let snapshotZxid: number | null = null;
+  const snapshots = (await storage.snapshots.list()).slice(0, SNAPSHOTS_TRIED_MAX);
+  for (const snap of snapshots) {
+    try {
+      const restored = await restoreSnapshot(storage.snapshots, snap.zxid, tree);
+      sessions = restored.sessions;
+      snapshotZxid = restored.zxid;
+      log.info(`restored snapshot ${hex(snap.zxid)}: ${restored.nodeCount} nodes, ${sessions.size} sessions`);
+      break;
+    } catch (err) {
+      log.warn(`problem reading snapshot ${hex(snap.zxid)}, trying an older one: ${err instanceof Error ? err.message : String(err)}`);
+      // A half-restored tree must not leak into the next attempt.
+      tree.beginRestore();
+    }
+  }
+  if (snapshotZxid === null && (await storage.txnLog.lastZxid()) > 0) {
+    throw new RestoreError(
+      `no valid snapshot found, but there are log entries (last ${hex(await storage.txnLog.lastZxid())}): ` +
+      'the snapshot the log continues from is missing or damaged; restore it from a backup',
+    );
+  }
+  let txnsReplayed = 0;
+  for await (const entry of storage.txnLog.read(tree.lastProcessedZxid + 1)) {
+    const { header, txn, digest } = decodeTxnEntry(entry);
+    if (header.zxid <= tree.lastProcessedZxid) continue;
+    tree.apply(header, txn, digest);
+    txnsReplayed++;
+    if (header.type === OpCode.createSession && txn.type === -10) sessions.set(header.clientId, txn.timeOut);
+    else if (header.type === OpCode.closeSession) sessions.delete(header.clientId);
+  }
+  // Ephemerals whose session is not open any more (it closed in a log we no longer have) go now.
+  for (const sessionId of [...tree.ephemeralSessions().keys()]) {
+    if (!sessions.has(sessionId)) tree.killSession(sessionId, tree.lastProcessedZxid, null);
+  }
+  return { sessions, snapshotZxid, txnsReplayed };
+}
+
+export interface SnapshotPolicy {
+  snapCount: number;
+  /** KB of log between snapshots; <= 0 disables the size rule. */
+  snapSizeLimitKb: number;
+  autopurgeSnapRetainCount: number;
+  autopurgePurgeIntervalHours: number;
+}
+
+/** Decides when to snapshot, takes fuzzy snapshots in the background, and runs autopurge. */
+export class Snapshotter {
+  private logCount = 0;
+  private logBytes = 0;
+  private randRoll: number;
+  private randSize: number;
+  private running: Promise<void> | null = null;
+  private purgeTimer: NodeJS.Timeout | null = null;
+  snapshotsTaken = 0;
+
+  constructor(
+    private readonly storage: StorageBackend,
+    private readonly tree: DataTree,
+    private readonly sessions: () => ReadonlyMap<bigint, number>,
+    private readonly policy: SnapshotPolicy,
+    private readonly log: Logger,
+    private readonly random: () => number = Math.random,
+  ) {
+    this.randRoll = this.nextRandRoll();
+    this.randSize = this.nextRandSize();
+  }
+
+  private nextRandRoll(): number {
+    return Math.floor(this.random() * Math.max(1, Math.floor(this.policy.snapCount / 2)));
+  }
+
+  private nextRandSize(): number {
+    const limit = this.policy.snapSizeLimitKb * 1024;
+    return limit > 0 ? Math.floor(this.random() * Math.floor(limit / 2)) : 0;
+  }
+
+  /** SyncRequestProcessor.shouldSnapshot: past half of snapCount plus a random share of the other half. */
+  private shouldSnapshot(): boolean {
+    const sizeLimit = this.policy.snapSizeLimitKb * 1024;
+    return this.logCount > this.policy.snapCount / 2 + this.randRoll
+      || (sizeLimit > 0 && this.logBytes > sizeLimit / 2 + this.randSize);
+  }
+
+  /**
+   * Called after each durable batch. When a snapshot is due, the log rolls (the next batch starts a
+   * new file) and a snapshot starts in the background, unless one is still being written.
+   */
+  onLogged(entries: number, bytes: number): void {
+    this.logCount += entries;
+    this.logBytes += bytes;
+    if (!this.shouldSnapshot()) return;
+    this.randRoll = this.nextRandRoll();
+    this.randSize = this.nextRandSize();
+    this.logCount = 0;
+    this.logBytes = 0;
+    if (this.running) {
+      this.log.warn('Too busy to snap, skipping');
+      return;
+    }
+    void this.storage.txnLog.roll().catch((err: unknown) => this.log.error(`log roll failed: ${String(err)}`));
+    void this.snapshot();
+  }
+
+  /** Takes a snapshot now (start-up, or on demand); resolves when it is durable. */
+  snapshot(): Promise<void> {
+    if (this.running) return this.running;
+    const zxid = this.tree.lastProcessedZxid;
+    const started = performance.now();
+    this.running = takeSnapshot(this.tree, this.sessions(), this.storage.snapshots)
+      .then((taken) => {
+        this.snapshotsTaken++;
+        this.log.info(`snapshot ${hex(taken.zxid)} written: ${taken.nodeCount} nodes, ${taken.sizeBytes} bytes in ` +
+          `${Math.round(performance.now() - started)} ms (longest slice ${taken.longestSliceMs.toFixed(1)} ms)`);
+      })
+      .catch((err: unknown) => {
+        this.log.error(`snapshot at ${hex(zxid)} failed: ${err instanceof Error ? err.message : String(err)}`);
+      })
+      .finally(() => {
+        this.running = null;
+      });
+    return this.running;
+  }
+
+  /** autopurge: first run now, then every purgeInterval hours (0 = off), as DatadirCleanupManager. */
+  startAutopurge(): void {
+    const hours = this.policy.autopurgePurgeIntervalHours;
+    if (hours <= 0) {
+      this.log.info('autopurge disabled (autopurge.purgeInterval=0)');
+      return;
+    }
+    const run = (): void => {
+      purge(this.storage, this.policy.autopurgeSnapRetainCount).then(
+        (r) => this.log.info(`autopurge: kept ${r.kept.length} snapshots, deleted ${r.deleted.length}`),
+        (err: unknown) => this.log.error(`autopurge failed: ${String(err)}`),
+      );
+    };
+    run();
+    this.purgeTimer = setInterval(run, hours * 3_600_000);
+    this.purgeTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.purgeTimer) clearInterval(this.purgeTimer);
+    this.purgeTimer = null;
+    await this.running;
+  }
+}
