@@ -7,6 +7,7 @@ import { openStorage } from '../storage/index.js';
 import { ZkServer } from '../server/server.js';
 import { createLogger } from '../server/log.js';
 import { purgeCommand } from './purge.js';
+import { closeSnapshotPool } from '../storage/snapshot/index.js';
 
 async function main(argv: string[]): Promise<number> {
   const log = createLogger('zk-server');
@@ -59,7 +60,7 @@ async function main(argv: string[]): Promise<number> {
       log.info(`received ${sig}, shutting down`);
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      server.stop().then(resolve, (err: unknown) => {
+      server.stop().then(() => closeSnapshotPool()).then(resolve, (err: unknown) => {
         log.error(`error while stopping: ${String(err)}`);
         resolve();
       });

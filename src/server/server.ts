@@ -8,7 +8,6 @@ import { type ConnectRequest, writeConnectResponse } from '../jute/records.js';
 import { ErrorCode, OpCode } from '../protocol/constants.js';
 import type { ServerConfig } from '../config/types.js';
 import type { StorageBackend } from '../storage/spi.js';
-import { decodeTxnEntry } from '../storage/txn-entry.js';
 import { DataTree } from '../tree/data-tree.js';
 import type { ApplyResult } from '../tree/apply.js';
 import { Pipeline, type PipelineRequest, type Proposal } from '../pipeline/pipeline.js';
@@ -17,6 +16,7 @@ import { StandaloneHost } from '../host/host.js';
 import { ClientConnection, type ConnectionOwner } from './connection.js';
 import { SessionTracker, sessionPassword } from './session-tracker.js';
 import { ContainerReaper } from './container-reaper.js';
+import { Snapshotter, restoreDatabase } from './persistence.js';
 import { createAdminView } from './admin-view.js';
 import { isFourLetterWord, fourLetterWordOf, runFourLetterWord, lastOperationName, type AdminView } from './four-letter.js';
 import { createLogger, hex, type Logger } from './log.js';
@@ -55,6 +55,7 @@ export class ZkServer implements ConnectionOwner {
   private readonly host: StandaloneHost;
   private readonly admin: AdminView;
   private readonly reaper: ContainerReaper;
+  readonly snapshotter: Snapshotter;
   private listener: Server | null = null;
   private expiryTimer: NodeJS.Timeout | null = null;
   private serving = false;
@@ -67,6 +68,7 @@ export class ZkServer implements ConnectionOwner {
     this.pipeline = new Pipeline(this.tree, {
       extendedTypesEnabled: config.extendedTypesEnabled,
       digestEnabled: config.digestEnabled,
+      reconfigEnabled: config.reconfigEnabled,
       now: () => Date.now(),
     }, {
       isSessionValid: (sid) => this.sessions.isValid(sid),
@@ -77,6 +79,7 @@ export class ZkServer implements ConnectionOwner {
     });
     this.host = new StandaloneHost(storage.txnLog, {
       apply: (p) => this.pipeline.applyCommitted(p),
+      logged: (entries, bytes) => this.snapshotter.onLogged(entries, bytes),
       fatal: (err) => {
         this.log.error(`txn log failed, no write can be made durable: ${err.message}; shutting down`);
         void this.stop();
@@ -84,6 +87,7 @@ export class ZkServer implements ConnectionOwner {
     });
     this.pipeline.attach(this.host);
     this.admin = createAdminView(this);
+    this.snapshotter = new Snapshotter(storage, this.tree, () => this.openSessions(), config, this.log.child('snapshot'));
     this.reaper = new ContainerReaper(this.tree, config, (path) => this.deleteContainer(path), this.log);
   }
 
@@ -102,6 +106,7 @@ export class ZkServer implements ConnectionOwner {
     });
     this.expiryTimer = setInterval(() => this.expireSessions(), this.config.tickTime);
     this.reaper.start();
+    this.snapshotter.startAutopurge();
     this.serving = true;
     this.log.info(`serving on ${host}:${this.port} (storage ${this.storage.kind}, last zxid ${hex(this.tree.lastProcessedZxid)})`);
   }
@@ -115,16 +120,26 @@ export class ZkServer implements ConnectionOwner {
     return this.serving;
   }
 
-  /** Replays the txn log into the tree (snapshots arrive with the filelog backend). */
+  /**
+   * Newest valid snapshot plus the log, then a snapshot of the result before serving, as
+   * ZooKeeper's loadData does (on an empty directory that writes snapshot.0).
+   */
   private async restore(): Promise<void> {
+    const started = performance.now();
+    const restored = await restoreDatabase(this.storage, this.tree, this.log);
     const now = Date.now();
-    for await (const entry of this.storage.txnLog.read(1)) {
-      const { header, txn, digest } = decodeTxnEntry(entry);
-      this.tree.apply(header, txn, digest);
-      if (header.type === OpCode.createSession && txn.type === -10) this.sessions.add(header.clientId, txn.timeOut, now);
-      else if (header.type === OpCode.closeSession) this.sessions.remove(header.clientId);
-    }
+    for (const [sessionId, timeoutMs] of restored.sessions) this.sessions.add(sessionId, timeoutMs, now);
     this.pipeline.resetZxid(this.tree.lastProcessedZxid);
+    this.log.info(`restored to ${hex(this.tree.lastProcessedZxid)} (${restored.txnsReplayed} txns replayed, ` +
+      `${restored.sessions.size} sessions) in ${Math.round(performance.now() - started)} ms`);
+    await this.snapshotter.snapshot();
+  }
+
+  /** sessionId → timeout of the sessions a snapshot records. */
+  private openSessions(): Map<bigint, number> {
+    const out = new Map<bigint, number>();
+    for (const s of this.sessions.all()) out.set(s.sessionId, s.timeoutMs);
+    return out;
   }
 
   async stop(): Promise<void> {
@@ -137,6 +152,7 @@ export class ZkServer implements ConnectionOwner {
       for (const c of this.connections) c.socket.destroy();
       await closed;
       await this.host.drain();
+      await this.snapshotter.stop();
       await this.storage.close();
       this.log.info('stopped');
     })();
@@ -219,13 +235,13 @@ export class ZkServer implements ConnectionOwner {
       return;
     }
     const sessionId = req.sessionId;
+    // ZooKeeper closes the session's current connection before it checks the password, so even a
+    // refused attempt moves the session off it (its client reconnects with the right password).
+    const previous = this.bySession.get(sessionId);
+    if (previous && previous !== conn) previous.close();
     const passwordOk = req.passwd.equals(sessionPassword(sessionId));
     if (!passwordOk) this.log.warn(`Incorrect password from ${conn.describe()} for session ${hex(sessionId)}`);
     const valid = passwordOk && this.sessions.touch(sessionId, Date.now());
-    if (valid) {
-      const previous = this.bySession.get(sessionId);
-      if (previous && previous !== conn) previous.close();
-    }
     this.finishSessionInit(conn, sessionId, timeout, valid);
   }
 
@@ -259,6 +275,8 @@ export class ZkServer implements ConnectionOwner {
     this.stats.packetsReceived++;
     if (!CLIENT_OPS.has(type)) {
       this.log.warn(`closing connection ${conn.describe()}: unknown op code ${type}`);
+      // As ZooKeeper's UnimplementedRequestProcessor: answer Unimplemented, then close.
+      conn.sendFrame(xid, -1, ErrorCode.UNIMPLEMENTED, null);
       conn.close();
       return;
     }
