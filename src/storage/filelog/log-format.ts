@@ -21,7 +21,7 @@
 // ZooKeeper 3.8.0 took `position` from the channel, which lags behind a BufferedOutputStream by
 // whatever it had not flushed yet; later versions (and we) use the position at the last commit.
 
-import { adler32 } from './adler32.js';
+import { ADLER32_INIT, adler32 } from '../adler32.js';
 
 export const TXNLOG_MAGIC = 0x5a4b4c47;
 export const TXNLOG_VERSION = 2;
@@ -54,7 +54,7 @@ export function writeFileHeader(buf: Buffer, offset: number): number {
 export function writeEntry(buf: Buffer, offset: number, payload: Uint8Array): number {
   const length = payload.length;
   buf.writeUInt32BE(0, offset);
-  buf.writeUInt32BE(adler32(payload), offset + 4);
+  buf.writeUInt32BE(adler32(ADLER32_INIT, payload), offset + 4);
   buf.writeInt32BE(length, offset + 8);
   buf.set(payload, offset + ENTRY_HEAD_BYTES);
   buf[offset + ENTRY_HEAD_BYTES + length] = END_OF_RECORD;

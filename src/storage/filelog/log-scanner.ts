@@ -16,7 +16,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { StorageCorruptError } from '../errors.js';
 import { payloadZxid } from '../txn-entry.js';
-import { adler32 } from './adler32.js';
+import { ADLER32_INIT, adler32 } from '../adler32.js';
 import { readFully } from './fs-util.js';
 import {
   END_OF_RECORD, ENTRY_HEAD_BYTES, ENTRY_OVERHEAD_BYTES, FILE_HEADER_BYTES, MAX_PAYLOAD_BYTES, MIN_PAYLOAD_BYTES,
@@ -131,7 +131,7 @@ export class LogScanner {
     buf = this.#buf;
     const eor = buf[o + ENTRY_HEAD_BYTES + length];
     if (eor !== END_OF_RECORD) return this.#damaged(p, `end-of-record byte 0x${eor.toString(16)} instead of 0x42`);
-    const computed = adler32(buf, o + ENTRY_HEAD_BYTES, o + ENTRY_HEAD_BYTES + length);
+    const computed = adler32(ADLER32_INIT, buf, o + ENTRY_HEAD_BYTES, o + ENTRY_HEAD_BYTES + length);
     if (checksumHigh !== 0 || checksum !== computed) {
       return this.#damaged(p, `checksum 0x${hex64(checksumHigh, checksum)} does not match the payload's Adler-32 0x${computed.toString(16)}`);
     }
@@ -248,7 +248,7 @@ async function isGoodEntryAt(
     o = 0;
   }
   if (bytes[o + ENTRY_HEAD_BYTES + length] !== END_OF_RECORD) return false;
-  return bytes.readUInt32BE(o + 4) === adler32(bytes, o + ENTRY_HEAD_BYTES, o + ENTRY_HEAD_BYTES + length);
+  return bytes.readUInt32BE(o + 4) === adler32(ADLER32_INIT, bytes, o + ENTRY_HEAD_BYTES, o + ENTRY_HEAD_BYTES + length);
 }
 
 function hex64(high: number, low: number): string {

@@ -5,7 +5,7 @@
 // encode, decode / unpack) lives here.
 
 import type { StatPersisted } from '../../jute/records.js';
-import { ADLER32_INIT, adler32 } from './adler32.js';
+import { ADLER32_INIT, adler32 } from '../adler32.js';
 import { NODE_FIXED_BYTES } from './format.js';
 import type { RawNodeRecord } from './decoder.js';
 

@@ -4,7 +4,7 @@
 
 import type { ACL, FileHeader, StatPersisted } from '../../jute/records.js';
 import { StorageCorruptError } from '../errors.js';
-import { ADLER32_INIT, adler32 } from './adler32.js';
+import { ADLER32_INIT, adler32 } from '../adler32.js';
 import {
   maxJuteLength, NODE_FIXED_BYTES, SEAL_BYTES, SNAP_MAGIC,
   type SnapshotFraming, type SnapshotHead, type SnapshotNode, type SnapshotTrailer,

@@ -32,7 +32,7 @@ import type { ACL, FileHeader, StatPersisted } from '../../jute/records.js';
 import { writeACL, writeFileHeader } from '../../jute/records.js';
 import { JuteWriter } from '../../jute/writer.js';
 import type { ZxidDigest } from '../../tree/digest-log.js';
-import { ADLER32_INIT, adler32 } from './adler32.js';
+import { ADLER32_INIT, adler32 } from '../adler32.js';
 
 export const SNAP_MAGIC = 0x5a4b534e;
 export const SNAP_VERSION = 2;

@@ -15,7 +15,7 @@ import { DIGEST_VERSION } from '../../tree/digest.js';
 import type { DataTree } from '../../tree/data-tree.js';
 import { StorageCorruptError } from '../errors.js';
 import type { SnapshotInfo, SnapshotStore } from '../spi.js';
-import { ADLER32_INIT, adler32, adler32Combine } from './adler32.js';
+import { ADLER32_INIT, adler32, adler32Combine } from '../adler32.js';
 import { EncodeBatchBuilder, maxEncodedBytes, RestoreBatchCursor } from './batch.js';
 import {
   defaultFileHeader, encodeHead, encodeTail, JUTE_MAX_BUFFER_BYTES, snapshotFileName, type SnapshotTrailer,
@@ -25,7 +25,7 @@ import type { EncodeResult, RestoreMessage, RestoreRequest } from './protocol.js
 
 export * from './format.js';
 export * from './decoder.js';
-export { adler32, adler32Combine, ADLER32_INIT } from './adler32.js';
+export { adler32, adler32Combine, ADLER32_INIT } from '../adler32.js';
 export { closeSnapshotPool, configureSnapshotPool, type SnapshotPoolOptions } from './pool.js';
 
 export interface TakeSnapshotOptions {
