@@ -1,0 +1,174 @@
+// One client process of the load generator: runs its share of the sessions, each keeping its window
+// of requests outstanding, and reports latencies, errors and its own CPU for the measured window.
+// Driven over IPC by bench/load.ts: setup → ready, start, measure, stop → result.
+
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { CreateFlag } from '../src/protocol/constants.js';
+import { LatencyHistogram } from './lib/histogram.js';
+import {
+  createParentPath, dataNodePath, isReadAt,
+  type CoordinatorMessage, type WorkerMessage, type WorkerResult, type WorkerSetup,
+} from './lib/load-protocol.js';
+import { BenchSession, ensureNode, frames, type ReplySink, type RequestSource } from './lib/wire.js';
+
+const SETUP_PARALLEL_SESSIONS = 32;
+/**
+ * How long replies to the last requests may take after the window: a few times the worst latency
+ * seen in it, so a server that stalls connections costs seconds, not minutes, while a slow one that
+ * still answers is waited for.
+ */
+function drainDeadlineMs(maxLatencyUs: number): number {
+  return Math.min(10_000, 2_000 + (3 * maxLatencyUs) / 1000);
+}
+
+/** Resolves once the message is handed to the IPC channel, so a disconnect after it cannot lose it. */
+function send(msg: WorkerMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send) { resolve(); return; }
+    process.send(msg, undefined, undefined, () => resolve());
+  });
+}
+
+/** Latencies and errors of this process; only recorded while `measuring`. */
+class Recorder implements ReplySink {
+  measuring = false;
+  readonly writes = new LatencyHistogram();
+  readonly reads = new LatencyHistogram();
+  readonly errorsByCode: Record<string, number> = {};
+
+  onReply(isRead: boolean, latencyUs: number, err: number): void {
+    if (!this.measuring) return;
+    (isRead ? this.reads : this.writes).record(latencyUs);
+    if (err !== 0) this.errorsByCode[err] = (this.errorsByCode[err] ?? 0) + 1;
+  }
+
+  reset(): void {
+    this.writes.reset();
+    this.reads.reset();
+    for (const k of Object.keys(this.errorsByCode)) delete this.errorsByCode[k];
+  }
+}
+
+class SessionRequests implements RequestSource {
+  private n = 0;
+  constructor(private readonly writeFrames: Buffer[], private readonly readFrames: Buffer[], private readonly readFraction: number) {}
+
+  next(): { frame: Buffer; isRead: boolean } {
+    const n = this.n++;
+    const isRead = isReadAt(n, this.readFraction);
+    const list = isRead ? this.readFrames : this.writeFrames;
+    return { frame: list[n % list.length], isRead };
+  }
+}
+
+async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
+}
+
+async function setUp(cfg: WorkerSetup): Promise<Array<{ session: BenchSession; source: SessionRequests }>> {
+  const w = cfg.workload;
+  const payload = Buffer.alloc(w.payloadBytes, 0x61);
+  const indexes = Array.from({ length: cfg.sessionCount }, (_, i) => cfg.firstSession + i);
+  const out: Array<{ session: BenchSession; source: SessionRequests }> = [];
+  const needDataNodes = w.write === 'setData' || w.readFraction > 0;
+  await inBatches(indexes, SETUP_PARALLEL_SESSIONS, async (g) => {
+    const session = await BenchSession.connect(cfg.host, cfg.port, cfg.sessionTimeoutMs);
+    const paths = Array.from({ length: cfg.nodesPerSession }, (_, k) => dataNodePath(cfg.root, g, k));
+    if (needDataNodes) await Promise.all(paths.map((p) => ensureNode(session, p, payload)));
+    let writeFrames: Buffer[];
+    if (w.write === 'create') {
+      const parent = createParentPath(cfg.root, g);
+      await ensureNode(session, parent, null);
+      writeFrames = [frames.create(`${parent}/n-`, payload, CreateFlag.PERSISTENT_SEQUENTIAL)];
+    } else {
+      writeFrames = paths.map((p) => frames.setData(p, payload));
+    }
+    const readFrames = paths.map((p) => frames.getData(p));
+    out.push({ session, source: new SessionRequests(writeFrames, readFrames, w.readFraction) });
+  });
+  return out;
+}
+
+async function main(): Promise<void> {
+  let sessions: Array<{ session: BenchSession; source: SessionRequests }> = [];
+  let cfg: WorkerSetup | undefined;
+  const recorder = new Recorder();
+  let measureStart = 0;
+  let cpuStart: NodeJS.CpuUsage | undefined;
+  let eluStart: EventLoopUtilization | undefined;
+  let repliesAtMeasure: number[] = [];
+
+  // The coordinator gone (killed, crashed) means nobody will ever send 'stop': leave at once.
+  process.on('disconnect', () => {
+    for (const s of sessions) s.session.destroy();
+    process.exit();
+  });
+
+  process.on('message', (raw: unknown) => {
+    const msg = raw as CoordinatorMessage;
+    void (async () => {
+      try {
+        switch (msg.type) {
+          case 'setup':
+            cfg = msg;
+            sessions = await setUp(msg);
+            await send({ type: 'ready' });
+            break;
+          case 'start':
+            if (!cfg) throw new Error('start before setup');
+            for (const s of sessions) s.session.startLoad(cfg.workload.window, s.source, recorder);
+            break;
+          case 'measure':
+            recorder.reset();
+            recorder.measuring = true;
+            cpuStart = process.cpuUsage();
+            eluStart = performance.eventLoopUtilization();
+            repliesAtMeasure = sessions.map((s) => s.session.repliesUnderLoad);
+            measureStart = performance.now();
+            break;
+          case 'stop': {
+            recorder.measuring = false;
+            const elapsedMs = performance.now() - measureStart;
+            const cpu = process.cpuUsage(cpuStart);
+            const elu = performance.eventLoopUtilization(eluStart);
+            const result: WorkerResult = {
+              type: 'result',
+              elapsedMs,
+              writes: recorder.writes.snapshot(),
+              reads: recorder.reads.snapshot(),
+              errorsByCode: { ...recorder.errorsByCode },
+              protocolErrors: 0,
+              failures: [],
+              starvedSessions: sessions.filter((s, i) => s.session.repliesUnderLoad === repliesAtMeasure[i]).length,
+              unansweredAtEnd: 0,
+              cpuUs: cpu.user + cpu.system,
+              eventLoopUtilization: elu.utilization,
+            };
+            let drainTimer: NodeJS.Timeout | undefined;
+            await Promise.race([
+              Promise.all(sessions.map((s) => s.session.stopLoad())),
+              new Promise((r) => { drainTimer = setTimeout(r, drainDeadlineMs(Math.max(result.writes.maxUs, result.reads.maxUs))); }),
+            ]);
+            clearTimeout(drainTimer);
+            for (const s of sessions) {
+              result.protocolErrors += s.session.protocolErrors;
+              result.unansweredAtEnd += s.session.outstandingRequests;
+              if (s.session.closedUnexpectedly) result.failures.push(`session 0x${s.session.sessionId.toString(16)}: ${s.session.closedUnexpectedly.message}`);
+            }
+            await Promise.all(sessions.map((s) => s.session.close()));
+            await send(result);
+            process.disconnect();
+            break;
+          }
+        }
+      } catch (err) {
+        await send({ type: 'error', message: err instanceof Error ? err.message : String(err) });
+        for (const s of sessions) s.session.destroy();
+        process.exitCode = 1;
+        process.disconnect();
+      }
+    })();
+  });
+}
+
+void main();

@@ -1,0 +1,199 @@
+// `npm run bench`: every scenario against zk-server and Apache ZooKeeper 3.8 on this machine, in one
+// run, repeated and alternated so machine noise hits both alike; medians, ratios and goal checks to
+// the console, JSON and a markdown summary to bench/results/.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { describeLoadResult, killAllWorkersSync, runLoad } from './load.js';
+import { killAllServersSync } from './lib/launch.js';
+import { describeMachine, machineOneLiner } from './lib/machine.js';
+import {
+  buildScenarioReport, clientCheckLine, renderMarkdown, renderScenario, type RunRecord, type ScenarioReport,
+} from './report.js';
+import { SCENARIOS, SPECIAL_SCENARIOS, type Scenario } from './scenarios.js';
+import { planTargets, REPO_ROOT, TICK_TIME_MS, type TargetSpec } from './targets.js';
+
+interface RunSettings { reps: number; warmupMs: number; measureMs: number }
+const QUICK: RunSettings = { reps: 1, warmupMs: 1_000, measureMs: 2_500 };
+const FULL: RunSettings = { reps: 3, warmupMs: 4_000, measureMs: 8_000 };
+
+const USAGE = `usage: npm run bench -- [options]
+  --quick              one short run per scenario and server (smoke check, < 2 minutes)
+  --only IDS           comma-separated scenario ids (see bench/scenarios.ts)
+  --reps N             runs per scenario and server (default 3, quick 1)
+  --warmup S           warm-up seconds (default 4, quick 1)
+  --measure S          measured seconds (default 8, quick 2.5)
+  --client-procs P     client processes for every scenario (default: by session count)
+  --data-dir DIR       where the servers' fresh data dirs are made (default: the OS temp dir)
+  --connect HOST:PORT  measure a running server instead of starting any
+  --server-pid PID     with --connect: the server process to charge CPU to
+  --no-apache          leave Apache ZooKeeper out
+  --out DIR            results directory (default bench/results)
+`;
+
+function log(line = ''): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** Words of `text` in lines of at most `width` characters. */
+function wrap(text: string, width: number): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line.length > 0 && line.length + 1 + word.length > width) { out.push(line); line = '  '; }
+    line += (line.trim().length > 0 ? ' ' : '') + word;
+  }
+  if (line.trim().length > 0) out.push(line);
+  return out;
+}
+
+function banner(notes: string[]): void {
+  const lines = notes.flatMap((n) => wrap(n, 96));
+  const width = Math.max(...lines.map((l) => l.length));
+  log('!'.repeat(width + 4));
+  for (const l of lines) log(`! ${l.padEnd(width)} !`);
+  log('!'.repeat(width + 4));
+}
+
+async function runOne(target: TargetSpec, scenario: Scenario, settings: RunSettings, rep: number, clientProcs: number | undefined): Promise<RunRecord> {
+  let running;
+  try {
+    running = await target.start();
+    const result = await runLoad({ host: running.host, port: running.port, pid: running.pid }, scenario.workload, {
+      warmupMs: settings.warmupMs,
+      measureMs: settings.measureMs,
+      clientProcs: clientProcs ?? scenario.clientProcs,
+    });
+    return { rep, ok: true, result };
+  } catch (err) {
+    return { rep, ok: false, error: err instanceof Error ? err.message : String(err) };
+  } finally {
+    await running?.stop().catch(() => undefined);
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean' }, only: { type: 'string' }, reps: { type: 'string' }, warmup: { type: 'string' },
+      measure: { type: 'string' }, 'client-procs': { type: 'string' }, 'data-dir': { type: 'string' },
+      connect: { type: 'string' }, 'server-pid': { type: 'string' }, 'no-apache': { type: 'boolean' },
+      out: { type: 'string' }, help: { type: 'boolean' },
+    },
+  });
+  if (values.help) { process.stdout.write(USAGE); return 0; }
+  const quick = values.quick === true;
+  const base = quick ? QUICK : FULL;
+  const settings: RunSettings = {
+    reps: values.reps !== undefined ? Number(values.reps) : base.reps,
+    warmupMs: values.warmup !== undefined ? Number(values.warmup) * 1000 : base.warmupMs,
+    measureMs: values.measure !== undefined ? Number(values.measure) * 1000 : base.measureMs,
+  };
+  const clientProcs = values['client-procs'] !== undefined ? Number(values['client-procs']) : undefined;
+  const dataDirBase = path.resolve(values['data-dir'] ?? os.tmpdir());
+  mkdirSync(dataDirBase, { recursive: true });
+  const outDir = path.resolve(values.out ?? path.join(REPO_ROOT, 'bench', 'results'));
+
+  let scenarios = SCENARIOS.filter((s) => !(quick && s.fullOnly));
+  if (values.only !== undefined) {
+    const ids = new Set(values.only.split(',').map((s) => s.trim()));
+    const unknown = [...ids].filter((id) => !SCENARIOS.some((s) => s.id === id));
+    if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.id).join(', ')}`);
+    scenarios = SCENARIOS.filter((s) => ids.has(s.id));
+  }
+
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const plan = await planTargets({
+    baseDir: dataDirBase,
+    connect: values.connect,
+    connectPid: values['server-pid'] !== undefined ? Number(values['server-pid']) : null,
+    noApache: values['no-apache'],
+  });
+  if (quick && plan.baselineId !== null) {
+    plan.notes.push(`--quick: ${settings.warmupMs / 1000} s of warm-up is short for the JVM's JIT and each run starts a fresh `
+      + 'server; ratios are a smoke check, use the full run for figures');
+  }
+  const machine = describeMachine(dataDirBase, plan.javaVersion);
+  log(`zk-server bench${quick ? ' --quick' : ''}: ${scenarios.length} scenarios × ${plan.targets.length} server(s) × ${settings.reps} run(s), `
+    + `warm-up ${settings.warmupMs / 1000} s, measured ${settings.measureMs / 1000} s`);
+  log(`machine: ${machineOneLiner(machine)}`);
+  log(`servers: ${plan.targets.map((t) => t.label).join(', ')}; forceSync=yes and tickTime=${TICK_TIME_MS} on both; fresh data dir per run under ${dataDirBase}`);
+  if (plan.notes.length > 0) banner(plan.notes);
+  if (machine.loadAverageAtStart[0] > machine.cores) {
+    log(`note: load average ${machine.loadAverageAtStart[0]} exceeds ${machine.cores} cores: other work shares the CPUs, trust ratios over absolute numbers`);
+  }
+  log();
+
+  const runs = new Map<string, Record<string, RunRecord[]>>();
+  for (const s of scenarios) runs.set(s.id, Object.fromEntries(plan.targets.map((t) => [t.id, [] as RunRecord[]])));
+  for (let rep = 0; rep < settings.reps; rep++) {
+    for (const [i, scenario] of scenarios.entries()) {
+      // Alternate which server goes first, so drift in machine load does not favour one side.
+      const order = (rep + i) % 2 === 0 ? plan.targets : [...plan.targets].reverse();
+      for (const target of order) {
+        const runStart = performance.now();
+        const record = await runOne(target, scenario, settings, rep, clientProcs);
+        runs.get(scenario.id)?.[target.id]?.push(record);
+        const wallS = ((performance.now() - runStart) / 1000).toFixed(1);
+        const head = `[${rep + 1}/${settings.reps}] ${scenario.id} on ${target.label} (${wallS} s):`;
+        if (record.ok) log(`${head}\n  ${describeLoadResult(record.result).replaceAll('\n', '\n  ')}`);
+        else log(`${head} FAILED: ${record.error}`);
+      }
+    }
+  }
+
+  const reports: ScenarioReport[] = scenarios.map((s) => buildScenarioReport(s, runs.get(s.id) ?? {}, plan.baselineId));
+  const targetInfo = plan.targets.map((t) => ({ id: t.id, label: t.label }));
+  log();
+  for (const r of reports) {
+    log(`== ${r.title} (${settings.reps} run(s), medians) ==`);
+    log(renderScenario(r, targetInfo, plan.baselineId));
+    if (r.clientCheckOf !== undefined) log(clientCheckLine(r, reports.find((o) => o.id === r.clientCheckOf), targetInfo));
+    log();
+  }
+  const unavailable: Array<{ id: string; title: string; reason: string }> = [];
+  for (const special of SPECIAL_SCENARIOS) {
+    const reason = special.unavailableBecause();
+    if (reason !== null) {
+      unavailable.push({ id: special.id, title: special.title, reason });
+      log(`== ${special.title} ==\n${reason}\n`);
+    }
+  }
+  if (plan.notes.length > 0) banner(plan.notes);
+
+  const durationS = (performance.now() - t0) / 1000;
+  const stamp = startedAt.toISOString().replaceAll(':', '-').replace(/\.\d+Z$/, 'Z');
+  mkdirSync(outDir, { recursive: true });
+  const jsonPath = path.join(outDir, `${stamp}.json`);
+  const mdPath = path.join(outDir, `${stamp}.md`);
+  const summary = {
+    startedAt: startedAt.toISOString(), durationS, quick, machine, targets: targetInfo, baselineId: plan.baselineId,
+    notes: plan.notes, scenarios: reports, unavailable, ...settings,
+  };
+  writeFileSync(jsonPath, `${JSON.stringify({ ...summary, loadAverageAtEnd: os.loadavg(), tickTimeMs: TICK_TIME_MS, forceSync: 'yes' }, null, 2)}\n`);
+  writeFileSync(mdPath, renderMarkdown(summary));
+  log(`results: ${path.relative(process.cwd(), jsonPath)} and ${path.relative(process.cwd(), mdPath)} (${Math.round(durationS)} s)`);
+  const failedRuns = reports.flatMap((r) => Object.values(r.runs).flat()).filter((r) => !r.ok).length;
+  return failedRuns > 0 ? 1 : 0;
+}
+
+// Servers and client processes must not outlive the bench, whatever ends it.
+process.on('exit', () => { killAllWorkersSync(); killAllServersSync(); });
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(sig, () => {
+    process.stderr.write(`\nbench: ${sig}, stopping servers and clients\n`);
+    killAllWorkersSync();
+    killAllServersSync();
+    process.exit(130);
+  });
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

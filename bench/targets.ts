@@ -1,0 +1,202 @@
+// The servers a bench run measures: zk-server (filelog, else memory with a loud note; level when it
+// exists) and Apache ZooKeeper 3.8 from Debian, both started fresh per scenario with forceSync=yes,
+// the same tickTime and data dirs on the same filesystem; or an external server given by host:port.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openStorage } from '../src/storage/index.js';
+import { launchServer, type ServerProcess } from './lib/launch.js';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ZK_SERVER_MAIN = path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+
+const JAVA = '/usr/bin/java';
+const ZK_JAR = '/usr/share/java/zookeeper.jar';
+// zookeeper.jar's manifest Class-Path brings in its dependencies; slf4j-simple gives it a logger.
+const SLF4J_SIMPLE_JAR = '/usr/share/java/slf4j-simple.jar';
+/** Upstream zkEnv.sh's default server heap (ZK_SERVER_HEAP=1000); Debian's scripts set none. */
+const APACHE_HEAP_MB = 1000;
+
+export const TICK_TIME_MS = 2000;
+
+/** zoo.cfg keys both servers get, so neither is configured to an advantage. */
+const COMMON_CONFIG: Record<string, string> = {
+  tickTime: String(TICK_TIME_MS),
+  forceSync: 'yes',
+  // 256 sessions from one IP would trip ZooKeeper's default limit of 60.
+  maxClientCnxns: '0',
+  '4lw.commands.whitelist': '*',
+  'admin.enableServer': 'false',
+};
+
+export type TargetKind = 'zk-server' | 'apache-zk' | 'external';
+
+/** A server that is up for one scenario run. */
+export interface RunningTarget {
+  readonly host: string;
+  readonly port: number;
+  /** The server process whose CPU is measured (with its descendants); null when unknown. */
+  readonly pid: number | null;
+  stop(): Promise<void>;
+}
+
+/** A server the bench knows how to bring up, fresh, for each scenario run. */
+export interface TargetSpec {
+  /** Stable key in results JSON: 'zk-server', 'zk-server-level', 'apache-zk', 'external'. */
+  readonly id: string;
+  readonly label: string;
+  readonly kind: TargetKind;
+  readonly storage?: string;
+  start(): Promise<RunningTarget>;
+}
+
+export interface TargetPlan {
+  targets: TargetSpec[];
+  /** The baseline ratios are taken against (Apache ZooKeeper when present). */
+  baselineId: string | null;
+  /** Things the reader must know: fallbacks, missing servers. Printed loudly and saved. */
+  notes: string[];
+  javaVersion: string | null;
+}
+
+/** Whether openStorage(kind) knows the backend, tried on a throwaway dir. */
+export async function storageAvailable(kind: string, baseDir: string): Promise<boolean> {
+  const dir = mkdtempSync(path.join(baseDir, `zk-bench-probe-${kind}-`));
+  try {
+    const backend = await openStorage(kind, { dataDir: dir, dataLogDir: dir });
+    await backend.close();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Why Apache ZooKeeper can't be run here, or null when it can. */
+export function apacheZkMissing(): string | null {
+  const missing = [JAVA, ZK_JAR, SLF4J_SIMPLE_JAR].filter((f) => !existsSync(f));
+  return missing.length === 0 ? null : `missing ${missing.join(', ')} (scripts/install-zookeeper.sh installs them)`;
+}
+
+/** First line of `java -version` (which prints to stderr), or null without a JVM. */
+export function javaVersion(): string | null {
+  if (!existsSync(JAVA)) return null;
+  try {
+    const r = spawnSync(JAVA, ['-version'], { encoding: 'utf8' });
+    return `${r.stderr}${r.stdout}`.trim().split('\n')[0] || null;
+  } catch {
+    return null;
+  }
+}
+
+export function zkServerTarget(storage: string, baseDir: string, id = 'zk-server'): TargetSpec {
+  return {
+    id,
+    label: `zk-server (${storage})`,
+    kind: 'zk-server',
+    storage,
+    async start() {
+      const proc = await launchServer({
+        name: id,
+        command: process.execPath,
+        args: (cfg) => [ZK_SERVER_MAIN, '--config', cfg, '--storage', storage],
+        config: { ...COMMON_CONFIG },
+        baseDir,
+      });
+      return fromProcess(proc);
+    },
+  };
+}
+
+export function apacheZkTarget(baseDir: string): TargetSpec {
+  return {
+    id: 'apache-zk',
+    label: 'Apache ZooKeeper 3.8',
+    kind: 'apache-zk',
+    async start() {
+      const proc = await launchServer({
+        name: 'apache-zk',
+        command: JAVA,
+        args: (cfg) => [
+          `-Xmx${APACHE_HEAP_MB}m`,
+          '-Dzookeeper.forceSync=yes',
+          // Warnings only: logging every session open/close would charge ZooKeeper for its log.
+          '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
+          '-Dzookeeper.jmx.log4j.disable=true',
+          '-cp', [ZK_JAR, SLF4J_SIMPLE_JAR].join(':'),
+          'org.apache.zookeeper.server.ZooKeeperServerMain',
+          cfg,
+        ],
+        config: { ...COMMON_CONFIG },
+        baseDir,
+      });
+      return fromProcess(proc);
+    },
+  };
+}
+
+/** A server someone else runs; its CPU is measured only when its pid is given. */
+export function externalTarget(hostPort: string, pid: number | null): TargetSpec {
+  const at = hostPort.lastIndexOf(':');
+  const host = at > 0 ? hostPort.slice(0, at) : '127.0.0.1';
+  const port = Number(at >= 0 ? hostPort.slice(at + 1) : hostPort);
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`--connect ${hostPort}: not host:port`);
+  return {
+    id: 'external',
+    label: `external ${host}:${port}`,
+    kind: 'external',
+    start: () => Promise.resolve({ host, port, pid, stop: () => Promise.resolve() }),
+  };
+}
+
+function fromProcess(proc: ServerProcess): RunningTarget {
+  return { host: proc.host, port: proc.port, pid: proc.pid, stop: () => proc.stop() };
+}
+
+export interface PlanOptions {
+  baseDir: string;
+  /** host:port of an external server: then only it is measured. */
+  connect?: string;
+  connectPid?: number | null;
+  /** Leave Apache ZooKeeper out even when installed. */
+  noApache?: boolean;
+}
+
+/** Decides which servers this run measures, and says why when one is missing or substituted. */
+export async function planTargets(opts: PlanOptions): Promise<TargetPlan> {
+  const notes: string[] = [];
+  const java = javaVersion();
+  if (opts.connect !== undefined) {
+    const t = externalTarget(opts.connect, opts.connectPid ?? null);
+    if (opts.connectPid == null) notes.push('external target without --server-pid: server CPU per write is not measured');
+    notes.push('external target: its data dir is not fresh per scenario; pre-created nodes accumulate under /zk-bench-*');
+    return { targets: [t], baselineId: null, notes, javaVersion: java };
+  }
+  const targets: TargetSpec[] = [];
+  if (await storageAvailable('filelog', opts.baseDir)) {
+    targets.push(zkServerTarget('filelog', opts.baseDir));
+  } else {
+    notes.push('zk-server storage "filelog" is NOT available yet: zk-server runs with --storage memory (no disk '
+      + 'writes, no fsync), so it is NOT comparable to Apache ZooKeeper with forceSync=yes');
+    targets.push(zkServerTarget('memory', opts.baseDir));
+  }
+  if (await storageAvailable('level', opts.baseDir)) {
+    targets.push(zkServerTarget('level', opts.baseDir, 'zk-server-level'));
+  } else {
+    notes.push('zk-server storage "level" is not available yet: not measured');
+  }
+  let baselineId: string | null = null;
+  const missing = apacheZkMissing();
+  if (opts.noApache) {
+    notes.push('Apache ZooKeeper left out (--no-apache): no ratios');
+  } else if (missing !== null) {
+    notes.push(`Apache ZooKeeper 3.8 is not installed (${missing}): benchmarking zk-server alone, no ratios`);
+  } else {
+    targets.unshift(apacheZkTarget(opts.baseDir));
+    baselineId = 'apache-zk';
+  }
+  return { targets, baselineId, notes, javaVersion: java };
+}
