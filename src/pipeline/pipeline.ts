@@ -62,6 +62,7 @@ export interface PipelineHooks {
 export interface PipelineOptions {
   extendedTypesEnabled: boolean;
   digestEnabled: boolean;
+  reconfigEnabled?: boolean;
   now(): number;
 }
 

@@ -13,12 +13,15 @@ import { validatePath } from '../tree/paths.js';
 import { checkACL, fixupACL } from './acl.js';
 import { OutstandingChanges, copyStat } from './change-records.js';
 import { KeeperError } from './errors.js';
+import { JavaHashSet } from './java-hash-set.js';
 
 /** Version of the TxnDigest format ZooKeeper 3.6+ writes. */
 export const DIGEST_VERSION = 2;
 export const CONTAINER_EPHEMERAL_OWNER = -0x8000000000000000n;
 const TTL_MASK = -0x100000000000000n; // 0xff00000000000000 as a signed long
 const TTL_MAX_MS = 0xffffffffff;
+/** Nodes the server owns: deleting them is BadArguments (ZKDatabase.isSpecialPath). */
+const SPECIAL_PATHS = new Set(['/', '/zookeeper', '/zookeeper/quota', '/zookeeper/config']);
 
 export interface PrepContext {
   readonly sessionId: bigint;
@@ -28,6 +31,8 @@ export interface PrepContext {
 export interface PrepOptions {
   extendedTypesEnabled: boolean;
   digestEnabled: boolean;
+  /** zoo.cfg reconfigEnabled: decides which error a standalone server gives reconfig. */
+  reconfigEnabled?: boolean;
 }
 
 export interface PreparedTxn {
@@ -159,8 +164,9 @@ export class Prep {
       case OpCode.closeSession:
         return this.closeSession(zxid, ctx.sessionId);
       case OpCode.reconfig:
-        // Standalone: reconfig is not supported (ZooKeeper answers Unimplemented here too).
-        throw new KeeperError(ErrorCode.UNIMPLEMENTED);
+        // ZooKeeper checks the feature flag first (ReconfigDisabled, the default), and only then
+        // finds it is not a leader: standalone answers Unimplemented.
+        throw new KeeperError(this.opts.reconfigEnabled === true ? ErrorCode.UNIMPLEMENTED : ErrorCode.RECONFIGDISABLED);
       default:
         throw new KeeperError(ErrorCode.UNIMPLEMENTED);
     }
@@ -248,10 +254,16 @@ export class Prep {
     return { type: 20, path };
   }
 
+  /**
+   * ZooKeeper's getParentPathAndValidate for deletes: no full path validation (a relative path is
+   * NoNode on its parent), but the system nodes can never be deleted.
+   */
   private parentAndValidate(path: string): string {
-    checkPath(path);
-    if (path === '/') throw new KeeperError(ErrorCode.BADARGUMENTS, path);
-    return parentOf(path);
+    const lastSlash = path.lastIndexOf('/');
+    if (lastSlash === -1 || path.includes('\0') || SPECIAL_PATHS.has(path)) {
+      throw new KeeperError(ErrorCode.BADARGUMENTS, path);
+    }
+    return lastSlash === 0 ? '/' : path.slice(0, lastSlash);
   }
 
   private setData(path: string, data: Buffer | null, version: number, zxid: number, time: number, ctx: PrepContext): Txn {
@@ -287,7 +299,9 @@ export class Prep {
   }
 
   private closeSession(zxid: number, sessionId: bigint): Txn {
-    const ephemerals = new Set(this.changes.tree.ephemeralsOf(sessionId));
+    // ZooKeeper iterates a clone of the session's HashSet: its order becomes the txn's paths2Delete
+    // order, and so the order of the delete events other sessions receive.
+    const ephemerals = JavaHashSet.of(this.changes.tree.ephemeralsOf(sessionId)).clone();
     for (const c of this.changes.pending()) {
       if (c.stat === null) ephemerals.delete(c.path);
       else if (c.stat.ephemeralOwner === sessionId) ephemerals.add(c.path);

@@ -125,13 +125,15 @@ export class Reads {
         return null;
       case OpCode.addWatch: {
         const { path, type: mode } = readPathTypeRequest(r);
+        // ZooKeeper's WatcherMode.fromZooDef throws a plain exception: MarshallingError.
         if (mode !== AddWatchMode.PERSISTENT && mode !== AddWatchMode.PERSISTENT_RECURSIVE) {
-          throw new KeeperError(ErrorCode.BADARGUMENTS, path);
+          throw new KeeperError(ErrorCode.MARSHALLINGERROR, path);
         }
         if (ctx.watcher) {
-          const m = mode === AddWatchMode.PERSISTENT ? 'persistent' : 'persistentRecursive';
-          this.tree.dataWatches.addWatch(path, ctx.watcher, m);
-          this.tree.childWatches.addWatch(path, ctx.watcher, m);
+          this.tree.dataWatches.addWatch(path, ctx.watcher, mode === AddWatchMode.PERSISTENT ? 'persistent' : 'persistentRecursive');
+          // A recursive watch lives in the data watches only, so it never fires NodeChildrenChanged
+          // (ZooKeeper's DataTree.addWatch).
+          if (mode === AddWatchMode.PERSISTENT) this.tree.childWatches.addWatch(path, ctx.watcher, 'persistent');
         }
         // ZooKeeper answers addWatch with an ErrorResponse(0) body.
         return this.out((w) => w.writeInt(0));
@@ -216,7 +218,6 @@ export class Reads {
     }
     for (const path of sw.persistentRecursiveWatches) {
       this.tree.dataWatches.addWatch(path, watcher, 'persistentRecursive');
-      this.tree.childWatches.addWatch(path, watcher, 'persistentRecursive');
     }
   }
 
@@ -235,17 +236,17 @@ export class Reads {
         return a || b;
       }
       case WatcherType.Persistent: {
+        // ZooKeeper checks the data side only, but removes from both.
+        if (!remove) return op(data, 'persistent');
         const a = op(child, 'persistent');
         const b = op(data, 'persistent');
         return a || b;
       }
-      case WatcherType.PersistentRecursive: {
-        const a = op(child, 'persistentRecursive');
-        const b = op(data, 'persistentRecursive');
-        return a || b;
-      }
+      case WatcherType.PersistentRecursive:
+        return op(data, 'persistentRecursive');
       default:
-        throw new KeeperError(ErrorCode.BADARGUMENTS, path);
+        // WatcherType.fromInt throws a plain exception in ZooKeeper: MarshallingError.
+        throw new KeeperError(ErrorCode.MARSHALLINGERROR, path);
     }
   }
 }

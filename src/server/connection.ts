@@ -28,8 +28,12 @@ export interface ConnectionOwner {
   request(conn: ClientConnection, xid: number, type: number, body: Buffer): void;
   auth(conn: ClientConnection, xid: number, scheme: string, auth: Buffer): void;
   closed(conn: ClientConnection): void;
-  /** Whether the server is over its outstanding-request limit (stop reading until it drains). */
-  throttled(): boolean;
+  /**
+   * Whether this connection should stop reading: the server is over its outstanding-request limit
+   * and the connection has requests of its own in flight (ZooKeeper's shouldThrottle), so a
+   * connection whose last reply has gone out is always read again.
+   */
+  throttled(conn: ClientConnection): boolean;
 }
 
 export interface ConnectionStats {
@@ -182,7 +186,7 @@ export class ClientConnection implements ClientSink, Watcher {
     }
     this.outstanding++;
     this.owner.request(this, xid, type, frame.subarray(8));
-    if (this.owner.throttled()) this.pause();
+    if (this.owner.throttled(this)) this.pause();
   }
 
   /** Writes one frame: length, then what `fill` writes. */
@@ -268,7 +272,7 @@ export class ClientConnection implements ClientSink, Watcher {
 
   maybeResume(): void {
     if (!this.paused || this.state === 'closed') return;
-    if (this.owner.throttled() || this.socket.writableLength > SOCKET_BACKLOG_BYTES_MAX) return;
+    if (this.owner.throttled(this) || this.socket.writableLength > SOCKET_BACKLOG_BYTES_MAX) return;
     this.paused = false;
     this.socket.resume();
   }

@@ -199,8 +199,8 @@ export class ZkServer implements ConnectionOwner {
     else conn.socket.end(text);
   }
 
-  throttled(): boolean {
-    return this.pipeline.outstanding > this.config.globalOutstandingLimit;
+  throttled(conn: ClientConnection): boolean {
+    return this.pipeline.outstanding > this.config.globalOutstandingLimit && conn.outstanding > 0;
   }
 
   closed(conn: ClientConnection): void {
@@ -209,7 +209,7 @@ export class ZkServer implements ConnectionOwner {
     this.tree.dataWatches.removeAll(conn);
     this.tree.childWatches.removeAll(conn);
     // Requests the server was throttling may go on now that this connection's are gone.
-    if (!this.throttled()) for (const c of this.connections) c.maybeResume();
+    for (const c of this.connections) c.maybeResume();
   }
 
   connectRequest(conn: ClientConnection, req: ConnectRequest): void {
