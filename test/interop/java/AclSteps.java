@@ -37,7 +37,8 @@ final class AclSteps extends Steps {
         });
         step("S1 getData auth acl", () -> getData(a, ROOT + "/acl-auth", null));
         step("S2 getData auth acl", () -> getData(b, ROOT + "/acl-auth", null));
-        step("S2 exists auth acl", () -> norm.stat(b.zk.exists(ROOT + "/acl-auth", false)));
+        // No "S2 exists auth acl" step: exists checks READ since ZooKeeper 3.8.4 (zk-server does, Debian's
+        // 3.8.0 does not), so that answer depends on the reference's version. test/integration covers it.
         step("S2 getACL auth acl", () -> Norm.acls(b.zk.getACL(ROOT + "/acl-auth", new Stat())));
         step("S2 setData auth acl", () -> norm.stat(b.zk.setData(ROOT + "/acl-auth", b("theirs"), -1)));
         step("S2 create child of auth acl", () -> b.zk.create(ROOT + "/acl-auth/c", null, OPEN, CreateMode.PERSISTENT));
