@@ -1,6 +1,6 @@
 // The server state as the four-letter words read it (AdminView), taken from a running ZkServer.
 
-import { readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AdminView, ConnectionInfo, ServerStatsView } from './four-letter.js';
 import { processEnvironment } from './four-letter.js';
@@ -25,6 +25,18 @@ function dirBytes(dir: string): number {
     return 0;
   }
   return total;
+}
+
+/** Open and maximum file descriptors of this process (mntr reports them on Unix, as ZooKeeper does). */
+function fileDescriptors(): { open?: number; max?: number } {
+  try {
+    const open = readdirSync('/proc/self/fd').length;
+    const limits = readFileSync('/proc/self/limits', 'utf8');
+    const m = /^Max open files\s+(\d+)/m.exec(limits);
+    return { open, max: m ? Number(m[1]) : undefined };
+  } catch {
+    return {};
+  }
 }
 
 export function createAdminView(server: ZkServer): AdminView {
@@ -105,16 +117,21 @@ export function createAdminView(server: ZkServer): AdminView {
       return out;
     },
     sessionExpiryBuckets: () => [...server.sessions.byExpiry()].map(([expiresAtMs, items]) => ({ expiresAtMs, items })),
-    monitor: () => ({
-      watchCount: server.tree.watchCount(),
-      ephemeralsCount: server.tree.ephemeralsCount(),
-      approximateDataSize: server.tree.approximateDataSize(),
-      globalSessions: server.sessions.size,
-      localSessions: 0,
-      lastClientResponseSize: -1,
-      minClientResponseSize: -1,
-      maxClientResponseSize: -1,
-    }),
+    monitor: () => {
+      const fds = fileDescriptors();
+      return {
+        watchCount: server.tree.watchCount(),
+        ephemeralsCount: server.tree.ephemeralsCount(),
+        approximateDataSize: server.tree.approximateDataSize(),
+        globalSessions: server.sessions.size,
+        localSessions: 0,
+        openFileDescriptorCount: fds.open,
+        maxFileDescriptorCount: fds.max,
+        lastClientResponseSize: -1,
+        minClientResponseSize: -1,
+        maxClientResponseSize: -1,
+      };
+    },
     digestLog: () => server.tree.digestHistory.history(),
   };
 }
