@@ -18,12 +18,14 @@ export {
   openFilelogStorage, FileTxnLog, FileSnapshotStore, FileEpochStore, type FilelogStorageOptions,
   type FileTxnLogStats, type SnapshotWriteCompression, type StorageLogger,
 } from './filelog/index.js';
+// Types only: the level module (and classic-level's native addon) is loaded by openStorage('level').
+export type { LevelStorageOptions, LevelTxnLogStats, LevelPaths } from './level/index.js';
 
 /** What openStorage passes on; each backend reads the fields it needs and ignores the rest. */
 export interface StorageOptions {
-  /** ZooKeeper's dataDir: snapshots and epochs (filelog, level). */
+  /** ZooKeeper's dataDir: snapshots and epochs (filelog, level; level also the txn log by default). */
   readonly dataDir?: string;
-  /** ZooKeeper's dataLogDir: the txn log; defaults to dataDir. */
+  /** ZooKeeper's dataLogDir: the txn log; defaults to dataDir (level: its own DB there when different). */
   readonly dataLogDir?: string;
   /** memory: reopen this volume (an in-process restart) instead of starting empty. */
   readonly memoryVolume?: MemoryVolume;
@@ -46,6 +48,11 @@ const openers: Partial<Record<StorageKind, StorageOpener>> = {
   filelog: (options) => {
     if (options.dataDir === undefined) throw new StorageInvalidArgumentError('the filelog backend needs a dataDir');
     return openFilelogStorage({ ...options, dataDir: options.dataDir });
+  },
+  level: async (options) => {
+    if (options.dataDir === undefined) throw new StorageInvalidArgumentError('the level backend needs a dataDir');
+    const { openLevelStorage } = await import('./level/index.js');
+    return openLevelStorage({ dataDir: options.dataDir, dataLogDir: options.dataLogDir });
   },
 };
 
