@@ -39,8 +39,11 @@ export function nodeDigest(path: string, data: Buffer | null, stat: StatPersiste
   statBytes.writeInt32BE(stat.aversion | 0, 48);
   statBytes.writeBigInt64BE(BigInt.asIntN(64, stat.ephemeralOwner), 52);
   // Java's String.getBytes() with the platform charset: UTF-8 on the JVMs ZooKeeper runs on.
-  let crc = crc32(Buffer.from(p, 'utf8'));
-  if (data !== null) crc = crc32(data, crc);
+  let crc = p === '' ? 0 : crc32(Buffer.from(p, 'utf8'));
+  // Empty data must leave the CRC as it is. Node's zlib.crc32 returns 0, dropping the running value,
+  // for a view on a zero-length ArrayBuffer, which is what empty data restored from a snapshot
+  // (structured-cloned out of the worker) is.
+  if (data !== null && data.length > 0) crc = crc32(data, crc);
   return crc32(statBytes, crc);
 }
 

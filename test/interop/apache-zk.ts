@@ -42,8 +42,15 @@ export function assertZooKeeperInstalled(): void {
   }
 }
 
-/** A fresh Apache ZooKeeper on a free 127.0.0.1 port with its own temp dataDir. */
-export function startApacheZk(): Promise<ZkServerHandle> {
+export interface StartApacheZkOptions {
+  /** Serve from this data directory (never removed by the helper); default a fresh temp dir. */
+  dataDir?: string;
+  /** More zoo.cfg keys (unknown ones become `zookeeper.<key>` system properties, e.g. snapCount). */
+  extraConfig?: Record<string, string>;
+}
+
+/** Apache ZooKeeper on a free 127.0.0.1 port, by default with its own temp dataDir. */
+export function startApacheZk(opts: StartApacheZkOptions = {}): Promise<ZkServerHandle> {
   return launchServer({
     command: JAVA,
     args: (configPath) => [
@@ -62,5 +69,5 @@ export function startApacheZk(): Promise<ZkServerHandle> {
       forceSync: 'yes',
       'admin.enableServer': 'false',
     },
-  });
+  }, opts);
 }

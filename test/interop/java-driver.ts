@@ -1,16 +1,15 @@
-// Compiles the Java interop driver (test/interop/java/*.java) against the Debian ZooKeeper jars into
-// dist/, and runs it against a server. Compiled classes are reused while the sources are unchanged.
+// Compiles the Java interop programs (test/interop/java/*.java) against the Debian ZooKeeper jars into
+// dist/, and runs the driver against a server. Compiled classes are reused while the sources are unchanged.
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../helpers/zk-server.js';
 import { CLIENT_JVM_FLAGS, JAVA, JAVAC, SLF4J_NOP_JAR, ZK_JAR } from './apache-zk.js';
 import { runProcess } from './run-process.js';
 
 const SOURCE_DIR = path.join(REPO_ROOT, 'test', 'interop', 'java');
-const CLASSES_DIR = path.join(REPO_ROOT, 'dist', 'test', 'interop', 'java-classes');
-const STAMP_FILE = path.join(CLASSES_DIR, '.sources-sha256');
+const CLASSES_ROOT = path.join(REPO_ROOT, 'dist', 'test', 'interop');
 const MAIN_CLASS = 'ZkInterop';
 const COMPILE_TIMEOUT_MS = 120_000;
 const RUN_TIMEOUT_MS = 90_000;
@@ -19,29 +18,42 @@ function sourceFiles(): string[] {
   return readdirSync(SOURCE_DIR).filter((f) => f.endsWith('.java')).sort().map((f) => path.join(SOURCE_DIR, f));
 }
 
-/** Compiles the driver unless classes for exactly these sources exist; returns the classes dir. */
+/**
+ * Compiles the Java programs of test/interop/java unless classes for exactly these sources exist;
+ * returns the classes dir. The dir is named after the sources' hash and filled by a rename, because
+ * test files of the stage run in parallel and may all ask at once.
+ */
 export async function compileDriver(): Promise<string> {
   const sources = sourceFiles();
   const hash = createHash('sha256');
   for (const file of sources) hash.update(path.basename(file)).update('\0').update(readFileSync(file));
-  const digest = hash.digest('hex');
-  if (existsSync(STAMP_FILE) && readFileSync(STAMP_FILE, 'utf8') === digest) return CLASSES_DIR;
+  const classesDir = path.join(CLASSES_ROOT, `java-classes-${hash.digest('hex').slice(0, 16)}`);
+  if (existsSync(classesDir)) return classesDir;
 
-  rmSync(CLASSES_DIR, { recursive: true, force: true });
-  mkdirSync(CLASSES_DIR, { recursive: true });
-  const result = await runProcess(JAVAC, [
-    // Without this javac also compiles sources it finds inside jars on the classpath.
-    '-implicit:none',
-    '-encoding', 'UTF-8',
-    '-d', CLASSES_DIR,
-    '-cp', ZK_JAR,
-    ...sources,
-  ], { timeoutMs: COMPILE_TIMEOUT_MS });
-  if (result.code !== 0) {
-    throw new Error(`javac failed (exit ${result.code}):\n${result.stderr}${result.stdout}`);
+  mkdirSync(CLASSES_ROOT, { recursive: true });
+  const staging = mkdtempSync(`${classesDir}.tmp-`);
+  try {
+    const result = await runProcess(JAVAC, [
+      // Without this javac also compiles sources it finds inside jars on the classpath.
+      '-implicit:none',
+      '-encoding', 'UTF-8',
+      '-d', staging,
+      '-cp', ZK_JAR,
+      ...sources,
+    ], { timeoutMs: COMPILE_TIMEOUT_MS });
+    if (result.code !== 0) {
+      throw new Error(`javac failed (exit ${result.code}):\n${result.stderr}${result.stdout}`);
+    }
+    try {
+      renameSync(staging, classesDir);
+    } catch (err) {
+      // Another test file compiled the same sources first: theirs are as good as ours.
+      if (!existsSync(classesDir)) throw err;
+    }
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
   }
-  writeFileSync(STAMP_FILE, digest);
-  return CLASSES_DIR;
+  return classesDir;
 }
 
 export interface Transcript {
