@@ -174,7 +174,7 @@ export class Pipeline {
         item.ready = true;
         item.zxid = this.tree.lastProcessedZxid;
         item.err = p.prepared.error !== 0 && txn.type !== 14 ? p.prepared.error : result.err;
-        item.body = item.err === 0 || txn.type === 14 ? this.writeReplyBody(req.type, result) : null;
+        item.body = item.err === 0 || txn.type === 14 ? this.writeReplyBody(req.type, result, p.prepared.multiOpTypes) : null;
         if (txn.type === 14) item.err = 0;
         this.flush(req.sessionId);
       }
@@ -238,7 +238,7 @@ export class Pipeline {
     if (req.type === OpCode.closeSession) this.hooks.sessionClosed(req);
   }
 
-  private writeReplyBody(type: number, r: ApplyResult): Buffer | null {
+  private writeReplyBody(type: number, r: ApplyResult, multiOpTypes?: readonly number[]): Buffer | null {
     const w = this.w.reset();
     switch (type) {
       case OpCode.create:
@@ -253,7 +253,7 @@ export class Pipeline {
         writeStat(w, r.stat);
         break;
       case OpCode.multi:
-        writeMultiResults(w, (r.multiResults ?? []).map(toMultiResult));
+        writeMultiResults(w, (r.multiResults ?? []).map((sub, i) => toMultiResult(sub, multiOpTypes?.[i])));
         break;
       default:
         return null;
@@ -262,8 +262,9 @@ export class Pipeline {
   }
 }
 
-function toMultiResult(r: ApplyResult): MultiResult {
-  switch (r.type) {
+/** A multi op's result; `opType` is the op as requested (a create2 is applied as a create). */
+function toMultiResult(r: ApplyResult, opType?: number): MultiResult {
+  switch (r.type === OpCode.create && opType === OpCode.create2 ? OpCode.create2 : r.type) {
     case OpCode.check: return { type: 13 };
     case OpCode.create: return { type: 1, path: r.path };
     case OpCode.create2: case OpCode.createTTL: case OpCode.createContainer:

@@ -41,6 +41,8 @@ export interface PreparedTxn {
   digest: TxnDigest | null;
   /** The error raised while preparing (also set for a failed multi, whose txn is still a multi). */
   error: number;
+  /** For a multi: each op's request type, which picks its result's shape (see prepareMulti). */
+  multiOpTypes?: number[];
 }
 
 function isNormalEphemeral(owner: bigint, extended: boolean): boolean {
@@ -111,12 +113,18 @@ export class Prep {
         this.changes.rollback(mark);
       }
     }
-    return { hdr, txn: { type: 14, txns }, digest: this.txnDigestAfter(), error };
+    return { hdr, txn: { type: 14, txns }, digest: this.txnDigestAfter(), error, multiOpTypes: ops.map((op) => op.type) };
   }
 
   private opToTxn(type: number, zxid: number, time: number, ctx: PrepContext, req: unknown): Txn {
     switch (type) {
-      case OpCode.create: case OpCode.create2: case OpCode.createContainer: case OpCode.createTTL:
+      case OpCode.create2: {
+        // Logged as a plain create (type 1), as ZooKeeper 3.8 logs it: 3.8 cannot replay a type-15 op
+        // inside a multi and silently drops the rest of that multi. The reply still carries the stat.
+        const txn = this.create(type, zxid, time, ctx, req as CreateRequest);
+        return txn.type === 15 ? { ...txn, type: 1 } : txn;
+      }
+      case OpCode.create: case OpCode.createContainer: case OpCode.createTTL:
         return this.create(type, zxid, time, ctx, req as CreateRequest);
       case OpCode.delete: {
         const r = req as { path: string; version: number };
