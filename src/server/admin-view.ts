@@ -130,6 +130,8 @@ export function createAdminView(server: ZkServer): AdminView {
         lastClientResponseSize: -1,
         minClientResponseSize: -1,
         maxClientResponseSize: -1,
+        // ZooKeeper's ServerMetrics counter: txns whose logged digest differed from the tree's.
+        counters: [['digest_mismatches_count', server.tree.digestHistory.mismatches]],
       };
     },
     digestLog: () => server.tree.digestHistory.history(),
