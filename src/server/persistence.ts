@@ -2,6 +2,7 @@
 // restore (newest valid snapshot, then the log), a snapshot at start-up, a fuzzy snapshot after
 // about snapCount txns (randomized so a quorum's members don't all snapshot at once), and autopurge.
 
+import path from 'node:path';
 import type { DataTree } from '../tree/data-tree.js';
 import type { StorageBackend } from '../storage/spi.js';
 import { decodeTxnEntry } from '../storage/txn-entry.js';
@@ -34,23 +35,34 @@ export async function restoreDatabase(storage: StorageBackend, tree: DataTree, l
   let sessions = new Map<bigint, number>();
   let snapshotZxid: number | null = null;
   const snapshots = (await storage.snapshots.list()).slice(0, SNAPSHOTS_TRIED_MAX);
+  const damaged: string[] = [];
   for (const snap of snapshots) {
+    const name = snap.location ?? `snapshot ${hex(snap.zxid)}`;
     try {
-      const restored = await restoreSnapshot(storage.snapshots, snap.zxid, tree);
+      const restored = await restoreSnapshot(storage.snapshots, snap.zxid, tree, { file: snap.location });
       sessions = restored.sessions;
       snapshotZxid = restored.zxid;
-      log.info(`restored snapshot ${hex(snap.zxid)}: ${restored.nodeCount} nodes, ${sessions.size} sessions`);
+      log.info(`restored ${name}: ${restored.nodeCount} nodes, ${sessions.size} sessions`);
       break;
     } catch (err) {
-      log.warn(`problem reading snapshot ${hex(snap.zxid)}, trying an older one: ${err instanceof Error ? err.message : String(err)}`);
+      // FileSnap.deserialize's rule: a snapshot that fails to load is skipped for the next older one.
+      log.warn(`problem reading ${name}, trying an older snapshot: ${err instanceof Error ? err.message : String(err)}`);
+      damaged.push(name);
       // A half-restored tree must not leak into the next attempt.
       tree.beginRestore();
     }
   }
-  if (snapshotZxid === null && (await storage.txnLog.lastZxid()) > 0) {
+  const lastLogged = await storage.txnLog.lastZxid();
+  if (snapshotZxid === null && lastLogged > 0) {
+    const where = storage.snapshots.location ?? 'the snapshot store';
+    // ZooKeeper refuses both cases too ("Not able to find valid snapshots in <dir>", and "No
+    // snapshot found, but there are log entries. Something is broken!").
+    const found = damaged.length > 0
+      ? `every snapshot in ${where} is damaged (${damaged.map((d) => path.basename(d)).join(', ')})`
+      : `there is no snapshot in ${where}`;
     throw new RestoreError(
-      `no valid snapshot found, but there are log entries (last ${hex(await storage.txnLog.lastZxid())}): ` +
-      'the snapshot the log continues from is missing or damaged; restore it from a backup',
+      `${found}, but the txn log holds entries up to ${hex(lastLogged)}: the log alone cannot rebuild the tree. ` +
+      'Restore the newest snapshot from a backup (or, in a quorum, remove this data directory and let the member resync from the leader)',
     );
   }
   let txnsReplayed = 0;
@@ -127,11 +139,12 @@ export class Snapshotter {
     this.randSize = this.nextRandSize();
     this.logCount = 0;
     this.logBytes = 0;
+    // The log rolls even when the snapshot is skipped, as in ZooKeeper's SyncRequestProcessor.
+    void this.storage.txnLog.roll().catch((err: unknown) => this.log.error(`log roll failed: ${String(err)}`));
     if (this.running) {
       this.log.warn('Too busy to snap, skipping');
       return;
     }
-    void this.storage.txnLog.roll().catch((err: unknown) => this.log.error(`log roll failed: ${String(err)}`));
     void this.snapshot();
   }
 

@@ -72,6 +72,8 @@ export interface SnapshotInfo {
   readonly sizeBytes: number;
   /** When it was written (file mtime for filelog), for purge policies and 4lw/admin output. */
   readonly createdAtMs: number;
+  /** Where it is stored, for messages (its file's path for filelog); absent when there is no such name. */
+  readonly location?: string;
 }
 
 /**
@@ -100,6 +102,8 @@ export interface SnapshotStore {
   /** Removes a snapshot. Deleting one that does not exist is not an error (purge can race). */
   delete(zxid: number): Promise<void>;
   close(): Promise<void>;
+  /** Where snapshots are stored, for messages (the directory for filelog). */
+  readonly location?: string;
 }
 
 /**

@@ -143,7 +143,7 @@ describe('filelog: recovery on open', () => {
     const bytes = await readFile(files[0]);
     await patch(files[0], third.offset + 40, Buffer.from([bytes[third.offset + 40] ^ 0x80]));
     await rejectsCorrupt(reopen(dir), files[0], third.offset,
-      /does not match.*good entry follows at offset \d+.*truncate the file at offset \d+ with `zk-server verify --repair`/);
+      /does not match.*good entry follows at offset \d+.*`truncate -s \d+ \S+log\.[0-9a-f]+`/);
     assert.equal((await stat(files[0])).size, bytes.length, 'nothing modified');
   });
 

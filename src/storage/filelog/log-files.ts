@@ -77,10 +77,14 @@ export async function recoverLogFiles(dir: string, logger: StorageLogger): Promi
   return { files, lastZxid: 0 };
 }
 
+/** What to do about an older file without a header, which no crash of ours or ZooKeeper's leaves. */
+const OLDER_FILE_ADVICE = '. Only the newest log can be left so by a crash (it is then removed); restore this file '
+  + 'from a backup, or remove it if a snapshot covers every txn it held (one named at or above the next log file\'s zxid)';
+
 async function checkHeaderOf(ref: LogFileRef): Promise<void> {
   const handle = await open(ref.path, 'r');
   try {
-    await checkLogHeader(handle, ref.path);
+    await checkLogHeader(handle, ref.path, OLDER_FILE_ADVICE);
   } finally {
     await handle.close();
   }

@@ -53,19 +53,22 @@ export interface ScanOptions {
   readonly verifiedEnd?: number;
 }
 
-/** Reads and checks the 16-byte header; returns the file size. */
-export async function checkLogHeader(handle: FileHandle, path: string): Promise<number> {
+/**
+ * Reads and checks the 16-byte header; returns the file size.
+ * @param advice appended to the error, to say what the operator can do about this file
+ */
+export async function checkLogHeader(handle: FileHandle, path: string, advice = ''): Promise<number> {
   const size = (await handle.stat()).size;
   if (size < FILE_HEADER_BYTES) {
     throw new StorageCorruptError(path, size, `${size === 0 ? 'empty file' : `only ${size} bytes`}, `
-      + `shorter than the ${FILE_HEADER_BYTES}-byte txn log header`);
+      + `shorter than the ${FILE_HEADER_BYTES}-byte txn log header${advice}`);
   }
   const header = Buffer.alloc(FILE_HEADER_BYTES);
   await readFully(handle, header, 0, FILE_HEADER_BYTES, 0);
   const magic = header.readUInt32BE(0);
   if (magic !== TXNLOG_MAGIC) {
     throw new StorageCorruptError(path, 0,
-      `bad magic 0x${magic.toString(16).padStart(8, '0')} (a txn log starts with 0x5a4b4c47 "ZKLG")`);
+      `bad magic 0x${magic.toString(16).padStart(8, '0')} (a txn log starts with 0x5a4b4c47 "ZKLG")${advice}`);
   }
   return size;
 }
@@ -156,10 +159,10 @@ export class LogScanner {
     const next = await findGoodEntry(this.handle, offset + 1, this.#limit);
     if (next !== null) {
       throw new StorageCorruptError(this.path, offset,
-        `${reason}, yet a good entry follows at offset ${next}, so this is not a torn write. `
-        + `To repair, truncate the file at offset ${offset} with \`zk-server verify --repair\` `
-        + `(or \`truncate -s ${offset} ${this.path}\`) and remove the log files after it; this drops every `
-        + 'entry from that offset on, which a quorum member then gets back from its leader');
+        `${reason}, yet a good entry follows at offset ${next}, so this is not a torn write but damage to `
+        + `acknowledged txns. To repair, stop the server, keep a copy of the directory, cut the file there with `
+        + `\`truncate -s ${offset} ${this.path}\` and remove every log file named after it; that drops every txn `
+        + 'from that offset on (a quorum member gets them back from its leader; a standalone server loses them)');
     }
     return this.#finish({ kind: 'torn', offset, reason });
   }

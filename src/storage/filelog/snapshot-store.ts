@@ -73,6 +73,11 @@ export class FileSnapshotStore extends AbstractSnapshotStore {
     return new FileSnapshotStore(options);
   }
 
+  /** The directory, `<dataDir>/version-2`. */
+  get location(): string {
+    return this.#dir;
+  }
+
   private constructor(options: FileSnapshotStoreOptions) {
     super(`snapshots in ${options.dir}`);
     const compression = options.compression ?? 'none';
@@ -116,7 +121,7 @@ export class FileSnapshotStore extends AbstractSnapshotStore {
       if (other !== this.#compression) await unlinkIfPresent(path.join(this.#dir, snapshotFileName(zxid, other)));
     }
     const st = await stat(target);
-    return Object.freeze({ zxid, sizeBytes: st.size, createdAtMs: st.mtimeMs });
+    return Object.freeze({ zxid, sizeBytes: st.size, createdAtMs: st.mtimeMs, location: target });
   }
 
   protected async _list(): Promise<SnapshotInfo[]> {
@@ -125,7 +130,9 @@ export class FileSnapshotStore extends AbstractSnapshotStore {
       const seen = byZxid.get(file.zxid);
       if (seen === undefined || file.mtimeMs > seen.mtimeMs) byZxid.set(file.zxid, file);
     }
-    return [...byZxid.values()].map((f) => Object.freeze({ zxid: f.zxid, sizeBytes: f.sizeBytes, createdAtMs: f.mtimeMs }));
+    return [...byZxid.values()].map((f) => Object.freeze({
+      zxid: f.zxid, sizeBytes: f.sizeBytes, createdAtMs: f.mtimeMs, location: f.path,
+    }));
   }
 
   protected async *_open(zxid: number): AsyncGenerator<Uint8Array, void, undefined> {
