@@ -328,7 +328,7 @@ describe('level snapshots', () => {
     const backend = await openStorage('level', { dataDir: freshDir() });
     try {
       for (const chunkBytes of [1000, 300_000]) {
-        const expected = randomBytes(chunkBytes * 20 + 17);
+        const expected = sealedSnapshot(chunkBytes * 20 + 17, chunkBytes);
         const reused = Buffer.alloc(chunkBytes);
         async function* reusing(): AsyncGenerator<Uint8Array> {
           for (let at = 0; at < expected.length; at += chunkBytes) {

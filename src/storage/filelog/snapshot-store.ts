@@ -48,6 +48,8 @@ const SEAL_TAIL = Buffer.from([0x00, 0x00, 0x00, 0x01, 0x2f]);
 const MIN_CHECKED_BYTES = 10;
 const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
 const IO_CHUNK_BYTES = 1 << 20;
+/** Dirty snapshot bytes allowed before an fdatasync (see CoalescingWriter). */
+const SYNC_EVERY_BYTES = 8 << 20;
 const TEMP_NAME = /^snapshot\..*\.tmp$/;
 
 interface SnapshotFile {
@@ -263,19 +265,24 @@ async function* readGzip(file: string): AsyncGenerator<Uint8Array, void, undefin
   }
 }
 
-/** Turns small chunks into large writes and passes large ones straight through. */
+/**
+ * Turns small chunks into large writes, passes large ones straight through, and fdatasyncs every
+ * SYNC_EVERY_BYTES: without that the kernel holds hundreds of MiB of dirty pages that the final fsync
+ * pushes out at once while the txn log's fdatasync waits behind it (measured with the level backend:
+ * appends stalled ~375 ms with one final fsync, 40-60 ms with a sync every 8 MiB).
+ */
 class CoalescingWriter {
   readonly #buf = Buffer.allocUnsafe(IO_CHUNK_BYTES);
   #used = 0;
   #position = 0;
+  #unsynced = 0;
 
   constructor(private readonly handle: FileHandle) {}
 
   async write(chunk: Uint8Array): Promise<void> {
     if (chunk.length >= this.#buf.length / 4) {
       await this.flush();
-      await writeFully(this.handle, chunk, chunk.length, this.#position);
-      this.#position += chunk.length;
+      await this.#writeAt(chunk, chunk.length);
       return;
     }
     if (this.#used + chunk.length > this.#buf.length) await this.flush();
@@ -285,9 +292,18 @@ class CoalescingWriter {
 
   async flush(): Promise<void> {
     if (this.#used === 0) return;
-    await writeFully(this.handle, this.#buf, this.#used, this.#position);
-    this.#position += this.#used;
+    await this.#writeAt(this.#buf, this.#used);
     this.#used = 0;
+  }
+
+  async #writeAt(bytes: Uint8Array, length: number): Promise<void> {
+    await writeFully(this.handle, bytes, length, this.#position);
+    this.#position += length;
+    this.#unsynced += length;
+    if (this.#unsynced >= SYNC_EVERY_BYTES) {
+      await this.handle.datasync();
+      this.#unsynced = 0;
+    }
   }
 }
 

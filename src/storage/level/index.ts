@@ -16,11 +16,10 @@ import { LevelEpochStore } from './epoch-store.js';
 import {
   DB_DIR, EPOCH_RANGE_END, EPOCH_RANGE_START, LEVEL_DIR, SNAPSHOT_DIR, TXN_RANGE_END, TXN_RANGE_START,
 } from './layout.js';
-import { LevelSnapshotStore } from './snapshot-store.js';
+import { FileSnapshotStore } from '../filelog/snapshot-store.js';
 import { LevelTxnLog } from './txn-log.js';
 
 export { LevelTxnLog, type LevelTxnLogStats } from './txn-log.js';
-export { LevelSnapshotStore } from './snapshot-store.js';
 export { LevelEpochStore } from './epoch-store.js';
 export { LEVEL_DIR, DB_DIR, SNAPSHOT_DIR } from './layout.js';
 
@@ -82,7 +81,8 @@ export async function openLevelStorage(options: LevelStorageOptions): Promise<St
     }
     await makeDirDurably(paths.snapshots);
     const txnLog = await LevelTxnLog.open(logDb, paths.logDb);
-    const snapshots = await LevelSnapshotStore.open(paths.snapshots);
+    // Snapshots are plain files beside the DB, exactly as the filelog backend keeps them.
+    const snapshots = await FileSnapshotStore.open({ dir: paths.snapshots });
     return assembleBackend({
       kind: 'level',
       txnLog,

@@ -4,7 +4,7 @@
 //
 //   dataDir/level/db/                  LevelDB ("state" DB): Meta, epochs; and the txn log when
 //                                      dataLogDir is dataDir (the default), so one DB holds both
-//   dataDir/level/snapshots/           snapshot files, see snapshot-store.ts:
+//   dataDir/level/snapshots/           snapshot files, kept by the filelog backend's FileSnapshotStore:
 //     snapshot.<zxid hex>              one complete snapshot (appears only by rename)
 //     snapshot.<zxid hex>.<r>.tmp      a write under way or cut short by a crash; removed on open
 //   dataLogDir/level/db/               when dataLogDir ≠ dataDir only: the "log" DB, Meta and the txn
