@@ -52,7 +52,7 @@ const openers: Partial<Record<StorageKind, StorageOpener>> = {
   level: async (options) => {
     if (options.dataDir === undefined) throw new StorageInvalidArgumentError('the level backend needs a dataDir');
     const { openLevelStorage } = await import('./level/index.js');
-    return openLevelStorage({ dataDir: options.dataDir, dataLogDir: options.dataLogDir });
+    return openLevelStorage({ dataDir: options.dataDir, dataLogDir: options.dataLogDir, logger: options.logger });
   },
 };
 

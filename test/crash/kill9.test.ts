@@ -237,7 +237,18 @@ function crashLeftovers(stderr: string): string[] {
   return stderr.split('\n').filter((l) => /torn entry|removing .*log\.|holds no entry|unfinished snapshot write/.test(l));
 }
 
-describe('kill -9 while clients write (filelog)', () => {
+/** Where a backend's crash leftovers live, for checking that each message names the file. */
+const LEFTOVER_FILE: Record<Backend, (dataDir: string) => string> = {
+  filelog: (dataDir) => `${escapeRegExp(dataDir)}/version-2/(log|snapshot)\\.[0-9a-f]+`,
+  level: (dataDir) => `${escapeRegExp(dataDir)}/level/snapshots/snapshot\\.[0-9a-f]+`,
+};
+type Backend = 'filelog' | 'level';
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+for (const storage of ['filelog', 'level'] as const) describe(`kill -9 while clients write (${storage})`, () => {
   after(removeTempDirs);
 
   it(`loses no acknowledged write over ${ROUNDS} crash rounds (seed ${SEED})`, { timeout: 20_000 + ROUNDS * 8_000 }, async (t: TestContext) => {
@@ -259,7 +270,7 @@ describe('kill -9 while clients write (filelog)', () => {
       const extraConfig: Record<string, string> = { preAllocSize: String(cfg.preAllocSizeKb) };
       if (cfg.snapCount !== null) extraConfig.snapCount = String(cfg.snapCount);
       if (cfg.autopurge) Object.assign(extraConfig, { 'autopurge.snapRetainCount': '3', 'autopurge.purgeInterval': '1' });
-      let zk: ZkServerHandle | null = await startZkServer({ storage: 'filelog', dataDir, extraConfig });
+      let zk: ZkServerHandle | null = await startZkServer({ storage, dataDir, extraConfig });
       try {
         leftovers.push(...crashLeftovers(zk.stderr()));
         const verifier = await RawClient.connect(zk.port);
@@ -306,7 +317,7 @@ describe('kill -9 while clients write (filelog)', () => {
         assert.doesNotMatch(killedLog, /\[ERROR\]/, `${context(round, cfg)}: the server logged an error before the kill`);
         if (cfg.startKillDelayMs !== null) {
           // A crash during the restart itself: recovery and the start-up snapshot must survive it too.
-          const startLog = await killDuringStart(dataDir, extraConfig, cfg.startKillDelayMs);
+          const startLog = await killDuringStart(dataDir, extraConfig, cfg.startKillDelayMs, storage);
           assert.doesNotMatch(startLog, /\[ERROR\]|cannot/, `${context(round, cfg)}: the killed restart reported an error`);
           leftovers.push(...crashLeftovers(startLog));
           startKills++;
@@ -317,10 +328,10 @@ describe('kill -9 while clients write (filelog)', () => {
     }
     for (const line of leftovers) {
       // A torn tail, empty log or snapshot temp file is fine after a crash; the message must name the file.
-      assert.match(line, new RegExp(`${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/version-2/(log|snapshot)\\.[0-9a-f]+`));
+      assert.match(line, new RegExp(LEFTOVER_FILE[storage](dataDir)));
     }
     t.diagnostic(`seed ${SEED}: ${ROUNDS} kills while writing and ${startKills} during start-up, ${totalAcked} of ${totalSent} ops acknowledged, `
-      + `${filesOf(dataDir, 'log').length} log files, ${filesOf(dataDir, 'snapshot').length} snapshots, `
+      + (storage === 'filelog' ? `${filesOf(dataDir, 'log').length} log files, ${filesOf(dataDir, 'snapshot').length} snapshots, ` : '')
       + `${leftovers.length} crash leftovers recovered${leftovers.length > 0 ? `:\n${leftovers.join('\n')}` : ''}`);
     assert.ok(totalAcked > ROUNDS * 10, `only ${totalAcked} ops acknowledged: the kills came too early to test much`);
   });

@@ -160,12 +160,14 @@ async function writeConfig(dataDir: string, extraConfig: Record<string, string>)
 }
 
 /**
- * Starts zk-server (filelog) on dataDir and SIGKILLs it after delayMs, wherever it is then: loading
- * modules, restoring, writing the start-up snapshot, or serving. Returns its stderr.
+ * Starts zk-server on dataDir and SIGKILLs it after delayMs, wherever it is then: loading modules,
+ * restoring, writing the start-up snapshot, or serving. Returns its stderr.
  */
-export async function killDuringStart(dataDir: string, extraConfig: Record<string, string>, delayMs: number): Promise<string> {
+export async function killDuringStart(
+  dataDir: string, extraConfig: Record<string, string>, delayMs: number, storage: 'filelog' | 'level' = 'filelog',
+): Promise<string> {
   const configPath = await writeConfig(dataDir, extraConfig);
-  const child = spawn(process.execPath, [CLI_MAIN, '--config', configPath, '--storage', 'filelog'], {
+  const child = spawn(process.execPath, [CLI_MAIN, '--config', configPath, '--storage', storage], {
     cwd: path.dirname(configPath), stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

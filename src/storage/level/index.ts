@@ -17,6 +17,7 @@ import {
   DB_DIR, EPOCH_RANGE_END, EPOCH_RANGE_START, LEVEL_DIR, SNAPSHOT_DIR, TXN_RANGE_END, TXN_RANGE_START,
 } from './layout.js';
 import { FileSnapshotStore } from '../filelog/snapshot-store.js';
+import type { StorageLogger } from '../filelog/logger.js';
 import { LevelTxnLog } from './txn-log.js';
 
 export { LevelTxnLog, type LevelTxnLogStats } from './txn-log.js';
@@ -28,6 +29,8 @@ export interface LevelStorageOptions {
   readonly dataDir: string;
   /** The txn log goes to its own DB in `<dataLogDir>/level/db` when this differs from dataDir. */
   readonly dataLogDir?: string;
+  /** Where recovery notes go (leftover snapshot temp files); default stderr. */
+  readonly logger?: StorageLogger;
 }
 
 /** Where each part of a level backend lives, for tools (inspect, migrate) and tests. */
@@ -82,7 +85,7 @@ export async function openLevelStorage(options: LevelStorageOptions): Promise<St
     await makeDirDurably(paths.snapshots);
     const txnLog = await LevelTxnLog.open(logDb, paths.logDb);
     // Snapshots are plain files beside the DB, exactly as the filelog backend keeps them.
-    const snapshots = await FileSnapshotStore.open({ dir: paths.snapshots });
+    const snapshots = await FileSnapshotStore.open({ dir: paths.snapshots, logger: options.logger });
     return assembleBackend({
       kind: 'level',
       txnLog,
