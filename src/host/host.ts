@@ -3,7 +3,7 @@
 // hands committed proposals to the pipeline to apply, in that order: persist, then apply, then advance.
 
 import { ZabCore } from '../zab/core.js';
-import { encodeTxnEntry } from '../storage/txn-entry.js';
+import { encodeTxnEntries } from '../storage/txn-entry.js';
 import type { TxnLog } from '../storage/spi.js';
 import type { CommitStage, Proposal } from '../pipeline/pipeline.js';
 
@@ -60,7 +60,7 @@ export class StandaloneHost implements CommitStage {
     if (this.appending || this.failed || !this.core.hasReady()) return;
     const rd = this.core.ready();
     if (rd.persist.length > 0) {
-      const entries = rd.persist.map((p) => encodeTxnEntry(p.prepared.hdr, p.prepared.txn, p.prepared.digest));
+      const entries = encodeTxnEntries(rd.persist.map((p) => ({ header: p.prepared.hdr, txn: p.prepared.txn, digest: p.prepared.digest })));
       const last = rd.persist[rd.persist.length - 1].zxid;
       let bytes = 0;
       for (const e of entries) bytes += e.payload.length;

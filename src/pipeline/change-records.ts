@@ -20,6 +20,8 @@ export interface ChangeRecord {
   nodeDigest: bigint;
   /** The whole tree's digest after this change (for the TxnDigest of the txn that made it). */
   treeDigest: bigint;
+  /** CRC of the path, carried along so each change to a node does not rehash its path. */
+  pathCrc?: number;
 }
 
 export function copyStat(s: StatPersisted): StatPersisted {
@@ -48,10 +50,11 @@ export class OutstandingChanges {
       version: node.version, cversion: node.cversion, aversion: node.aversion,
       ephemeralOwner: node.ephemeralOwner, pzxid: node.pzxid,
     };
-    const d = this.digestEnabled ? BigInt(nodeDigest(path, node.data, stat)) : 0n;
+    const crc = this.digestEnabled ? this.tree.pathCrcOf(path, node) : 0;
+    const d = this.digestEnabled ? BigInt(nodeDigest(path, node.data, stat, crc)) : 0n;
     return {
       zxid: -1, path, stat, childCount: node.children.size, acl: this.tree.getACL(node),
-      data: node.data, nodeDigest: d, treeDigest: 0n,
+      data: node.data, nodeDigest: d, treeDigest: 0n, pathCrc: crc,
     };
   }
 
@@ -68,7 +71,10 @@ export class OutstandingChanges {
     return this.ordered[this.ordered.length - 1].treeDigest;
   }
 
-  /** Records a change, computing node and tree digests the way ZooKeeper's prep does. */
+  /**
+   * Records a change, computing node and tree digests the way ZooKeeper's prep does. `rec` must be a
+   * new object (it becomes the record).
+   */
   add(
     rec: Omit<ChangeRecord, 'nodeDigest' | 'treeDigest'>,
     digestOp: 'add' | 'remove' | 'update' | 'noop',
@@ -77,10 +83,17 @@ export class OutstandingChanges {
     let next = 0n;
     if (this.digestEnabled) {
       if (digestOp === 'remove' || digestOp === 'update') prev = this.get(rec.path).nodeDigest;
-      if ((digestOp === 'add' || digestOp === 'update') && rec.stat) next = BigInt(nodeDigest(rec.path, rec.data, rec.stat));
+      if ((digestOp === 'add' || digestOp === 'update') && rec.stat) {
+        next = BigInt(rec.pathCrc === undefined
+          ? nodeDigest(rec.path, rec.data, rec.stat)
+          : nodeDigest(rec.path, rec.data, rec.stat, rec.pathCrc));
+      }
     }
     const treeDigest = this.digestEnabled ? BigInt.asIntN(64, this.currentTreeDigest() - prev + next) : 0n;
-    const full: ChangeRecord = { ...rec, nodeDigest: next, treeDigest };
+    // Callers hand over a fresh object: fill it in rather than copy it (this runs for every write).
+    const full = rec as ChangeRecord;
+    full.nodeDigest = next;
+    full.treeDigest = treeDigest;
     this.ordered.push(full);
     this.byPath.set(full.path, full);
     return full;

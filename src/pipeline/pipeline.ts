@@ -39,6 +39,8 @@ export interface Proposal {
   readonly zxid: number;
   readonly prepared: PreparedTxn;
   readonly request: PipelineRequest | null;
+  /** Where the request waits for its reply in its session's queue (the pipeline's own bookkeeping). */
+  readonly slot?: QueuedItem;
 }
 
 /** The commit stage: the zab core and storage behind it. Calls back `applyCommitted` in zxid order. */
@@ -66,7 +68,7 @@ export interface PipelineOptions {
   now(): number;
 }
 
-interface QueuedItem {
+export interface QueuedItem {
   req: PipelineRequest;
   /** true once the reply is ready (writes) or for reads (answered when they reach the head). */
   ready: boolean;
@@ -145,7 +147,7 @@ export class Pipeline {
       const zxid = ++this.lastZxid;
       const prepared = this.prep.prepare(req.type, req.xid, req, req.body, zxid, this.opts.now());
       if (!this.commit) throw new Error('pipeline: no commit stage attached');
-      this.commit.propose({ zxid, prepared, request: req });
+      this.commit.propose({ zxid, prepared, request: req, slot: item });
       return;
     }
     if (queue.length === 0) {
@@ -168,8 +170,8 @@ export class Pipeline {
     this.hooks.afterApply(p, result);
     const req = p.request;
     if (req) {
-      const queue = this.queues.get(req.sessionId);
-      const item = queue?.find((i) => i.req === req);
+      // The slot stays in its session's queue until answered: a queue is only dropped when empty.
+      const item = p.slot;
       if (item) {
         item.ready = true;
         item.zxid = this.tree.lastProcessedZxid;

@@ -47,6 +47,35 @@ export function encodeTxnEntry(header: TxnHeader, txn: Txn, digest: TxnDigest | 
   return { zxid: header.zxid, payload: w.toBuffer() };
 }
 
+const batchWriter = new JuteWriter(64 * 1024);
+
+/**
+ * Encodes a batch of txns into one buffer, each entry's payload a view of it: one allocation per
+ * group commit instead of two per txn (the write path's garbage was mostly these).
+ */
+export function encodeTxnEntries(txns: readonly DecodedTxnEntry[]): TxnEntry[] {
+  const w = batchWriter.reset();
+  const ends: number[] = new Array(txns.length);
+  for (let i = 0; i < txns.length; i++) {
+    const { header, txn, digest } = txns[i];
+    if (!Number.isSafeInteger(header.zxid) || header.zxid <= 0) {
+      throw new StorageInvalidArgumentError(`txn header zxid ${header.zxid} is not a positive integer`);
+    }
+    writeTxnHeader(w, header);
+    writeTxn(w, txn);
+    if (digest !== null) writeTxnDigest(w, digest);
+    ends[i] = w.length;
+  }
+  const all = w.toBuffer();
+  const out: TxnEntry[] = new Array(txns.length);
+  let start = 0;
+  for (let i = 0; i < txns.length; i++) {
+    out[i] = { zxid: txns[i].header.zxid, payload: all.subarray(start, ends[i]) };
+    start = ends[i];
+  }
+  return out;
+}
+
 /**
  * Decodes a payload. Assumes ZooKeeper's defaults for the one ambiguous case: a closeSession txn is
  * followed by its CloseSessionTxn (zookeeper.closeSessionTxn.enabled=true). `source` names the

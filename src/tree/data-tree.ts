@@ -6,7 +6,7 @@ import type { ACL, Stat, StatPersisted, TxnDigest, TxnHeader, Txn } from '../jut
 import { ErrorCode, EventType } from '../protocol/constants.js';
 import { READ_ACL_UNSAFE, ReferenceCountedACLCache } from './acl-cache.js';
 import { applyTxn, type ApplyResult } from './apply.js';
-import { DigestSum, isDigestExcluded, nodeDigest } from './digest.js';
+import { DigestSum, isDigestExcluded, nodeDigest, pathCrc } from './digest.js';
 import { DigestHistory } from './digest-log.js';
 import { ephemeralTypeOf } from './ephemeral-type.js';
 import { createStat, DataNode, emptyStat } from './node.js';
@@ -425,8 +425,14 @@ export class DataTree {
   }
 
   private nodeDigestOf(path: string, node: DataNode): number {
-    if (node.digestCache < 0) node.digestCache = nodeDigest(path, node.data, node);
+    if (node.digestCache < 0) node.digestCache = nodeDigest(path, node.data, node, this.pathCrcOf(path, node));
     return node.digestCache;
+  }
+
+  /** The CRC of a node's path, kept on the node: every change to the node rehashes it otherwise. */
+  pathCrcOf(path: string, node: DataNode): number {
+    if (node.pathCrc < 0) node.pathCrc = pathCrc(path);
+    return node.pathCrc;
   }
 
   private putNode(path: string, node: DataNode): void {

@@ -30,6 +30,8 @@ export class DataNode {
   pzxid: number;
   /** This node's digest (CRC32) while valid, -1 when it must be recomputed. Managed by DataTree. */
   digestCache = -1;
+  /** CRC32 of this node's path (it never changes), -1 until first needed. Managed by DataTree. */
+  pathCrc = -1;
   private readonly extendedTypesEnabled: boolean;
   private childSet: Set<string> | null = null;
 

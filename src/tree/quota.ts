@@ -48,6 +48,8 @@ export class QuotaTrie {
 
   /** The deepest quota path that is `path` or one of its ancestors, or "/" if none. */
   findMaxPrefix(path: string): string {
+    // Most trees have no quota at all: every write asks, so answer that without splitting the path.
+    if (this.paths.size === 0) return '/';
     const parts = components(path);
     let best = '/';
     let cur = '';
