@@ -7,6 +7,9 @@ import { openStorage } from '../storage/index.js';
 import { ZkServer } from '../server/server.js';
 import { createLogger } from '../server/log.js';
 import { purgeCommand } from './purge.js';
+import { inspectCommand } from './inspect.js';
+import { migrateCommand } from './migrate.js';
+import { verifyCommand } from './verify.js';
 import { closeSnapshotPool } from '../storage/snapshot/index.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -71,8 +74,17 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
+/** Subcommands working on data directories; anything else starts a server. */
+const subcommands: Record<string, (args: string[]) => Promise<number>> = {
+  purge: purgeCommand,
+  inspect: inspectCommand,
+  verify: verifyCommand,
+  migrate: migrateCommand,
+};
+
 const argv = process.argv.slice(2);
-const run = argv[0] === 'purge' ? purgeCommand(argv.slice(1)) : main(argv);
+const subcommand = argv.length > 0 && Object.hasOwn(subcommands, argv[0]) ? subcommands[argv[0]] : null;
+const run = subcommand !== null ? subcommand(argv.slice(1)) : main(argv);
 run.then(
   (code) => process.exit(code),
   (err: unknown) => {
