@@ -26,6 +26,12 @@ Options:
   -h, --help               show this help
 
 Flags override the file. Without a config file, clientPort defaults to ${DEFAULT_CLIENT_PORT}.
+
+Tools (each has --help with examples):
+  zk-server purge    keep the N newest snapshots and the logs they need (ZooKeeper's PurgeTxnLog)
+  zk-server migrate  move a data directory between ZooKeeper/filelog and level, verified
+  zk-server inspect  print a txn log, a snapshot or a data directory (also --json)
+  zk-server verify   check every checksum and digest of a data directory; --repair cuts torn tails
 `;
 
 export type ServerCommand =
