@@ -26,7 +26,7 @@ import { detectFormat, openDataDirReadOnly, type DataDirRef } from './open.js';
 import { javaHex, zkOpName } from './txn-format.js';
 import { readLogEntries, zkDirs } from './zk-readonly.js';
 import {
-  corruptReason, listSnapshotFiles, listZkLogFiles, LogFileReader, readSnapshotFile, type LogFileRef, type SnapshotFileInfo,
+  corruptReason, listSnapshotFiles, listZkLogFiles, LogFileReader, readSnapshotFile, type SnapshotFileInfo,
 } from './zk-files.js';
 
 export type FindingKind = 'corrupt' | 'torn' | 'warning';

@@ -3,15 +3,13 @@
 // read as the end of its file and reported, an empty newest log file is skipped, temp files stay.
 // Every write rejects.
 
-import { access, constants, readFile } from 'node:fs/promises';
+import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
-import { AbstractEpochStore, type EpochName } from '../abstract-epoch-store.js';
 import { AbstractSnapshotStore } from '../abstract-snapshot-store.js';
 import { AbstractTxnLog } from '../abstract-txn-log.js';
 import { assembleBackend } from '../backend.js';
 import { StorageCorruptError, StorageInvalidArgumentError, StorageLayoutError, StorageNotFoundError } from '../errors.js';
-import { parseEpochFile } from '../filelog/epoch-store.js';
-import { isNotFound } from '../filelog/fs-util.js';
+import { FileEpochStore } from '../filelog/epoch-store.js';
 import { firstFileFor } from '../filelog/log-files.js';
 import type { StorageLogger } from '../filelog/logger.js';
 import { VERSION_DIR } from '../filelog/names.js';
@@ -188,32 +186,10 @@ class ReadOnlySnapshotStore extends AbstractSnapshotStore {
   }
 }
 
-class ReadOnlyEpochStore extends AbstractEpochStore {
-  readonly #dir: string;
-
-  constructor(dir: string) {
-    super(`epoch files in ${dir}`);
-    this.#dir = dir;
-  }
-
-  protected async _read(name: EpochName): Promise<number | null> {
-    const file = path.join(this.#dir, name);
-    let text: string;
-    try {
-      text = await readFile(file, 'latin1');
-    } catch (err) {
-      if (isNotFound(err)) return null;
-      throw err;
-    }
-    return parseEpochFile(text, file);
-  }
-
-  protected _write(): Promise<void> {
+/** Reads epochs as the filelog backend does (opening it writes nothing); refuses writes. */
+class ReadOnlyEpochStore extends FileEpochStore {
+  protected override _write(): Promise<void> {
     return Promise.reject(readOnly(this.description));
-  }
-
-  protected async _close(): Promise<void> {
-    // No handle outlives a call.
   }
 }
 
