@@ -27,8 +27,13 @@ export async function writeFully(handle: FileHandle, buf: Uint8Array, length: nu
   }
 }
 
+/** What the log readers need of a file: positional reads (a FileHandle, or a raw fd in a worker). */
+export interface PositionalReader {
+  read(buf: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+}
+
 /** pread until length bytes or end of file; returns the number of bytes read. */
-export async function readFully(handle: FileHandle, buf: Uint8Array, offset: number, length: number, position: number): Promise<number> {
+export async function readFully(handle: PositionalReader, buf: Uint8Array, offset: number, length: number, position: number): Promise<number> {
   let done = 0;
   while (done < length) {
     const { bytesRead } = await handle.read(buf, offset + done, length - done, position + done);

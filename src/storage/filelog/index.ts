@@ -11,9 +11,9 @@ import { fsyncDir } from './fs-util.js';
 import { stderrLogger, type StorageLogger } from './logger.js';
 import { LOG_PREFIX, SNAPSHOT_PREFIX, VERSION_DIR } from './names.js';
 import { FileSnapshotStore, type SnapshotWriteCompression } from './snapshot-store.js';
-import { FileTxnLog } from './txn-log.js';
+import { FileTxnLog, type LogWorkerReadOptions } from './txn-log.js';
 
-export { FileTxnLog, type FileTxnLogOptions, type FileTxnLogStats } from './txn-log.js';
+export { FileTxnLog, type FileTxnLogOptions, type FileTxnLogStats, type LogWorkerReadOptions } from './txn-log.js';
 export { FileSnapshotStore, type FileSnapshotStoreOptions, type SnapshotWriteCompression } from './snapshot-store.js';
 export { FileEpochStore } from './epoch-store.js';
 export type { StorageLogger } from './logger.js';
@@ -30,6 +30,8 @@ export interface FilelogStorageOptions {
   /** zookeeper.snapshot.compression.method for new snapshots, default 'none'. */
   readonly snapshotCompression?: SnapshotWriteCompression;
   readonly logger?: StorageLogger;
+  /** When txn log reads move to the worker pool (default: files from 1 MiB on). */
+  readonly logWorkerRead?: LogWorkerReadOptions;
 }
 
 export async function openFilelogStorage(options: FilelogStorageOptions): Promise<StorageBackend> {
@@ -47,6 +49,7 @@ export async function openFilelogStorage(options: FilelogStorageOptions): Promis
   }
   const txnLog = await FileTxnLog.open({
     dir: logDir, preAllocSizeKb: options.preAllocSizeKb, forceSync: options.forceSync, logger,
+    workerRead: options.logWorkerRead,
   });
   let snapshots: FileSnapshotStore;
   try {

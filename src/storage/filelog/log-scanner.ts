@@ -17,7 +17,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { StorageCorruptError } from '../errors.js';
 import { payloadZxid } from '../txn-entry.js';
 import { ADLER32_INIT, adler32 } from '../adler32.js';
-import { readFully } from './fs-util.js';
+import { readFully, type PositionalReader } from './fs-util.js';
 import {
   END_OF_RECORD, ENTRY_HEAD_BYTES, ENTRY_OVERHEAD_BYTES, FILE_HEADER_BYTES, MAX_PAYLOAD_BYTES, MIN_PAYLOAD_BYTES,
   TXNLOG_MAGIC,
@@ -51,6 +51,10 @@ export interface ScanOptions {
   readonly checkZeroTail: boolean;
   /** An offset already known to start a zero tail (checked by an earlier scan): not read again. */
   readonly verifiedEnd?: number;
+  /** Where to start: an entry boundary an earlier scan of the same file stopped at. Default: after the header. */
+  readonly start?: number;
+  /** The zxid of the entry before `start`, so that zxids going backwards across the restart are caught. */
+  readonly lastZxid?: number;
 }
 
 /**
@@ -77,17 +81,24 @@ export class LogScanner {
   #buf: Buffer = Buffer.alloc(0);
   /** File offset of #buf[0]. */
   #bufStart = 0;
-  #pos = FILE_HEADER_BYTES;
+  #pos: number;
   #limit: number;
-  #lastZxid = -1;
+  #lastZxid: number;
   #tail: LogTail | null = null;
 
   constructor(
-    private readonly handle: FileHandle,
+    private readonly handle: PositionalReader,
     readonly path: string,
     private readonly options: ScanOptions,
   ) {
     this.#limit = options.limit;
+    this.#pos = options.start ?? FILE_HEADER_BYTES;
+    this.#lastZxid = options.lastZxid ?? -1;
+  }
+
+  /** Zxid of the last good entry read (or options.lastZxid, -1 when none). */
+  get lastZxid(): number {
+    return this.#lastZxid;
   }
 
   /** Offset just past the last good entry (the header's end when there is none). */
@@ -204,7 +215,7 @@ function isZero(bytes: Uint8Array): boolean {
   return true;
 }
 
-async function allZero(handle: FileHandle, from: number, to: number): Promise<boolean> {
+async function allZero(handle: PositionalReader, from: number, to: number): Promise<boolean> {
   const scratch = Buffer.allocUnsafe(Math.min(READ_CHUNK_BYTES, Math.max(0, to - from)));
   for (let at = from; at < to; at += scratch.length) {
     const n = Math.min(scratch.length, to - at);
@@ -219,7 +230,7 @@ async function allZero(handle: FileHandle, from: number, to: number): Promise<bo
  * The offset of the first good entry (framing, length >= 32, 0x42, Adler-32 all right) starting
  * at or after from, or null. Only runs on damage, so it may read the rest of the file.
  */
-export async function findGoodEntry(handle: FileHandle, from: number, limit: number): Promise<number | null> {
+export async function findGoodEntry(handle: PositionalReader, from: number, limit: number): Promise<number | null> {
   const minEntry = ENTRY_OVERHEAD_BYTES + MIN_PAYLOAD_BYTES;
   const window = Buffer.allocUnsafe(READ_CHUNK_BYTES + ENTRY_HEAD_BYTES);
   for (let start = from; start + minEntry <= limit; start += READ_CHUNK_BYTES) {
@@ -238,7 +249,7 @@ export async function findGoodEntry(handle: FileHandle, from: number, limit: num
 }
 
 async function isGoodEntryAt(
-  handle: FileHandle, window: Buffer, index: number, windowBytes: number, at: number, length: number,
+  handle: PositionalReader, window: Buffer, index: number, windowBytes: number, at: number, length: number,
 ): Promise<boolean> {
   let bytes: Buffer;
   let o: number;

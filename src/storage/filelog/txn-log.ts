@@ -5,6 +5,9 @@
 // Files: a new one is started by the first append after open, after roll() and after truncate(),
 // and named by that append's first zxid, as ZooKeeper does (it never appends to a file it did not
 // create in the same run). The file being written is only read up to its durable end.
+//
+// Reads of all but small files are scanned and verified in the worker pool (log-read-pool.ts), a
+// few MiB per task; this thread only hands out views over the packed entries that come back.
 
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -18,12 +21,33 @@ import {
 import {
   firstFileFor, recoverLogFiles, truncateLogFiles, type LogFileRef,
 } from './log-files.js';
-import { checkLogHeader, LogScanner } from './log-scanner.js';
+import { sliceError, WorkerLogScan } from './log-read-pool.js';
+import { checkLogHeader, LogScanner, type LogTail } from './log-scanner.js';
 import { stderrLogger, type StorageLogger } from './logger.js';
 import { logFileName } from './names.js';
 
 /** A group stops taking batches past this size, so a burst cannot build one huge buffer. */
 const GROUP_BYTES_MAX = 16 << 20;
+
+/**
+ * Reads move to the worker pool from this many bytes of a file on (see LogWorkerReadOptions).
+ * Scanning 1 MiB here takes about a millisecond, less than a task's round trip plus, when no
+ * snapshot has started the pool yet, a worker's start (tens of ms).
+ */
+const WORKER_READ_MIN_BYTES = 1 << 20;
+/** Bytes of file per worker task: small enough to bound memory, large enough to amortize a task. */
+const WORKER_READ_SLICE_BYTES = 4 << 20;
+
+/** How reads use the worker pool. */
+export interface LogWorkerReadOptions {
+  /**
+   * A file holding fewer bytes than this past its header (its data end when known, else its size,
+   * zero tail included) is scanned on the main thread. 0 sends every file to the pool. Default 1 MiB.
+   */
+  readonly minBytes?: number;
+  /** File bytes scanned per worker task. Default 4 MiB. */
+  readonly sliceBytes?: number;
+}
 
 export interface FileTxnLogOptions {
   /** The directory holding the log files: `<dataLogDir>/version-2`. Must exist. */
@@ -33,6 +57,7 @@ export interface FileTxnLogOptions {
   /** ZooKeeper's forceSync (default true). false skips every fdatasync: acks mean "written", not durable. */
   readonly forceSync?: boolean;
   readonly logger?: StorageLogger;
+  readonly workerRead?: LogWorkerReadOptions;
 }
 
 /** Counters for tests and metrics; they only grow. */
@@ -45,6 +70,8 @@ export interface FileTxnLogStats {
   /** fdatasync calls on log files (0 with forceSync off). */
   readonly fdatasyncs: number;
   readonly filesCreated: number;
+  /** Slices of log files scanned for reads in the worker pool (see LogWorkerReadOptions). */
+  readonly readSlices: number;
 }
 
 interface ActiveFile {
@@ -77,6 +104,7 @@ export class FileTxnLog extends AbstractTxnLog {
   readonly #preAllocBytes: number;
   readonly #forceSync: boolean;
   readonly #logger: StorageLogger;
+  readonly #workerRead: Required<LogWorkerReadOptions>;
   /** Every log file, oldest first, the active one included. */
   #files: LogFileRef[];
   #active: ActiveFile | null = null;
@@ -96,7 +124,7 @@ export class FileTxnLog extends AbstractTxnLog {
   readonly #cleanEnds = new Map<string, number>();
   /** Torn tails met in older files on reads, reported once each. */
   readonly #reportedTails = new Set<string>();
-  #stats = { groups: 0, entries: 0, bytes: 0, fdatasyncs: 0, filesCreated: 0 };
+  #stats = { groups: 0, entries: 0, bytes: 0, fdatasyncs: 0, filesCreated: 0, readSlices: 0 };
 
   /** Recovers the newest log file (see log-files.ts) and opens the log for appending. */
   static async open(options: FileTxnLogOptions): Promise<FileTxnLog> {
@@ -105,6 +133,12 @@ export class FileTxnLog extends AbstractTxnLog {
       throw new StorageInvalidArgumentError(`preAllocSizeKb must be a non-negative integer, got ${String(preAllocKb)}`);
     }
     const logger = options.logger ?? stderrLogger;
+    for (const key of ['minBytes', 'sliceBytes'] as const) {
+      const value = options.workerRead?.[key];
+      if (value !== undefined && (!Number.isSafeInteger(value) || value < (key === 'sliceBytes' ? 1 : 0))) {
+        throw new StorageInvalidArgumentError(`workerRead.${key} must be a ${key === 'sliceBytes' ? 'positive' : 'non-negative'} integer, got ${String(value)}`);
+      }
+    }
     const recovered = await recoverLogFiles(options.dir, logger);
     const log = new FileTxnLog(options, logger, recovered.files, recovered.lastZxid);
     if (recovered.cleanEnd !== undefined) log.#cleanEnds.set(recovered.cleanEnd.path, recovered.cleanEnd.offset);
@@ -117,6 +151,10 @@ export class FileTxnLog extends AbstractTxnLog {
     this.#preAllocBytes = (options.preAllocSizeKb ?? DEFAULT_PREALLOC_KB) * 1024;
     this.#forceSync = options.forceSync ?? true;
     this.#logger = logger;
+    this.#workerRead = {
+      minBytes: options.workerRead?.minBytes ?? WORKER_READ_MIN_BYTES,
+      sliceBytes: options.workerRead?.sliceBytes ?? WORKER_READ_SLICE_BYTES,
+    };
     this.#files = files;
     this.#lastZxid = lastZxid;
   }
@@ -253,6 +291,7 @@ export class FileTxnLog extends AbstractTxnLog {
     // Every file is opened before the first entry is read, so a purge or truncate running
     // meanwhile cannot pull a file from under the reader (an unlinked file stays readable).
     const opened: { ref: LogFileRef; handle: FileHandle; limit: number | null }[] = [];
+    let scan: WorkerLogScan | null = null;
     try {
       for (const ref of files) {
         try {
@@ -264,22 +303,50 @@ export class FileTxnLog extends AbstractTxnLog {
         }
       }
       let previous = -1;
+      const outOfOrder = (ref: LogFileRef, zxid: number, offset: number): StorageCorruptError => new StorageCorruptError(
+        ref.path, offset, `zxid 0x${zxid.toString(16)} is not above 0x${previous.toString(16)}, the last zxid of the previous log file`);
       for (const { ref, handle, limit } of opened) {
         const size = limit ?? await checkLogHeader(handle, ref.path);
         if (size < FILE_HEADER_BYTES) continue;
         const checkZeroTail = limit === null;
-        const scanner = new LogScanner(handle, ref.path, { limit: size, checkZeroTail, verifiedEnd: this.#cleanEnds.get(ref.path) });
-        for (let entry = await scanner.next(); entry !== null; entry = await scanner.next()) {
-          if (entry.zxid < fromZxid) continue;
-          if (entry.zxid <= previous) {
-            throw new StorageCorruptError(ref.path, entry.offset,
-              `zxid 0x${entry.zxid.toString(16)} is not above 0x${previous.toString(16)}, the last zxid of the previous log file`);
+        const verifiedEnd = this.#cleanEnds.get(ref.path);
+        let tail: LogTail | null;
+        let end: number;
+        if ((verifiedEnd ?? size) - FILE_HEADER_BYTES < this.#workerRead.minBytes) {
+          const scanner = new LogScanner(handle, ref.path, { limit: size, checkZeroTail, verifiedEnd });
+          for (let entry = await scanner.next(); entry !== null; entry = await scanner.next()) {
+            if (entry.zxid < fromZxid) continue;
+            if (entry.zxid <= previous) throw outOfOrder(ref, entry.zxid, entry.offset);
+            previous = entry.zxid;
+            yield { zxid: entry.zxid, payload: entry.payload };
           }
-          previous = entry.zxid;
-          yield { zxid: entry.zxid, payload: entry.payload };
+          tail = scanner.tail;
+          end = scanner.end;
+        } else {
+          // The worker skips entries below fromZxid; the ones it returns are views into one buffer.
+          scan = new WorkerLogScan(handle.fd, ref.path, {
+            limit: size, checkZeroTail, verifiedEnd, fromZxid, sliceBytes: this.#workerRead.sliceBytes,
+          });
+          for (let slice = await scan.next(); slice !== null; slice = await scan.next()) {
+            this.#stats.readSlices++;
+            const { index, payloads } = slice;
+            let start = 0;
+            for (let i = 0; i < index.length; i += 3) {
+              const zxid = index[i];
+              if (zxid <= previous) throw outOfOrder(ref, zxid, index[i + 1]);
+              previous = zxid;
+              const payloadEnd = index[i + 2];
+              yield { zxid, payload: Buffer.from(payloads, start, payloadEnd - start) };
+              start = payloadEnd;
+            }
+            const error = sliceError(ref.path, slice);
+            if (error !== null) throw error;
+          }
+          tail = scan.tail;
+          end = scan.end;
+          scan = null;
         }
-        const tail = scanner.tail;
-        if (checkZeroTail && tail?.kind === 'clean' && scanner.end < size) this.#cleanEnds.set(ref.path, scanner.end);
+        if (checkZeroTail && tail?.kind === 'clean' && end < size) this.#cleanEnds.set(ref.path, end);
         if (tail?.kind === 'torn' && !this.#reportedTails.has(ref.path)) {
           this.#reportedTails.add(ref.path);
           this.#logger.warn(`${ref.path}: torn entry at offset ${tail.offset} (${tail.reason}) with no good entry after it; `
@@ -287,6 +354,9 @@ export class FileTxnLog extends AbstractTxnLog {
         }
       }
     } finally {
+      // A worker may still be reading a descriptor (a slice scanned ahead): closing it first could
+      // let the number be reused for another file under that worker.
+      await scan?.settle();
       await Promise.allSettled(opened.map((o) => o.handle.close()));
     }
   }

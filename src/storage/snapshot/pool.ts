@@ -1,5 +1,6 @@
-// The one piscina pool that runs snapshot work off the main thread (worker.ts). Created on first use,
-// shared by every snapshot and restore in the process, closed by closeSnapshotPool().
+// The one piscina pool that runs snapshot work off the main thread (worker.ts), and the filelog's txn
+// log reads (../filelog/log-read-worker.ts, named per task). Created on first use, shared by every
+// snapshot, restore and log read in the process, closed by closeSnapshotPool().
 
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
