@@ -5,6 +5,7 @@
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { CreateFlag } from '../src/protocol/constants.js';
 import { LatencyHistogram } from './lib/histogram.js';
+import { SampleRecorder } from './lib/samples.js';
 import {
   createParentPath, dataNodePath, isReadAt,
   type CoordinatorMessage, type WorkerMessage, type WorkerResult, type WorkerSetup,
@@ -35,16 +36,24 @@ class Recorder implements ReplySink {
   readonly writes = new LatencyHistogram();
   readonly reads = new LatencyHistogram();
   readonly errorsByCode: Record<string, number> = {};
+  writeSamples: SampleRecorder | null = null;
+  /**
+   * Date.now() minus performance.now(), taken when measuring starts: send times become wall-clock
+   * epoch ms, the clock server log lines are stamped with, and line up across client processes.
+   */
+  epochOffsetMs = 0;
 
-  onReply(isRead: boolean, latencyUs: number, err: number): void {
+  onReply(isRead: boolean, latencyUs: number, err: number, sentAtMs: number): void {
     if (!this.measuring) return;
     (isRead ? this.reads : this.writes).record(latencyUs);
+    if (!isRead) this.writeSamples?.record(this.epochOffsetMs + sentAtMs, latencyUs);
     if (err !== 0) this.errorsByCode[err] = (this.errorsByCode[err] ?? 0) + 1;
   }
 
   reset(): void {
     this.writes.reset();
     this.reads.reset();
+    this.writeSamples?.reset();
     for (const k of Object.keys(this.errorsByCode)) delete this.errorsByCode[k];
   }
 }
@@ -111,6 +120,7 @@ async function main(): Promise<void> {
         switch (msg.type) {
           case 'setup':
             cfg = msg;
+            if (msg.sampleCapacity > 0) recorder.writeSamples = new SampleRecorder(msg.sampleCapacity);
             sessions = await setUp(msg);
             await send({ type: 'ready' });
             break;
@@ -120,6 +130,7 @@ async function main(): Promise<void> {
             break;
           case 'measure':
             recorder.reset();
+            recorder.epochOffsetMs = Date.now() - performance.now();
             recorder.measuring = true;
             cpuStart = process.cpuUsage();
             eluStart = performance.eventLoopUtilization();
@@ -136,6 +147,7 @@ async function main(): Promise<void> {
               elapsedMs,
               writes: recorder.writes.snapshot(),
               reads: recorder.reads.snapshot(),
+              writeSamples: recorder.writeSamples?.take() ?? null,
               errorsByCode: { ...recorder.errorsByCode },
               protocolErrors: 0,
               failures: [],

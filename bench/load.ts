@@ -12,6 +12,7 @@ import {
   validateWorkload, type CoordinatorMessage, type WorkerMessage, type WorkerResult, type Workload,
 } from './lib/load-protocol.js';
 import { processTreeCpuSeconds, residentMiB } from './lib/proc-stat.js';
+import { mergeSamples, type LatencySamples } from './lib/samples.js';
 import { BenchSession, ensureNode } from './lib/wire.js';
 
 const WORKER_MAIN = fileURLToPath(new URL('./load-worker.js', import.meta.url));
@@ -27,6 +28,16 @@ export interface LoadOptions {
   clientProcs?: number;
   nodesPerSession?: number;
   sessionTimeoutMs?: number;
+  /**
+   * Keep every measured write's send time and latency, up to this many per client process (12 bytes
+   * each), in LoadResult.writeSamples. Default 0: histograms only.
+   */
+  sampleCapacityPerProcess?: number;
+  /**
+   * Polled every 100 ms of the measured window with the time measured so far: true ends the window
+   * early. measureMs stays the longest it may last.
+   */
+  measureDone?: (elapsedMs: number) => boolean;
 }
 
 export interface LoadTarget {
@@ -46,6 +57,11 @@ export interface LoadResult {
   workload: Workload;
   clientProcs: number;
   measureMs: number;
+  /** When the measured window began and ended, wall-clock epoch ms (as the coordinator saw it). */
+  measureStartEpochMs: number;
+  measureEndEpochMs: number;
+  /** Raw write samples of every process, when asked for (not meant for the results JSON). */
+  writeSamples?: LatencySamples;
   /** All ops completed per second. */
   throughput: number;
   write: OpResult | null;
@@ -141,6 +157,18 @@ async function expectAll(workers: Worker[], type: WorkerMessage['type'], timeout
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const MEASURE_POLL_MS = 100;
+
+/** Waits out the measured window: measureMs, or less when measureDone says so. */
+async function measureWindow(t0: number, opts: LoadOptions): Promise<void> {
+  const done = opts.measureDone;
+  if (done === undefined) { await sleep(opts.measureMs); return; }
+  for (;;) {
+    const elapsed = performance.now() - t0;
+    if (elapsed >= opts.measureMs || done(elapsed)) return;
+    await sleep(Math.min(MEASURE_POLL_MS, opts.measureMs - elapsed));
+  }
+}
 
 function opResult(op: OpResult['op'], h: LatencyHistogram, windowMs: number): OpResult | null {
   if (h.count === 0) return null;
@@ -165,12 +193,14 @@ export async function runLoad(target: LoadTarget, workload: Workload, opts: Load
     let first = 0;
     for (let i = 0; i < procs; i++) {
       const count = per + (i < workload.sessions % procs ? 1 : 0);
-      const w = new Worker(fork(WORKER_MAIN, [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+      // 'advanced': typed arrays (raw samples) cross as bytes, not as JSON objects of numbers.
+      const w = new Worker(fork(WORKER_MAIN, [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' }));
       workers.push(w);
       w.send({
         type: 'setup', host: target.host, port: target.port, root, workload, firstSession: first, sessionCount: count,
         nodesPerSession: opts.nodesPerSession ?? DEFAULT_NODES_PER_SESSION,
         sessionTimeoutMs: opts.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS,
+        sampleCapacity: opts.sampleCapacityPerProcess ?? 0,
       });
       first += count;
     }
@@ -182,7 +212,7 @@ export async function runLoad(target: LoadTarget, workload: Workload, opts: Load
     const serverCpu0 = target.pid === null ? null : processTreeCpuSeconds(target.pid);
     const t0 = performance.now();
     for (const w of workers) w.send({ type: 'measure' });
-    await sleep(opts.measureMs);
+    await measureWindow(t0, opts);
     const serverCpu1 = target.pid === null ? null : processTreeCpuSeconds(target.pid);
     const windowMs = performance.now() - t0;
     for (const w of workers) w.send({ type: 'stop' });
@@ -190,7 +220,13 @@ export async function runLoad(target: LoadTarget, workload: Workload, opts: Load
 
     const results = (await expectAll(workers, 'result', RESULT_TIMEOUT_MS)) as WorkerResult[];
     await Promise.all(workers.map((w) => w.exited));
-    return merge(workload, procs, windowMs, results, serverCpu0, serverCpu1, rssMiB);
+    const merged = merge(workload, procs, windowMs, results, serverCpu0, serverCpu1, rssMiB);
+    const epochOffsetMs = Date.now() - performance.now();
+    merged.measureStartEpochMs = epochOffsetMs + t0;
+    merged.measureEndEpochMs = epochOffsetMs + t0 + windowMs;
+    const sampled = results.map((r) => r.writeSamples).filter((x): x is LatencySamples => x !== null);
+    if (sampled.length > 0) merged.writeSamples = mergeSamples(sampled);
+    return merged;
   } finally {
     for (const w of workers) w.kill();
   }
@@ -237,6 +273,8 @@ function merge(
     workload,
     clientProcs: procs,
     measureMs: windowMs,
+    measureStartEpochMs: 0,
+    measureEndEpochMs: 0,
     throughput,
     write,
     read,

@@ -155,8 +155,8 @@ export function fmtNum(n: number | null | undefined, kind: 'rate' | 'ms' | 'us' 
   if (n == null || !Number.isFinite(n)) return 'n/a';
   switch (kind) {
     case 'rate': case 'int': return Math.round(n).toLocaleString('en-US');
-    case 'ms': return n < 1 ? n.toFixed(3) : n < 100 ? n.toFixed(2) : n.toFixed(0);
-    case 'us': return n < 100 ? n.toFixed(1) : n.toFixed(0);
+    case 'ms': return Math.abs(n) < 1 ? n.toFixed(3) : Math.abs(n) < 100 ? n.toFixed(2) : n.toFixed(0);
+    case 'us': return Math.abs(n) < 100 ? n.toFixed(1) : n.toFixed(0);
     case 'pct': return `${n.toFixed(0)}%`;
     case 'mib': return n.toFixed(0);
     case 'ratio': return `${n.toFixed(2)}×`;

@@ -14,7 +14,11 @@ import {
   buildScenarioReport, clientCheckLine, renderMarkdown, renderScenario, type RunRecord, type ScenarioReport,
 } from './report.js';
 import { SCENARIOS, SPECIAL_SCENARIOS, type Scenario } from './scenarios.js';
-import { planTargets, REPO_ROOT, TICK_TIME_MS, type TargetSpec } from './targets.js';
+import { buildSnapshotReport, renderSnapshotMarkdown, renderSnapshotReport, type SnapshotScenarioReport } from './snapshot-report.js';
+import {
+  runSnapshotScenarios, SNAPSHOT_SETTINGS_FULL, SNAPSHOT_SETTINGS_QUICK, type SnapshotRun, type SnapshotScenarioSettings,
+} from './snapshots.js';
+import { planTargets, REPO_ROOT, TICK_TIME_MS, type TargetPlan, type TargetSpec } from './targets.js';
 
 interface RunSettings { reps: number; warmupMs: number; measureMs: number }
 const QUICK: RunSettings = { reps: 1, warmupMs: 1_000, measureMs: 2_500 };
@@ -31,6 +35,9 @@ const USAGE = `usage: npm run bench -- [options]
   --connect HOST:PORT  measure a running server instead of starting any
   --server-pid PID     with --connect: the server process to charge CPU to
   --no-apache          leave Apache ZooKeeper out
+  --snapshot-nodes N   tree size of the snapshot scenarios (default 1000000, quick 100000)
+  --snap-count N       snapCount for both servers in the snapshot scenarios (default 40000, quick 6000)
+  --no-snapshots       leave the snapshot scenarios out
   --out DIR            results directory (default bench/results)
 `;
 
@@ -75,6 +82,21 @@ async function runOne(target: TargetSpec, scenario: Scenario, settings: RunSetti
   }
 }
 
+/**
+ * The servers the snapshot scenarios run on, or why they can't run: they restart the server and read
+ * its log, so the bench must start it; zk-server only with filelog (issue 3's storage).
+ */
+function snapshotTargets(plan: TargetPlan): { targets: TargetSpec[]; reason: string | null; notes: string[] } {
+  const notes: string[] = [];
+  const targets = plan.targets.filter((t) => t.launch !== undefined && (t.kind === 'apache-zk' || t.storage === 'filelog'));
+  if (!targets.some((t) => t.kind === 'zk-server')) {
+    return { targets: [], reason: 'not available: needs zk-server with filelog storage, started by the bench (not --connect)', notes };
+  }
+  const left = plan.targets.filter((t) => !targets.includes(t));
+  if (left.length > 0) notes.push(`snapshot scenarios leave out ${left.map((t) => t.label).join(', ')} (they measure filelog, issue 3)`);
+  return { targets, reason: null, notes };
+}
+
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -82,6 +104,7 @@ async function main(argv: string[]): Promise<number> {
       quick: { type: 'boolean' }, only: { type: 'string' }, reps: { type: 'string' }, warmup: { type: 'string' },
       measure: { type: 'string' }, 'client-procs': { type: 'string' }, 'data-dir': { type: 'string' },
       connect: { type: 'string' }, 'server-pid': { type: 'string' }, 'no-apache': { type: 'boolean' },
+      'snapshot-nodes': { type: 'string' }, 'snap-count': { type: 'string' }, 'no-snapshots': { type: 'boolean' },
       out: { type: 'string' }, help: { type: 'boolean' },
     },
   });
@@ -99,12 +122,20 @@ async function main(argv: string[]): Promise<number> {
   const outDir = path.resolve(values.out ?? path.join(REPO_ROOT, 'bench', 'results'));
 
   let scenarios = SCENARIOS.filter((s) => !(quick && s.fullOnly));
+  let runSnapshots = values['no-snapshots'] !== true;
   if (values.only !== undefined) {
     const ids = new Set(values.only.split(',').map((s) => s.trim()));
-    const unknown = [...ids].filter((id) => !SCENARIOS.some((s) => s.id === id));
-    if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.id).join(', ')}`);
+    const known = [...SCENARIOS, ...SPECIAL_SCENARIOS].map((s) => s.id);
+    const unknown = [...ids].filter((id) => !known.includes(id));
+    if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${known.join(', ')}`);
     scenarios = SCENARIOS.filter((s) => ids.has(s.id));
+    runSnapshots &&= SPECIAL_SCENARIOS.some((s) => ids.has(s.id));
   }
+  const snapshotSettings: SnapshotScenarioSettings = { ...(quick ? SNAPSHOT_SETTINGS_QUICK : SNAPSHOT_SETTINGS_FULL) };
+  if (values['snapshot-nodes'] !== undefined) snapshotSettings.nodes = Number(values['snapshot-nodes']);
+  if (values['snap-count'] !== undefined) snapshotSettings.snapCount = Number(values['snap-count']);
+  if (!(Number.isInteger(snapshotSettings.nodes) && snapshotSettings.nodes > 0)) throw new Error('--snapshot-nodes: a positive integer');
+  if (!(Number.isInteger(snapshotSettings.snapCount) && snapshotSettings.snapCount >= 2)) throw new Error('--snap-count: an integer ≥ 2');
 
   const startedAt = new Date();
   const t0 = performance.now();
@@ -118,9 +149,12 @@ async function main(argv: string[]): Promise<number> {
     plan.notes.push(`--quick: ${settings.warmupMs / 1000} s of warm-up is short for the JVM's JIT and each run starts a fresh `
       + 'server; ratios are a smoke check, use the full run for figures');
   }
+  const snap = snapshotTargets(plan);
+  if (runSnapshots) plan.notes.push(...snap.notes);
   const machine = describeMachine(dataDirBase, plan.javaVersion);
   log(`zk-server bench${quick ? ' --quick' : ''}: ${scenarios.length} scenarios × ${plan.targets.length} server(s) × ${settings.reps} run(s), `
-    + `warm-up ${settings.warmupMs / 1000} s, measured ${settings.measureMs / 1000} s`);
+    + `warm-up ${settings.warmupMs / 1000} s, measured ${settings.measureMs / 1000} s`
+    + `${runSnapshots && snap.reason === null ? `; then the snapshot scenarios on a ${snapshotSettings.nodes.toLocaleString('en-US')}-node tree` : ''}`);
   log(`machine: ${machineOneLiner(machine)}`);
   log(`servers: ${plan.targets.map((t) => t.label).join(', ')}; forceSync=yes and tickTime=${TICK_TIME_MS} on both; fresh data dir per run under ${dataDirBase}`);
   if (plan.notes.length > 0) banner(plan.notes);
@@ -157,12 +191,25 @@ async function main(argv: string[]): Promise<number> {
     log();
   }
   const unavailable: Array<{ id: string; title: string; reason: string }> = [];
-  for (const special of SPECIAL_SCENARIOS) {
-    const reason = special.unavailableBecause();
-    if (reason !== null) {
-      unavailable.push({ id: special.id, title: special.title, reason });
-      log(`== ${special.title} ==\n${reason}\n`);
+  let snapshotReport: SnapshotScenarioReport | null = null;
+  if (runSnapshots && snap.reason !== null) {
+    for (const special of SPECIAL_SCENARIOS) {
+      unavailable.push({ id: special.id, title: special.title, reason: snap.reason });
+      log(`== ${special.title} ==\n${snap.reason}\n`);
     }
+  } else if (runSnapshots) {
+    log(`snapshot scenarios: ${snapshotSettings.nodes.toLocaleString('en-US')}-node tree, snapCount=${snapshotSettings.snapCount}, `
+      + `load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    const snapshotRuns: SnapshotRun[] = [];
+    for (const target of snap.targets) {
+      const run = await runSnapshotScenarios(target, snapshotSettings, (line) => log(`  ${target.label}: ${line}`));
+      log(`  ${target.label}: done in ${run.wallS.toFixed(1)} s, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+      snapshotRuns.push(run);
+    }
+    snapshotReport = buildSnapshotReport(snapshotSettings, snapshotRuns, plan.baselineId);
+    log();
+    log(renderSnapshotReport(snapshotReport));
+    log();
   }
   if (plan.notes.length > 0) banner(plan.notes);
 
@@ -175,10 +222,13 @@ async function main(argv: string[]): Promise<number> {
     startedAt: startedAt.toISOString(), durationS, quick, machine, targets: targetInfo, baselineId: plan.baselineId,
     notes: plan.notes, scenarios: reports, unavailable, ...settings,
   };
-  writeFileSync(jsonPath, `${JSON.stringify({ ...summary, loadAverageAtEnd: os.loadavg(), tickTimeMs: TICK_TIME_MS, forceSync: 'yes' }, null, 2)}\n`);
-  writeFileSync(mdPath, renderMarkdown(summary));
+  writeFileSync(jsonPath, `${JSON.stringify({
+    ...summary, snapshotScenarios: snapshotReport, loadAverageAtEnd: os.loadavg(), tickTimeMs: TICK_TIME_MS, forceSync: 'yes',
+  }, null, 2)}\n`);
+  writeFileSync(mdPath, renderMarkdown(summary) + (snapshotReport === null ? '' : `\n${renderSnapshotMarkdown(snapshotReport)}`));
   log(`results: ${path.relative(process.cwd(), jsonPath)} and ${path.relative(process.cwd(), mdPath)} (${Math.round(durationS)} s)`);
-  const failedRuns = reports.flatMap((r) => Object.values(r.runs).flat()).filter((r) => !r.ok).length;
+  const failedRuns = reports.flatMap((r) => Object.values(r.runs).flat()).filter((r) => !r.ok).length
+    + (snapshotReport?.runs.filter((r) => r.error !== null).length ?? 0);
   return failedRuns > 0 ? 1 : 0;
 }
 

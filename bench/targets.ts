@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openStorage } from '../src/storage/index.js';
-import { launchServer, type ServerProcess } from './lib/launch.js';
+import { launchServer, type LaunchSpec, type ServerProcess } from './lib/launch.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ZK_SERVER_MAIN = path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -42,6 +42,22 @@ export interface RunningTarget {
   stop(): Promise<void>;
 }
 
+/** What a scenario may ask of a launch beyond a plain fresh start. */
+export interface LaunchOptions {
+  /** zoo.cfg keys over the common ones; give both servers the same. */
+  config?: Record<string, string>;
+  /** Start again on this earlier launch's dir (stopped with keepDir): a restore. */
+  dir?: string;
+  /**
+   * Have the server log what bench/lib/server-log.ts parses: snapshots and restores at INFO with
+   * millisecond timestamps (zk-server always does; Apache ZooKeeper otherwise logs warnings only).
+   */
+  snapshotLog?: boolean;
+  readyDeadlineMs?: number;
+  pollIntervalMs?: number;
+  onStderrLine?: (line: string) => void;
+}
+
 /** A server the bench knows how to bring up, fresh, for each scenario run. */
 export interface TargetSpec {
   /** Stable key in results JSON: 'zk-server', 'zk-server-level', 'apache-zk', 'external'. */
@@ -50,6 +66,20 @@ export interface TargetSpec {
   readonly kind: TargetKind;
   readonly storage?: string;
   start(): Promise<RunningTarget>;
+  /** The server process itself, for scenarios that restart it or read its log (not for external). */
+  launch?(opts: LaunchOptions): Promise<ServerProcess>;
+}
+
+/** ZooKeeper's loggers whose INFO lines tell when a snapshot starts and ends and how a restore went. */
+const APACHE_SNAPSHOT_LOGGERS = [
+  'org.apache.zookeeper.server.persistence.FileTxnSnapLog', // Snapshotting: 0x.. to ..; N txns loaded in T ms
+  'org.apache.zookeeper.server.persistence.FileSnap', // Reading snapshot ..
+  'org.apache.zookeeper.server.ZooKeeperServer', // Snapshot taken in T ms
+  'org.apache.zookeeper.server.ZKDatabase', // Snapshot loaded in T ms, highest zxid is ..
+];
+
+function launchOpts(opts: LaunchOptions): Pick<LaunchSpec, 'dir' | 'readyDeadlineMs' | 'pollIntervalMs' | 'onStderrLine'> {
+  return { dir: opts.dir, readyDeadlineMs: opts.readyDeadlineMs, pollIntervalMs: opts.pollIntervalMs, onStderrLine: opts.onStderrLine };
 }
 
 export interface TargetPlan {
@@ -93,48 +123,53 @@ export function javaVersion(): string | null {
 }
 
 export function zkServerTarget(storage: string, baseDir: string, id = 'zk-server'): TargetSpec {
+  const launch = (opts: LaunchOptions): Promise<ServerProcess> => launchServer({
+    name: id,
+    command: process.execPath,
+    args: (cfg) => [ZK_SERVER_MAIN, '--config', cfg, '--storage', storage],
+    config: { ...COMMON_CONFIG, ...opts.config },
+    baseDir,
+    ...launchOpts(opts),
+  });
   return {
     id,
     label: `zk-server (${storage})`,
     kind: 'zk-server',
     storage,
-    async start() {
-      const proc = await launchServer({
-        name: id,
-        command: process.execPath,
-        args: (cfg) => [ZK_SERVER_MAIN, '--config', cfg, '--storage', storage],
-        config: { ...COMMON_CONFIG },
-        baseDir,
-      });
-      return fromProcess(proc);
-    },
+    launch,
+    start: async () => fromProcess(await launch({})),
   };
 }
 
 export function apacheZkTarget(baseDir: string): TargetSpec {
+  const launch = (opts: LaunchOptions): Promise<ServerProcess> => launchServer({
+    name: 'apache-zk',
+    command: JAVA,
+    args: (cfg) => [
+      `-Xmx${APACHE_HEAP_MB}m`,
+      '-Dzookeeper.forceSync=yes',
+      // Warnings only: logging every session open/close would charge ZooKeeper for its log.
+      '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
+      ...(opts.snapshotLog === true ? [
+        ...APACHE_SNAPSHOT_LOGGERS.map((l) => `-Dorg.slf4j.simpleLogger.log.${l}=info`),
+        '-Dorg.slf4j.simpleLogger.showDateTime=true',
+        "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSSXXX",
+      ] : []),
+      '-Dzookeeper.jmx.log4j.disable=true',
+      '-cp', [ZK_JAR, SLF4J_SIMPLE_JAR].join(':'),
+      'org.apache.zookeeper.server.ZooKeeperServerMain',
+      cfg,
+    ],
+    config: { ...COMMON_CONFIG, ...opts.config },
+    baseDir,
+    ...launchOpts(opts),
+  });
   return {
     id: 'apache-zk',
     label: 'Apache ZooKeeper 3.8',
     kind: 'apache-zk',
-    async start() {
-      const proc = await launchServer({
-        name: 'apache-zk',
-        command: JAVA,
-        args: (cfg) => [
-          `-Xmx${APACHE_HEAP_MB}m`,
-          '-Dzookeeper.forceSync=yes',
-          // Warnings only: logging every session open/close would charge ZooKeeper for its log.
-          '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
-          '-Dzookeeper.jmx.log4j.disable=true',
-          '-cp', [ZK_JAR, SLF4J_SIMPLE_JAR].join(':'),
-          'org.apache.zookeeper.server.ZooKeeperServerMain',
-          cfg,
-        ],
-        config: { ...COMMON_CONFIG },
-        baseDir,
-      });
-      return fromProcess(proc);
-    },
+    launch,
+    start: async () => fromProcess(await launch({})),
   };
 }
 

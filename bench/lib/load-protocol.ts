@@ -2,6 +2,7 @@
 // its client processes (bench/load-worker.ts).
 
 import type { HistogramSnapshot } from './histogram.js';
+import type { LatencySamples } from './samples.js';
 
 export type WriteOp = 'setData' | 'create';
 
@@ -60,6 +61,8 @@ export interface WorkerSetup {
   sessionCount: number;
   nodesPerSession: number;
   sessionTimeoutMs: number;
+  /** Raw write samples (send time, latency) this process keeps at most; 0: none, histograms only. */
+  sampleCapacity: number;
 }
 
 export type CoordinatorMessage = WorkerSetup | { type: 'start' } | { type: 'measure' } | { type: 'stop' };
@@ -70,6 +73,8 @@ export interface WorkerResult {
   elapsedMs: number;
   writes: HistogramSnapshot;
   reads: HistogramSnapshot;
+  /** Every measured write's send time (epoch ms) and latency, when setup asked for samples. */
+  writeSamples: LatencySamples | null;
   /** Replies with a non-zero error code, by code. */
   errorsByCode: Record<string, number>;
   protocolErrors: number;

@@ -40,8 +40,11 @@ export const frames = {
 
 /** What a session under load reports per reply; kept allocation-free (plain numbers). */
 export interface ReplySink {
-  /** `isRead` as the request was tagged when sent; latency in microseconds; err from the reply header. */
-  onReply(isRead: boolean, latencyUs: number, err: number): void;
+  /**
+   * `isRead` as the request was tagged when sent; latency in microseconds; err from the reply header;
+   * when it was sent, in this process's performance.now() milliseconds.
+   */
+  onReply(isRead: boolean, latencyUs: number, err: number, sentAtMs: number): void;
 }
 
 /** Chooses the next request of a session: a pre-encoded frame and whether it counts as a read. */
@@ -49,7 +52,10 @@ export interface RequestSource {
   next(): { frame: Buffer; isRead: boolean };
 }
 
-interface SetupCall { resolve(err: number): void; reject(e: Error): void }
+/** A reply to a setup-time request: the error code and the body after the reply header. */
+export interface SetupReply { err: number; body: Buffer }
+
+interface SetupCall { resolve(reply: SetupReply): void; reject(e: Error): void }
 
 export class BenchSession {
   sessionId = 0n;
@@ -118,12 +124,22 @@ export class BenchSession {
   }
 
   /** Setup-time request: resolves with the reply's error code (0 on success). */
-  call(frame: Buffer): Promise<number> {
-    if (this.load !== null) throw new Error('call() while the session is under load');
+  async call(frame: Buffer): Promise<number> {
+    return (await this.request(Buffer.from(frame))).err;
+  }
+
+  /**
+   * Setup-time request that also hands back the reply body; any number may be outstanding (the
+   * server answers a session's requests in order). `frame`'s xid is patched in place.
+   */
+  request(frame: Buffer): Promise<SetupReply> {
+    if (this.load !== null) throw new Error('request() while the session is under load');
     return new Promise((resolve, reject) => {
       if (this.closedUnexpectedly) { reject(this.closedUnexpectedly); return; }
       this.setupCalls.push({ resolve, reject });
-      this.socket.write(this.withXid(frame, this.nextXid++));
+      frame.writeInt32BE(this.nextXid, 4);
+      this.nextXid = ((this.nextXid + 1) & 0x7fffffff) || 1;
+      this.socket.write(frame);
     });
   }
 
@@ -255,11 +271,12 @@ export class BenchSession {
       this.ringHead = (this.ringHead + 1) % this.window;
       this.outstanding--;
       this.repliesUnderLoad++;
-      this.load.sink.onReply(this.ringIsRead[slot] === 1, (now - this.ringSentAt[slot]) * 1000, err);
+      this.load.sink.onReply(this.ringIsRead[slot] === 1, (now - this.ringSentAt[slot]) * 1000, err, this.ringSentAt[slot]);
       return;
     }
     const call = this.setupCalls.shift();
-    if (call) call.resolve(err);
+    // A copy: `buf` may be a socket chunk that is reused or retained far longer than needed.
+    if (call) call.resolve({ err, body: Buffer.from(buf.subarray(at + REPLY_HEADER_BYTES, at + len)) });
     else if (!this.closing) this.protocolErrors++;
   }
 }

@@ -9,7 +9,7 @@ if (!scenario) throw new Error('scenario setData-100B-16x1 is gone');
 
 function result(throughput: number, p99Ms: number, cpuUsPerWrite: number, starved = 0): LoadResult {
   return {
-    workload: scenario!.workload, clientProcs: 1, measureMs: 1000, throughput,
+    workload: scenario!.workload, clientProcs: 1, measureMs: 1000, measureStartEpochMs: 0, measureEndEpochMs: 1000, throughput,
     write: { op: 'setData', rate: throughput, count: throughput, meanMs: 1, p50Ms: 1, p99Ms, p999Ms: p99Ms, maxMs: p99Ms },
     read: null, errors: 0, errorsByCode: {}, protocolErrors: 0, failures: [], starvedSessions: starved, unansweredAtEnd: 0,
     client: { cpuSeconds: 0.1, cpuPercentOfCore: 10, cpuPercentOfMachine: 5, maxEventLoopUtilization: 0.1 },

@@ -22,6 +22,7 @@ import {
 } from './format.js';
 import { runDecodeTask, runEncodeTask } from './pool.js';
 import type { EncodeResult, RestoreMessage, RestoreRequest } from './protocol.js';
+import { snapshotWalk } from './walk.js';
 
 export * from './format.js';
 export * from './decoder.js';
@@ -75,7 +76,8 @@ export function takeSnapshot(
   const o = { ...DEFAULTS, ...opts };
   const zxid = tree.lastProcessedZxid;
   const head = encodeHead({ header: defaultFileHeader(), sessions, acls: tree.aclCache.entries() });
-  const walk = tree.nodesInSnapshotOrder();
+  // Not tree.nodesInSnapshotOrder(): that one stalls on a node with very many children (see walk.ts).
+  const walk = snapshotWalk(tree);
   const writeDigest = opts.writeDigest ?? tree.digestEnabled;
   let nodeCount = 0;
   let longestSliceMs = 0;
