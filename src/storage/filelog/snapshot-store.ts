@@ -237,7 +237,13 @@ async function readAt(handle: FileHandle, position: number, length: number): Pro
   return buf.subarray(0, got);
 }
 
-async function* readPlain(file: string): AsyncGenerator<Uint8Array, void, undefined> {
+/**
+ * The bytes of an uncompressed snapshot file in 1 MiB chunks; `onFileBytes` hears how far the file
+ * has been read after each chunk is consumed (the inspect tools show progress with it).
+ */
+export async function* readPlain(
+  file: string, onFileBytes?: (bytesRead: number) => void,
+): AsyncGenerator<Uint8Array, void, undefined> {
   const handle = await open(file, 'r');
   try {
     for (let position = 0; ;) {
@@ -247,6 +253,7 @@ async function* readPlain(file: string): AsyncGenerator<Uint8Array, void, undefi
       if (got === 0) return;
       position += got;
       yield got === IO_CHUNK_BYTES ? chunk : chunk.subarray(0, got);
+      onFileBytes?.(position);
     }
   } finally {
     await handle.close();

@@ -20,6 +20,7 @@ import { LogScanner } from '../filelog/log-scanner.js';
 import type { StorageLogger } from '../filelog/logger.js';
 import { parseSnapshotFileName, SNAPSHOT_PREFIX, type SnapshotCompression } from '../filelog/names.js';
 import { readSnappyStream, SNAPPY_MAGIC } from '../filelog/snappy.js';
+import { readPlain } from '../filelog/snapshot-store.js';
 import type { TxnEntry } from '../spi.js';
 
 export type { LogFileRef } from '../filelog/log-files.js';
@@ -281,17 +282,5 @@ export async function* readSnapshotFile(
     }
     return;
   }
-  const handle = await open(file, 'r');
-  try {
-    for (let position = 0; ;) {
-      const chunk = Buffer.allocUnsafe(IO_CHUNK_BYTES);
-      const got = await readFully(handle, chunk, 0, IO_CHUNK_BYTES, position);
-      if (got === 0) return;
-      position += got;
-      yield got === IO_CHUNK_BYTES ? chunk : chunk.subarray(0, got);
-      onFileBytes?.(position);
-    }
-  } finally {
-    await handle.close();
-  }
+  yield* readPlain(file, onFileBytes);
 }
