@@ -53,7 +53,7 @@ export class OutstandingChanges {
     const crc = this.digestEnabled ? this.tree.pathCrcOf(path, node) : 0;
     const d = this.digestEnabled ? BigInt(nodeDigest(path, node.data, stat, crc)) : 0n;
     return {
-      zxid: -1, path, stat, childCount: node.children.size, acl: this.tree.getACL(node),
+      zxid: -1, path, stat, childCount: node.numChildren, acl: this.tree.getACL(node),
       data: node.data, nodeDigest: d, treeDigest: 0n, pathCrc: crc,
     };
   }

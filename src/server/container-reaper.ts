@@ -36,13 +36,13 @@ export class ContainerReaper {
     const neverUsed = this.config.containerMaxNeverUsedIntervalMs;
     for (const path of this.tree.containers) {
       const node = this.tree.getNode(path);
-      if (!node || node.children.size > 0) continue;
+      if (!node || node.numChildren > 0) continue;
       if (node.cversion > 0) out.push(path);
       else if (neverUsed !== 0 && nowMs - node.mtime > neverUsed) out.push(path);
     }
     for (const path of this.tree.ttls) {
       const node = this.tree.getNode(path);
-      if (!node || node.children.size > 0) continue;
+      if (!node || node.numChildren > 0) continue;
       if (ephemeralTypeOf(node.ephemeralOwner, this.config.extendedTypesEnabled) !== 'ttl') continue;
       const ttl = ttlOf(node.ephemeralOwner);
       if (ttl !== 0 && nowMs - node.mtime > ttl) out.push(path);

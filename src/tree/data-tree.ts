@@ -57,19 +57,21 @@ export class DataTree {
     this.extendedTypesEnabled = opts.extendedTypesEnabled ?? false;
     const root = this.newNode(Buffer.alloc(0), -1n, emptyStat());
     this.putNode('/', root);
-    root.addChild('zookeeper');
     const proc = this.newNode(Buffer.alloc(0), -1n, emptyStat());
     this.putNode(PROC_ZOOKEEPER, proc);
-    proc.addChild('quota');
-    this.putNode(QUOTA_ZOOKEEPER, this.newNode(Buffer.alloc(0), -1n, emptyStat()));
+    root.addChild('zookeeper', proc);
+    const quota = this.newNode(Buffer.alloc(0), -1n, emptyStat());
+    this.putNode(QUOTA_ZOOKEEPER, quota);
+    proc.addChild('quota', quota);
     this.addConfigNode();
     this.dataSize = this.computeDataSize();
   }
 
   /** Adds /zookeeper/config: empty, world:anyone:r (ZOOKEEPER-2014), and so aclVersion -1. */
   addConfigNode(): void {
-    this.nodes.get(PROC_ZOOKEEPER)?.addChild('config');
-    this.putNode(CONFIG_NODE, this.newNode(Buffer.alloc(0), -1n, emptyStat()));
+    const config = this.newNode(Buffer.alloc(0), -1n, emptyStat());
+    this.nodes.get(PROC_ZOOKEEPER)?.addChild('config', config);
+    this.putNode(CONFIG_NODE, config);
     this.setACL(CONFIG_NODE, READ_ACL_UNSAFE, -1);
   }
 
@@ -193,7 +195,7 @@ export class DataTree {
       parent.pzxid = zxid;
     }
     const child = this.newNode(data, aclRef, createStat(zxid, time, ephemeralOwner));
-    parent.addChild(childName);
+    parent.addChild(childName, child);
     this.postChange(parentName, parent);
     this.dataSize += path.length + child.dataLength;
     this.putNode(path, child);
@@ -363,14 +365,16 @@ export class DataTree {
    * concurrent applies between steps (a node deleted meanwhile is skipped, as in a fuzzy snapshot).
    */
   *nodesInSnapshotOrder(): Generator<[string, DataNode]> {
-    const stack: string[] = [''];
+    const root = this.getNode('');
+    if (root === undefined) return;
+    const stack: Array<[string, DataNode]> = [['', root]];
     while (stack.length > 0) {
-      const path = stack.pop() as string;
-      const node = this.getNode(path);
-      if (node === undefined) continue;
-      const children = [...node.children];
+      const [path, node] = stack.pop() as [string, DataNode];
+      // A node deleted since its parent was expanded is skipped.
+      if (path !== '' && this.nodes.get(path) !== node) continue;
+      const children = [...node.childNodes];
       yield [path, node];
-      for (let i = children.length - 1; i >= 0; i--) stack.push(path + '/' + children[i]);
+      for (let i = children.length - 1; i >= 0; i--) stack.push([`${path}/${children[i][0]}`, children[i][1]]);
     }
   }
 
@@ -397,7 +401,7 @@ export class DataTree {
     if (parent === undefined) {
       throw new Error(`Invalid Datatree, unable to find parent ${path.slice(0, lastSlash)} of path ${path}`);
     }
-    parent.addChild(path.slice(lastSlash + 1));
+    parent.addChild(path.slice(lastSlash + 1), node);
     const owner = node.ephemeralOwner;
     const type = ephemeralTypeOf(owner, this.extendedTypesEnabled);
     if (type === 'container') this.containerSet.add(path);

@@ -4,7 +4,7 @@
 import type { Stat, StatPersisted } from '../jute/records.js';
 import { ephemeralTypeOf, type EphemeralType } from './ephemeral-type.js';
 
-const NO_CHILDREN: ReadonlySet<string> = new Set<string>();
+const NO_CHILDREN: ReadonlyMap<string, DataNode> = new Map<string, DataNode>();
 
 export interface DataNodeInit {
   data: Buffer | null;
@@ -33,7 +33,11 @@ export class DataNode {
   /** CRC32 of this node's path (it never changes), -1 until first needed. Managed by DataTree. */
   pathCrc = -1;
   private readonly extendedTypesEnabled: boolean;
-  private childSet: Set<string> | null = null;
+  /**
+   * Children by name, holding the child nodes themselves: walks over the tree (snapshots above all)
+   * follow these references instead of rebuilding and looking up every path.
+   */
+  private childMap: Map<string, DataNode> | null = null;
 
   constructor(init: DataNodeInit) {
     const s = init.stat;
@@ -51,27 +55,32 @@ export class DataNode {
     this.extendedTypesEnabled = init.extendedTypesEnabled ?? false;
   }
 
-  /** Child names (not paths). Change them through addChild/removeChild. */
-  get children(): ReadonlySet<string> {
-    return this.childSet ?? NO_CHILDREN;
+  /** Child names (not paths), live: iterate before changing the tree. Change through addChild/removeChild. */
+  get children(): IterableIterator<string> {
+    return (this.childMap ?? NO_CHILDREN).keys();
+  }
+
+  /** name → child node, live (a Map iterator stays valid across changes: removed entries are skipped). */
+  get childNodes(): ReadonlyMap<string, DataNode> {
+    return this.childMap ?? NO_CHILDREN;
   }
 
   get numChildren(): number {
-    return this.childSet === null ? 0 : this.childSet.size;
+    return this.childMap === null ? 0 : this.childMap.size;
   }
 
-  /** @returns false if the child was already there. */
-  addChild(name: string): boolean {
-    // Most znodes are leaves: allocate the set only when a first child arrives.
-    if (this.childSet === null) this.childSet = new Set();
-    const before = this.childSet.size;
-    this.childSet.add(name);
-    return this.childSet.size !== before;
+  /** Links `node` as child `name`, replacing any node of that name. @returns false if the name was already there. */
+  addChild(name: string, node: DataNode): boolean {
+    // Most znodes are leaves: allocate the map only when a first child arrives.
+    if (this.childMap === null) this.childMap = new Map();
+    const before = this.childMap.size;
+    this.childMap.set(name, node);
+    return this.childMap.size !== before;
   }
 
   /** @returns false if there was no such child. */
   removeChild(name: string): boolean {
-    return this.childSet !== null && this.childSet.delete(name);
+    return this.childMap !== null && this.childMap.delete(name);
   }
 
   get dataLength(): number {

@@ -130,19 +130,23 @@ export class EncodeBatchBuilder {
     return this.count >= this.maxNodes || this.used >= this.maxBytes;
   }
 
-  /** False when the node does not fit; an empty batch takes any node. */
-  add(path: string, node: SnapshotNodeSource): boolean {
+  /**
+   * Adds the node at `prefix + name` (a path passed in two parts, so the walk never builds it).
+   * False when the node does not fit; an empty batch takes any node.
+   */
+  add(prefix: string, name: string, node: SnapshotNodeSource): boolean {
     if (this.count >= this.maxNodes) return false;
     const data = node.data;
     const dataLength = data === null ? -1 : data.length;
     // UTF-8 takes at most 3 bytes per UTF-16 unit.
-    const worst = path.length * 3 + (dataLength > 0 ? dataLength : 0);
+    const worst = (prefix.length + name.length) * 3 + (dataLength > 0 ? dataLength : 0);
     if (this.used + worst > this.bytes.length) {
       if (this.count > 0) return false;
       // A node larger than a slot gets a batch and a buffer of its own.
       this.bytes = Buffer.from(new SharedArrayBuffer(worst));
     }
-    const pathBytes = writePath(this.bytes, this.used, path);
+    let pathBytes = writePath(this.bytes, this.used, prefix);
+    pathBytes += writePath(this.bytes, this.used + pathBytes, name);
     this.used += pathBytes;
     if (dataLength > 0) {
       this.bytes.set(data as Buffer, this.used);
@@ -178,7 +182,7 @@ export class EncodeBatchBuilder {
   }
 }
 
-/** Writes a path as UTF-8 at `at`, returning its length; short ASCII paths skip the native call. */
+/** Writes (part of) a path as UTF-8 at `at`, returning its length; short ASCII ones skip the native call. */
 function writePath(buf: Buffer, at: number, path: string): number {
   const n = path.length;
   if (n <= 64) {

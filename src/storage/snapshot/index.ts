@@ -22,7 +22,7 @@ import {
 } from './format.js';
 import { runDecodeTask, runEncodeTask } from './pool.js';
 import type { EncodeResult, RestoreMessage, RestoreRequest } from './protocol.js';
-import { snapshotWalk } from './walk.js';
+import { snapshotWalk, type WalkStep } from './walk.js';
 
 export * from './format.js';
 export * from './decoder.js';
@@ -85,7 +85,8 @@ export function takeSnapshot(
   const end: { trailer: SnapshotTrailer } = { trailer: { digest: null, lastProcessedZxid: null } };
 
   const builder = new EncodeBatchBuilder(o.batchNodes, o.batchBytes, o.maxInFlight + 1);
-  let carried: [string, SnapshotNodeLike] | null = null;
+  // A step that did not fit the batch, copied out of the walk's reused step object.
+  let carried: WalkStep | null = null;
   let walkDone = false;
   /**
    * One slice of the walk: nodes into the batch until it is full or time is up. A batch can take
@@ -111,8 +112,8 @@ export function takeSnapshot(
         }
         item = next.value;
       }
-      if (!builder.add(item[0], item[1])) {
-        carried = item;
+      if (!builder.add(item.prefix, item.name, item.node)) {
+        carried = { ...item };
         break;
       }
       nodeCount++;
@@ -172,8 +173,6 @@ export function takeSnapshot(
     ...info, nodeCount, trailer: end.trailer, longestSliceMs,
   }));
 }
-
-type SnapshotNodeLike = Parameters<EncodeBatchBuilder['add']>[1];
 
 /** DataTree.serializeZxidDigest: the last processed zxid's digest, or an empty one (zxid 0). */
 function currentDigest(tree: DataTree): ZxidDigest {
