@@ -7,6 +7,10 @@ import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { isStorageError, StorageCorruptError } from '../errors.js';
 import type { PositionalReader } from './fs-util.js';
 import { LogScanner, type LogTail } from './log-scanner.js';
+import { lowerThisThreadPriority } from '../snapshot/background-priority.js';
+
+// Loaded once per pool thread (whichever task comes first): from then on the thread runs in the background.
+lowerThisThreadPriority();
 
 export interface LogSliceTask {
   /**

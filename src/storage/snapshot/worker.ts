@@ -6,9 +6,13 @@ import type { MessagePort } from 'node:worker_threads';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { isStorageError, StorageCorruptError } from '../errors.js';
 import { encodeBatch, RestoreBatchBuilder } from './batch.js';
+import { lowerThisThreadPriority } from './background-priority.js';
 import { SnapshotDecoder } from './decoder.js';
 import type { SnapshotHead, SnapshotTrailer } from './format.js';
 import type { DecodeTask, EncodeResult, EncodeTask, RestoreMessage, RestoreRequest } from './protocol.js';
+
+// Loaded once per pool thread (whichever task comes first): from then on the thread runs in the background.
+lowerThisThreadPriority();
 
 export function encodeNodes(task: EncodeTask): EncodeResult {
   const { chunk, adler } = encodeBatch(task.batch, task.out);
