@@ -148,7 +148,7 @@ describe('filelog: Apache ZooKeeper 3.8 txn log format', () => {
     }
   });
 
-  it('group commit: concurrent appends share fdatasyncs, each group one write', async () => {
+  it('group commit: concurrent appends share syncs, each group one durable write', async () => {
     const dir = path.join(tmp.dir, 'group');
     await mkdir(dir);
     const log = await FileTxnLog.open({ dir, preAllocSizeKb: 64, logger: recordingLogger() });
@@ -157,10 +157,10 @@ describe('filelog: Apache ZooKeeper 3.8 txn log format', () => {
       await Promise.all(run(E1 + 1, appends).map((z) => log.append([entry(z)])));
       const concurrent = log.stats;
       assert.equal(concurrent.entries, appends);
-      assert.ok(concurrent.fdatasyncs < appends / 10, `${concurrent.fdatasyncs} fdatasyncs for ${appends} appends`);
-      assert.equal(concurrent.fdatasyncs, concurrent.groups, 'one fdatasync per group');
+      assert.ok(concurrent.syncs < appends / 10, `${concurrent.syncs} syncs for ${appends} appends`);
+      assert.equal(concurrent.syncs, concurrent.groups, 'one sync per group');
       for (const z of run(E1 + appends + 1, 5)) await log.append([entry(z)]);
-      assert.equal(log.stats.fdatasyncs - concurrent.fdatasyncs, 5, 'an append awaited alone is a group of its own');
+      assert.equal(log.stats.syncs - concurrent.syncs, 5, 'an append awaited alone is a group of its own');
       assert.equal(log.stats.filesCreated, 1);
       assert.deepEqual((await collect(log.read(0))).map((e) => e.zxid), run(E1 + 1, appends + 5));
     } finally {
@@ -173,7 +173,7 @@ describe('filelog: Apache ZooKeeper 3.8 txn log format', () => {
     await mkdir(dir);
     const first = await FileTxnLog.open({ dir, preAllocSizeKb: 64, forceSync: false, logger: recordingLogger() });
     await first.append(entries(run(E1 + 1, 10)));
-    assert.equal(first.stats.fdatasyncs, 0);
+    assert.equal(first.stats.syncs, 0);
     await first.close();
     const second = await FileTxnLog.open({ dir, logger: recordingLogger() });
     try {

@@ -1,6 +1,11 @@
 // The filelog txn log: ZooKeeper's `dataLogDir/version-2/log.<zxid>` files (format in
-// log-format.ts), written with group commit: every append that arrives while a write + fdatasync
-// is in flight joins the next group, and each group is one pwrite of one buffer and one fdatasync.
+// log-format.ts), written with group commit: every append that arrives while a group is being made
+// durable joins the next group, and each group is one pwrite of one buffer, durable when it returns.
+//
+// Durable means the file is opened O_DSYNC (with forceSync, where the platform has it): the write
+// returns once data and size are on disk, what write + fdatasync gives, in one trip through libuv's
+// thread pool instead of two. Each trip costs ~30-60 µs of wake-ups here, a fifth of a whole commit
+// at one outstanding write (measured: pwrite + fdatasync from Node 307 µs, alone in C 177 µs).
 //
 // Files: a new one is started by the first append after open, after roll() and after truncate(),
 // and named by that append's first zxid, as ZooKeeper does (it never appends to a file it did not
@@ -9,6 +14,7 @@
 // Reads of all but small files are scanned and verified in the worker pool (log-read-pool.ts), a
 // few MiB per task; this thread only hands out views over the packed entries that come back.
 
+import { constants as fsConstants } from 'node:fs';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { AbstractTxnLog } from '../abstract-txn-log.js';
@@ -49,6 +55,9 @@ export interface LogWorkerReadOptions {
   readonly sliceBytes?: number;
 }
 
+/** 0 where the platform has no O_DSYNC (Windows): groups are then made durable by fdatasync. */
+const O_DSYNC: number = fsConstants.O_DSYNC ?? 0;
+
 export interface FileTxnLogOptions {
   /** The directory holding the log files: `<dataLogDir>/version-2`. Must exist. */
   readonly dir: string;
@@ -67,8 +76,8 @@ export interface FileTxnLogStats {
   readonly entries: number;
   /** Bytes written by groups (headers and framing included, zero tails not). */
   readonly bytes: number;
-  /** fdatasync calls on log files (0 with forceSync off). */
-  readonly fdatasyncs: number;
+  /** Group writes made durable, by O_DSYNC or an fdatasync each (0 with forceSync off). */
+  readonly syncs: number;
   readonly filesCreated: number;
   /** Slices of log files scanned for reads in the worker pool (see LogWorkerReadOptions). */
   readonly readSlices: number;
@@ -124,7 +133,7 @@ export class FileTxnLog extends AbstractTxnLog {
   readonly #cleanEnds = new Map<string, number>();
   /** Torn tails met in older files on reads, reported once each. */
   readonly #reportedTails = new Set<string>();
-  #stats = { groups: 0, entries: 0, bytes: 0, fdatasyncs: 0, filesCreated: 0, readSlices: 0 };
+  #stats = { groups: 0, entries: 0, bytes: 0, syncs: 0, filesCreated: 0, readSlices: 0 };
 
   /** Recovers the newest log file (see log-files.ts) and opens the log for appending. */
   static async open(options: FileTxnLogOptions): Promise<FileTxnLog> {
@@ -251,11 +260,12 @@ export class FileTxnLog extends AbstractTxnLog {
     active.paddedSize = paddedFileSizeForBatch(padFrom, padStart, this.#preAllocBytes, count);
     await writeFully(active.handle, buf, total, position);
     const end = position + total;
+    // Extended after the data: with O_DSYNC the new size becomes durable with the next group's write.
     if (active.paddedSize > Math.max(end, active.fileSize)) await active.handle.truncate(active.paddedSize);
     active.fileSize = Math.max(end, active.fileSize, active.paddedSize);
     if (this.#forceSync) {
-      await Promise.all([active.handle.datasync(), created ? fsyncDir(this.#dir) : undefined]);
-      this.#stats.fdatasyncs++;
+      await Promise.all([O_DSYNC === 0 ? active.handle.datasync() : undefined, created ? fsyncDir(this.#dir) : undefined]);
+      this.#stats.syncs++;
     }
     active.durableEnd = end;
     const lastBatch = group[group.length - 1].entries;
@@ -268,8 +278,9 @@ export class FileTxnLog extends AbstractTxnLog {
   async #createFile(firstZxid: number): Promise<ActiveFile> {
     const name = logFileName(firstZxid);
     const ref: LogFileRef = { name, path: path.join(this.#dir, name), startZxid: firstZxid };
-    // 'wx': a file of that name can only be left over from something this log does not know about.
-    const handle = await open(ref.path, 'wx');
+    // Exclusive: a file of that name can only be left over from something this log does not know about.
+    const flags = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | (this.#forceSync ? O_DSYNC : 0);
+    const handle = await open(ref.path, flags, 0o666);
     this.#files.push(ref);
     this.#stats.filesCreated++;
     this.#active = { ref, handle, durableEnd: 0, paddedSize: 0, fileSize: 0 };
