@@ -50,6 +50,9 @@ export class DataTree {
   private readonly ttlSet = new Set<string>();
   private readonly quotaTrie = new QuotaTrie();
   private dataSize = 0;
+  /** restoreNode's last parent (see there); valid only during a restore. */
+  private restoreParent: DataNode | null = null;
+  private restoreParentPath = '';
   private readonly nodeLookup = (path: string): DataNode | undefined => this.getNode(path);
 
   constructor(opts: DataTreeOptions = {}) {
@@ -381,6 +384,8 @@ export class DataTree {
   /** Empties the tree before restoring a snapshot (load the ACL map with aclCache.load first or after). */
   beginRestore(): void {
     this.nodes.clear();
+    this.restoreParent = null;
+    this.restoreParentPath = '';
     this.treeDigest.clear();
     this.quotaTrie.clear();
     this.ephemerals.clear();
@@ -389,33 +394,54 @@ export class DataTree {
     this.dataSize = 0;
   }
 
-  /** Adds one node read from a snapshot (parents come before children; the root is "" or "/"). */
-  restoreNode(path: string, data: Buffer | null, aclRef: bigint, stat: StatPersisted): DataNode {
+  /**
+   * Adds one node read from a snapshot (parents come before children; the root is "" or "/").
+   * `nodeDigest` and `pathCrc`, when not -1, are the node's digest and its path's CRC computed by
+   * whoever parsed the record (the restore worker), so that they are not computed again here.
+   */
+  restoreNode(
+    path: string, data: Buffer | null, aclRef: bigint, stat: StatPersisted, nodeDigest = -1, pathCrc = -1,
+  ): DataNode {
     const node = this.newNode(data, aclRef, stat);
+    node.digestCache = nodeDigest;
+    node.pathCrc = pathCrc;
     const key = path === '' ? '/' : path;
+    const sizeBefore = this.nodes.size;
     this.putNode(key, node);
+    // A path met twice (a fuzzy snapshot can hold one deleted and re-created): the later copy wins,
+    // and a cached parent may be the node just replaced.
+    if (this.nodes.size === sizeBefore) this.restoreParent = null;
     this.aclCache.addUsage(aclRef);
     if (key === '/') return node;
     const lastSlash = path.lastIndexOf('/');
-    const parent = this.getNode(path.slice(0, lastSlash));
-    if (parent === undefined) {
+    // Siblings come one after another in a snapshot: most nodes have the previous node's parent.
+    let parent = this.restoreParent;
+    if (parent === null || lastSlash !== this.restoreParentPath.length || !path.startsWith(this.restoreParentPath)) {
+      this.restoreParentPath = path.slice(0, lastSlash);
+      parent = this.getNode(this.restoreParentPath) ?? null;
+      this.restoreParent = parent;
+    }
+    if (parent === null) {
       throw new Error(`Invalid Datatree, unable to find parent ${path.slice(0, lastSlash)} of path ${path}`);
     }
     parent.addChild(path.slice(lastSlash + 1), node);
     const owner = node.ephemeralOwner;
-    const type = ephemeralTypeOf(owner, this.extendedTypesEnabled);
-    if (type === 'container') this.containerSet.add(path);
-    else if (type === 'ttl') this.ttlSet.add(path);
-    else if (owner !== 0n) {
-      let set = this.ephemerals.get(owner);
-      if (set === undefined) this.ephemerals.set(owner, (set = new Set()));
-      set.add(path);
+    if (owner !== 0n) {
+      const type = ephemeralTypeOf(owner, this.extendedTypesEnabled);
+      if (type === 'container') this.containerSet.add(path);
+      else if (type === 'ttl') this.ttlSet.add(path);
+      else {
+        let set = this.ephemerals.get(owner);
+        if (set === undefined) this.ephemerals.set(owner, (set = new Set()));
+        set.add(path);
+      }
     }
     return node;
   }
 
   /** After the last restored node: data size, quota trie and stats, unused ACLs dropped. */
   finishRestore(): void {
+    this.restoreParent = null;
     if (!this.nodes.has('/')) throw new Error('Invalid Datatree, snapshot has no root');
     this.dataSize = this.computeDataSize();
     rebuildQuotas(this.nodeLookup, this.quotaTrie);

@@ -63,6 +63,33 @@ export function nodeDigest(path: string, data: Buffer | null, stat: StatPersiste
   return crc32(statBytes, crc);
 }
 
+const recordStatBytes = Buffer.alloc(60);
+
+/**
+ * nodeDigest of a node still in snapshot-record form (the restore worker has it so): the path's
+ * UTF-8 bytes, its data, and the record's 60 StatPersisted bytes at `statAt` in `record`, which
+ * hold the same fields as the digest's stat in another order (pzxid last instead of third).
+ * @returns [node digest, path CRC] in `out`
+ */
+export function recordDigest(
+  path: string, pathBytes: Uint8Array, data: Uint8Array | null, record: Buffer, statAt: number, out: Float64Array,
+): void {
+  const pathCrcValue = path === '/' || path === '' ? 0 : crc32(pathBytes);
+  out[1] = pathCrcValue;
+  if (isDigestExcluded(path)) {
+    out[0] = 0;
+    return;
+  }
+  const d = recordStatBytes;
+  record.copy(d, 0, statAt, statAt + 16); // czxid, mzxid
+  record.copy(d, 16, statAt + 52, statAt + 60); // pzxid
+  record.copy(d, 24, statAt + 16, statAt + 32); // ctime, mtime
+  record.copy(d, 40, statAt + 32, statAt + 52); // version, cversion, aversion, ephemeralOwner
+  let crc = pathCrcValue;
+  if (data !== null && data.length > 0) crc = crc32(data, crc);
+  out[0] = crc32(d, crc);
+}
+
 // Folding into the bigint only now and then keeps the hot path on plain numbers while staying exact.
 const FOLD_AT = 2 ** 52;
 

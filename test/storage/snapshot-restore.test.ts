@@ -13,6 +13,7 @@ import {
   closeSnapshotPool, decodeSnapshot, encodeSnapshot, restoreSnapshot, takeSnapshot,
 } from '../../src/storage/snapshot/index.js';
 import { DataTree, ttlToEphemeralOwner } from '../../src/tree/index.js';
+import { nodeDigest, pathCrc } from '../../src/tree/digest.js';
 import {
   aclStrings, buildTree, CHANGED_AFTER_NEWEST, collect, DIGEST_ACL, hex, NEWEST_SNAPSHOT, NEWEST_ZXID, OPEN,
   readFixture, readShutdownSnapshot, readZnodesJson, SHUTDOWN_ZXID, storeWith, treeView,
@@ -146,6 +147,21 @@ describe('taking snapshots of a tree', () => {
     assert.equal(copy.getNode('/app/ro')!.data, null);
     assert.equal(copy.getNode('/app/empty')!.data!.length, 0);
     assert.equal(copy.digestHistory.mismatches, 0);
+    // The worker computed every node's digest and path CRC; a node hashed afresh must agree, and
+    // so must the trees after the same change to every restored node (the path CRC is reused then).
+    for (const [path, node] of copy.nodesInSnapshotOrder()) {
+      if (path === '' || path.startsWith('/zookeeper/')) continue;
+      assert.equal(node.digestCache, nodeDigest(path, node.data, node), path);
+      assert.equal(node.pathCrc, pathCrc(path), path);
+    }
+    let next = zxid;
+    for (const t of [tree, copy]) {
+      next = zxid;
+      for (const [path] of [...t.nodesInSnapshotOrder()].filter(([p]) => p !== '' && !p.startsWith('/zookeeper'))) {
+        t.setData(path, Buffer.from(`changed ${path}`), 7, ++next, 1_700_000_000_000);
+      }
+    }
+    assert.equal(copy.digest(), tree.digest());
     await backend.close();
   });
 

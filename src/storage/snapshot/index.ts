@@ -242,7 +242,7 @@ export async function restoreSnapshot(
   });
   const task = runDecodeTask({
     port: port2, file, juteMaxBufferBytes: opts.juteMaxBufferBytes ?? JUTE_MAX_BUFFER_BYTES,
-    batchNodes: 2048, batchBytes: 192 * 1024,
+    batchNodes: 2048, batchBytes: 192 * 1024, digests: tree.digestEnabled,
   }).catch((err: unknown) => {
     // The worker died (it reports corruption as a message, not by throwing).
     worker.last ??= { type: 'failed', message: err instanceof Error ? err.stack ?? err.message : String(err) };
@@ -274,7 +274,7 @@ export async function restoreSnapshot(
       while (!cursor.done) {
         const node = cursor.next();
         try {
-          tree.restoreNode(node.path, node.data, node.aclRef, node.stat);
+          tree.restoreNode(node.path, node.data, node.aclRef, node.stat, node.nodeDigest, node.pathCrc);
         } catch (err) {
           throw new StorageCorruptError(file, node.offset, err instanceof Error ? err.message : String(err), { cause: err });
         }

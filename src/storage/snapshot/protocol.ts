@@ -28,6 +28,8 @@ export interface DecodeTask {
   juteMaxBufferBytes: number;
   batchNodes: number;
   batchBytes: number;
+  /** Compute each node's digest and path CRC in the worker (when the tree keeps a digest). */
+  digests: boolean;
 }
 
 /** Main thread → worker. */

@@ -30,7 +30,7 @@ export function encodeNodes(task: EncodeTask): EncodeResult {
 export function decodeStream(task: DecodeTask): Promise<void> {
   const port: MessagePort = task.port;
   const post = (msg: RestoreMessage, transfer: ArrayBuffer[] = []): void => port.postMessage(msg, transfer);
-  const batches = new RestoreBatchBuilder(task.batchNodes, task.batchBytes);
+  const batches = new RestoreBatchBuilder(task.batchNodes, task.batchBytes, task.digests);
   const flush = (): void => {
     if (batches.size === 0) return;
     const batch = batches.take();
