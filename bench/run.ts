@@ -39,6 +39,8 @@ const USAGE = `usage: npm run bench -- [options]
   --snap-count N       snapCount for both servers in the snapshot scenarios (default 40000, quick 6000)
   --no-snapshots       leave the snapshot scenarios out
   --out DIR            results directory (default bench/results)
+
+environment: ZK_BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles the zk-server processes
 `;
 
 function log(line = ''): void {

@@ -122,11 +122,20 @@ export function javaVersion(): string | null {
   }
 }
 
+/**
+ * Node options for zk-server processes the bench starts, from ZK_BENCH_SERVER_NODE_ARGS (split on
+ * spaces), to profile the server under a scenario's load: e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+ * Not NODE_OPTIONS, which the bench's own client processes would take too.
+ */
+function serverNodeArgs(): string[] {
+  return (process.env.ZK_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a.length > 0);
+}
+
 export function zkServerTarget(storage: string, baseDir: string, id = 'zk-server'): TargetSpec {
   const launch = (opts: LaunchOptions): Promise<ServerProcess> => launchServer({
     name: id,
     command: process.execPath,
-    args: (cfg) => [ZK_SERVER_MAIN, '--config', cfg, '--storage', storage],
+    args: (cfg) => [...serverNodeArgs(), ZK_SERVER_MAIN, '--config', cfg, '--storage', storage],
     config: { ...COMMON_CONFIG, ...opts.config },
     baseDir,
     ...launchOpts(opts),
