@@ -22,7 +22,7 @@ import {
 } from './format.js';
 import { runDecodeTask, runEncodeTask } from './pool.js';
 import type { EncodeResult, RestoreMessage, RestoreRequest } from './protocol.js';
-import { snapshotWalk, type WalkStep } from './walk.js';
+import { SnapshotWalker, type WalkStep } from './walk.js';
 
 export * from './format.js';
 export * from './decoder.js';
@@ -77,7 +77,7 @@ export function takeSnapshot(
   const zxid = tree.lastProcessedZxid;
   const head = encodeHead({ header: defaultFileHeader(), sessions, acls: tree.aclCache.entries() });
   // Not tree.nodesInSnapshotOrder(): that one stalls on a node with very many children (see walk.ts).
-  const walk = snapshotWalk(tree);
+  const walk = new SnapshotWalker(tree);
   const writeDigest = opts.writeDigest ?? tree.digestEnabled;
   let nodeCount = 0;
   let longestSliceMs = 0;
@@ -98,11 +98,10 @@ export function takeSnapshot(
     const deadline = started + o.sliceMs;
     let n = 0;
     for (;;) {
-      let item = carried;
+      let item: WalkStep | null = carried;
       carried = null;
       if (item === null) {
-        const next = walk.next();
-        if (next.done === true) {
+        if (!walk.next()) {
           walkDone = true;
           end.trailer = {
             digest: writeDigest ? currentDigest(tree) : null,
@@ -110,10 +109,10 @@ export function takeSnapshot(
           };
           break;
         }
-        item = next.value;
+        item = walk;
       }
       if (!builder.add(item.prefix, item.name, item.node)) {
-        carried = { ...item };
+        carried = { prefix: item.prefix, name: item.name, node: item.node };
         break;
       }
       nodeCount++;
