@@ -51,7 +51,8 @@ export class OutstandingChanges {
       ephemeralOwner: node.ephemeralOwner, pzxid: node.pzxid,
     };
     const crc = this.digestEnabled ? this.tree.pathCrcOf(path, node) : 0;
-    const d = this.digestEnabled ? BigInt(nodeDigest(path, node.data, stat, crc)) : 0n;
+    // The tree keeps each node's digest while the node is unchanged: no need to hash it again.
+    const d = this.digestEnabled ? BigInt(this.tree.nodeDigestOf(path, node)) : 0n;
     return {
       zxid: -1, path, stat, childCount: node.numChildren, acl: this.tree.getACL(node),
       data: node.data, nodeDigest: d, treeDigest: 0n, pathCrc: crc,

@@ -454,7 +454,8 @@ export class DataTree {
     return new DataNode({ data, aclRef, stat, extendedTypesEnabled: this.extendedTypesEnabled });
   }
 
-  private nodeDigestOf(path: string, node: DataNode): number {
+  /** A node's digest (0 for paths left out of the tree digest), kept on the node until it changes. */
+  nodeDigestOf(path: string, node: DataNode): number {
     if (node.digestCache < 0) node.digestCache = nodeDigest(path, node.data, node, this.pathCrcOf(path, node));
     return node.digestCache;
   }

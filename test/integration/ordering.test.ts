@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CreateFlag, ErrorCode } from '../../src/protocol/constants.js';
 import { RawClient, RawZkError } from '../helpers/raw-client.js';
-import { startZkServer, type ZkServerHandle } from '../helpers/zk-server.js';
+import { fourLetter, startZkServer, type ZkServerHandle } from '../helpers/zk-server.js';
 import { NzkClient } from './support/nzk.js';
 
 const data = (s: string): Buffer => Buffer.from(s);
@@ -120,5 +120,13 @@ describe('reply ordering on zk-server', () => {
     } finally {
       await Promise.all([a.close(), b.close()]);
     }
+  });
+
+  it('every pipelined write above was logged with the tree digest its apply produced', async () => {
+    // Prep computes each txn's digest ahead of apply from its own view (cached node digests
+    // included); apply compares and counts any difference.
+    const mntr = await fourLetter(zk.port, 'mntr');
+    assert.match(mntr, /zk_digest_mismatches_count\s+0\n/);
+    assert.match(mntr, /zk_znode_count\s+\d+/);
   });
 });
