@@ -11,7 +11,7 @@ import {
 import { CreateFlag, ErrorCode, OpCode, Perm } from '../protocol/constants.js';
 import { validatePath } from '../tree/paths.js';
 import { checkACL, fixupACL } from './acl.js';
-import { OutstandingChanges, copyStat } from './change-records.js';
+import { OutstandingChanges, changedRecord, copyStat } from './change-records.js';
 import { KeeperError } from './errors.js';
 import { JavaHashSet } from './java-hash-set.js';
 
@@ -227,7 +227,7 @@ export class Prep {
     const parentStat = copyStat(parent.stat);
     parentStat.cversion = newCversion;
     parentStat.pzxid = zxid;
-    this.changes.add({ ...parent, zxid, stat: parentStat, childCount: parent.childCount + 1 }, 'update');
+    this.changes.add(changedRecord(parent, zxid, parentStat, parent.childCount + 1), 'update');
     this.changes.add({ zxid, path, stat, childCount: 0, acl, data }, 'add');
     return txn;
   }
@@ -236,7 +236,7 @@ export class Prep {
     const parent = this.changes.get(parentPath);
     const parentStat = copyStat(parent.stat);
     parentStat.pzxid = zxid;
-    this.changes.add({ ...parent, zxid, stat: parentStat, childCount: parent.childCount - 1 }, 'update');
+    this.changes.add(changedRecord(parent, zxid, parentStat, parent.childCount - 1), 'update');
     this.changes.add({ zxid, path, stat: null, childCount: -1, acl: [], data: null }, 'remove');
   }
 
@@ -283,7 +283,7 @@ export class Prep {
     stat.version = newVersion;
     stat.mtime = time;
     stat.mzxid = zxid;
-    this.changes.add({ ...node, zxid, stat, data }, 'update');
+    this.changes.add(changedRecord(node, zxid, stat, node.childCount, node.acl, data), 'update');
     return { type: 5, path, data, version: newVersion };
   }
 
@@ -295,7 +295,7 @@ export class Prep {
     const newVersion = nextVersion(node.stat.aversion, version, path);
     const stat = copyStat(node.stat);
     stat.aversion = newVersion;
-    this.changes.add({ ...node, zxid, stat, acl }, 'update');
+    this.changes.add(changedRecord(node, zxid, stat, node.childCount, acl), 'update');
     return { type: 7, path, acl, version: newVersion };
   }
 
@@ -320,7 +320,7 @@ export class Prep {
         const parent = this.changes.get(parentPath);
         const parentStat = copyStat(parent.stat);
         parentStat.pzxid = zxid;
-        this.changes.add({ ...parent, zxid, stat: parentStat }, 'update');
+        this.changes.add(changedRecord(parent, zxid, parentStat), 'update');
       }
       this.changes.add({ zxid, path, stat: null, childCount: 0, acl: [], data: null }, 'remove');
     }
