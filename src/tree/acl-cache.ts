@@ -25,6 +25,16 @@ function aclKey(acls: readonly ACL[]): string {
   return JSON.stringify(acls.map((a) => [a.perms, a.id.scheme, a.id.id]));
 }
 
+function sameAclList(a: readonly ACL[], b: readonly ACL[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x.perms !== y.perms || x.id.scheme !== y.id.scheme || x.id.id !== y.id.id) return false;
+  }
+  return true;
+}
+
 function freezeAcls(acls: readonly ACL[]): readonly ACL[] {
   return Object.freeze(acls.map((a) => Object.freeze({ perms: a.perms, id: Object.freeze({ scheme: a.id.scheme, id: a.id.id }) })));
 }
@@ -34,10 +44,21 @@ export class ReferenceCountedACLCache {
   private readonly aclKeyMap = new Map<string, bigint>();
   private readonly referenceCounter = new Map<bigint, number>();
   private aclIndex = 0n;
+  /**
+   * The list last interned and its key: writes mostly carry the same ACL as the one before, and
+   * comparing a list element by element is much cheaper than building its map key. Forgotten
+   * whenever a key leaves aclKeyMap.
+   */
+  private last: { acls: readonly ACL[]; ref: bigint } | null = null;
 
   /** Interns an ACL list and counts one more use of it. A null list is OPEN_ACL_UNSAFE (-1). */
   convertAcls(acls: readonly ACL[] | null): bigint {
     if (acls === null) return OPEN_UNSAFE_ACL_ID;
+    const last = this.last;
+    if (last !== null && sameAclList(acls, last.acls)) {
+      this.addUsage(last.ref);
+      return last.ref;
+    }
     const key = aclKey(acls);
     let ref = this.aclKeyMap.get(key);
     if (ref === undefined) {
@@ -45,6 +66,7 @@ export class ReferenceCountedACLCache {
       this.longKeyMap.set(ref, freezeAcls(acls));
       this.aclKeyMap.set(key, ref);
     }
+    this.last = { acls: this.longKeyMap.get(ref) as readonly ACL[], ref };
     this.addUsage(ref);
     return ref;
   }
@@ -77,6 +99,7 @@ export class ReferenceCountedACLCache {
       this.referenceCounter.delete(ref);
       this.aclKeyMap.delete(aclKey(acls));
       this.longKeyMap.delete(ref);
+      this.last = null;
     } else {
       this.referenceCounter.set(ref, count);
     }
@@ -84,6 +107,7 @@ export class ReferenceCountedACLCache {
 
   /** Drops every list no node uses (after a snapshot load, where every count starts at zero). */
   purgeUnused(): void {
+    this.last = null;
     for (const [ref, acls] of this.longKeyMap) {
       if ((this.referenceCounter.get(ref) ?? 0) <= 0) {
         this.referenceCounter.delete(ref);
@@ -113,6 +137,7 @@ export class ReferenceCountedACLCache {
    * usages, then purgeUnused drops the rest. The next new key continues after the largest loaded one.
    */
   load(entries: Iterable<readonly [bigint, readonly ACL[]]>): void {
+    this.last = null;
     this.longKeyMap.clear();
     this.aclKeyMap.clear();
     this.referenceCounter.clear();
