@@ -1,8 +1,6 @@
 // The one loop that drives the zab core: proposals go in, the host persists what ready() asks for
-// (one txn-log append per turn of proposals), feeds the durable zxid back as the local ack, and
+// (one txn-log append per batch: the group commit), feeds the durable zxid back as the local ack, and
 // hands committed proposals to the pipeline to apply, in that order: persist, then apply, then advance.
-// Appends do not wait for the one before: the txn log groups whatever arrives while it is writing
-// (the group commit) and starts the next group's write as soon as the last one is durable.
 
 import { ZabCore } from '../zab/core.js';
 import { encodeTxnEntries } from '../storage/txn-entry.js';
@@ -19,8 +17,7 @@ export interface HostEvents {
 
 export class StandaloneHost implements CommitStage {
   private readonly core: ZabCore<Proposal>;
-  /** Appends handed to the txn log and not yet durable. */
-  private appending = 0;
+  private appending = false;
   private failed: Error | null = null;
   private scheduled = false;
   /** Number of appends (batches) made, for stats and the bench. */
@@ -35,7 +32,7 @@ export class StandaloneHost implements CommitStage {
     if (this.failed) throw this.failed;
     this.core.propose(p);
     // Batch every proposal made in this turn of the event loop into one append.
-    if (!this.scheduled) {
+    if (!this.scheduled && !this.appending) {
       this.scheduled = true;
       queueMicrotask(() => {
         this.scheduled = false;
@@ -46,7 +43,7 @@ export class StandaloneHost implements CommitStage {
 
   /** Whether anything proposed is still on its way to being applied. */
   get busy(): boolean {
-    return this.appending > 0 || this.scheduled || this.core.hasReady();
+    return this.appending || this.scheduled || this.core.hasReady();
   }
 
   /** Resolves once everything proposed so far is persisted and applied (or the log failed). */
@@ -60,27 +57,26 @@ export class StandaloneHost implements CommitStage {
   private inflight: Promise<void> | null = null;
 
   private pump(): void {
-    if (this.failed || !this.core.hasReady()) return;
+    if (this.appending || this.failed || !this.core.hasReady()) return;
     const rd = this.core.ready();
     if (rd.persist.length > 0) {
       const entries = encodeTxnEntries(rd.persist.map((p) => ({ header: p.prepared.hdr, txn: p.prepared.txn, digest: p.prepared.digest })));
       const last = rd.persist[rd.persist.length - 1].zxid;
       let bytes = 0;
       for (const e of entries) bytes += e.payload.length;
-      this.appending++;
+      this.appending = true;
       this.batches++;
       this.entriesLogged += entries.length;
       this.inflight = this.txnLog.append(entries);
       this.inflight.then(
         () => {
-          this.appending--;
+          this.appending = false;
           this.core.step({ type: 'persisted', zxid: last });
           this.events.logged?.(entries.length, bytes);
           this.pump();
         },
         (err: unknown) => {
-          this.appending--;
-          if (this.failed !== null) return;
+          this.appending = false;
           this.failed = err instanceof Error ? err : new Error(String(err));
           this.events.fatal(this.failed);
         },
@@ -88,5 +84,6 @@ export class StandaloneHost implements CommitStage {
     }
     for (const p of rd.commit) this.events.apply(p);
     this.core.advance(rd);
+    if (!this.appending && this.core.hasReady()) this.pump();
   }
 }

@@ -203,18 +203,12 @@ export class FileTxnLog extends AbstractTxnLog {
   }
 
   async #flushLoop(): Promise<void> {
-    // The waiters of the group last written, woken only once the next group's write is on its way:
-    // their callbacks (applying and answering the group's requests) then overlap that write instead
-    // of leaving the disk idle until they are done.
-    let wakeLast: (() => void) | null = null;
     try {
       while (this.#queue.length > 0) {
         const head = this.#queue[0];
         if (head.kind === 'roll') {
           this.#queue.shift();
-          wakeLast?.();
-          wakeLast = null;
-          (await this.#run([head], () => this.#closeActive()))();
+          await this.#settle([head], () => this.#closeActive());
           continue;
         }
         const group: PendingBatch[] = [];
@@ -224,30 +218,24 @@ export class FileTxnLog extends AbstractTxnLog {
           group.push(batch);
           bytes += batch.bytes;
         }
-        const written = this.#run(group, () => this.#writeGroup(group, bytes));
-        wakeLast?.();
-        wakeLast = await written;
+        await this.#settle(group, () => this.#writeGroup(group, bytes));
       }
     } finally {
-      wakeLast?.();
       this.#flushing = false;
     }
   }
 
-  /**
-   * Runs op for items (the first failure sticks: nothing is written after it). On failure the items
-   * are rejected at once; on success the returned function resolves them.
-   */
-  async #run(items: readonly (PendingBatch | PendingRoll)[], op: () => Promise<void>): Promise<() => void> {
+  /** Runs op for items and settles them all with its outcome; the first failure sticks. */
+  async #settle(items: readonly (PendingBatch | PendingRoll)[], op: () => Promise<void>): Promise<void> {
     try {
       if (this.#failure !== null) throw this.#failure.error;
       await op();
     } catch (error) {
       this.#failure ??= { error };
       for (const item of items) item.reject(error);
-      return () => {};
+      return;
     }
-    return () => { for (const item of items) item.resolve(); };
+    for (const item of items) item.resolve();
   }
 
   async #writeGroup(group: readonly PendingBatch[], entryBytes: number): Promise<void> {

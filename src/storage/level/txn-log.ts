@@ -98,9 +98,6 @@ export class LevelTxnLog extends AbstractTxnLog {
   }
 
   async #flushLoop(): Promise<void> {
-    // The waiters of the group last committed, woken only once the next group's write is on its
-    // way, so that applying and answering their requests overlaps that write.
-    let wakeLast: (() => void) | null = null;
     try {
       while (this.#queue.length > 0) {
         const group: Pending[] = [];
@@ -110,21 +107,15 @@ export class LevelTxnLog extends AbstractTxnLog {
           group.push(item);
           if (item.kind === 'batch') bytes += item.bytes;
         }
-        const committed = this.#commitGroup(group, bytes);
-        wakeLast?.();
-        wakeLast = await committed;
+        await this.#commitGroup(group, bytes);
       }
     } finally {
-      wakeLast?.();
       this.#flushing = false;
     }
   }
 
-  /**
-   * Writes the group's batches as one synced LevelDB batch. A failure rejects every item at once;
-   * on success the returned function resolves them.
-   */
-  async #commitGroup(group: readonly Pending[], bytes: number): Promise<() => void> {
+  /** Writes the group's batches as one synced LevelDB batch and settles every item with the outcome. */
+  async #commitGroup(group: readonly Pending[], bytes: number): Promise<void> {
     try {
       if (this.#failure !== null) throw this.#failure.error;
       let count = 0;
@@ -145,9 +136,9 @@ export class LevelTxnLog extends AbstractTxnLog {
       // The first failure sticks: after a failed synced write the WAL's state is unknown.
       this.#failure ??= { error };
       for (const item of group) item.reject(error);
-      return () => {};
+      return;
     }
-    return () => { for (const item of group) item.resolve(); };
+    for (const item of group) item.resolve();
   }
 
   /**
