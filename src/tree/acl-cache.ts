@@ -83,11 +83,12 @@ export class ReferenceCountedACLCache {
     return ref === OPEN_UNSAFE_ACL_ID || this.longKeyMap.has(ref);
   }
 
-  addUsage(ref: bigint): void {
+  /** Counts `uses` more users of a key (a restore adds up runs of nodes with the same key). */
+  addUsage(ref: bigint, uses = 1): void {
     if (ref === OPEN_UNSAFE_ACL_ID) return;
     // ZooKeeper ignores keys it does not know (e.g. a node restored from a snapshot whose map lacks it).
     if (!this.longKeyMap.has(ref)) return;
-    this.referenceCounter.set(ref, (this.referenceCounter.get(ref) ?? 0) + 1);
+    this.referenceCounter.set(ref, (this.referenceCounter.get(ref) ?? 0) + uses);
   }
 
   removeUsage(ref: bigint): void {

@@ -53,6 +53,9 @@ export class DataTree {
   /** restoreNode's last parent (see there); valid only during a restore. */
   private restoreParent: DataNode | null = null;
   private restoreParentPath = '';
+  /** restoreNode's run of nodes with one ACL key, not yet counted in aclCache. */
+  private restoreAclRef = 0n;
+  private restoreAclUses = 0;
   private readonly nodeLookup = (path: string): DataNode | undefined => this.getNode(path);
 
   constructor(opts: DataTreeOptions = {}) {
@@ -384,6 +387,7 @@ export class DataTree {
   /** Empties the tree before restoring a snapshot (load the ACL map with aclCache.load first or after). */
   beginRestore(): void {
     this.nodes.clear();
+    this.restoreAclUses = 0;
     this.restoreParent = null;
     this.restoreParentPath = '';
     this.treeDigest.clear();
@@ -398,6 +402,7 @@ export class DataTree {
    * Adds one node read from a snapshot (parents come before children; the root is "" or "/").
    * `nodeDigest` and `pathCrc`, when not -1, are the node's digest and its path's CRC computed by
    * whoever parsed the record (the restore worker), so that they are not computed again here.
+   * ACL uses are counted into aclCache by finishRestore.
    */
   restoreNode(
     path: string, data: Buffer | null, aclRef: bigint, stat: StatPersisted, nodeDigest = -1, pathCrc = -1,
@@ -411,7 +416,12 @@ export class DataTree {
     // A path met twice (a fuzzy snapshot can hold one deleted and re-created): the later copy wins,
     // and a cached parent may be the node just replaced.
     if (this.nodes.size === sizeBefore) this.restoreParent = null;
-    this.aclCache.addUsage(aclRef);
+    // Runs of nodes share a key: count them here and hand the cache one sum per run.
+    if (aclRef !== this.restoreAclRef) {
+      this.flushRestoreAclUses();
+      this.restoreAclRef = aclRef;
+    }
+    this.restoreAclUses++;
     if (key === '/') return node;
     const lastSlash = path.lastIndexOf('/');
     // Siblings come one after another in a snapshot: most nodes have the previous node's parent.
@@ -439,8 +449,14 @@ export class DataTree {
     return node;
   }
 
+  private flushRestoreAclUses(): void {
+    if (this.restoreAclUses > 0) this.aclCache.addUsage(this.restoreAclRef, this.restoreAclUses);
+    this.restoreAclUses = 0;
+  }
+
   /** After the last restored node: data size, quota trie and stats, unused ACLs dropped. */
   finishRestore(): void {
+    this.flushRestoreAclUses();
     this.restoreParent = null;
     if (!this.nodes.has('/')) throw new Error('Invalid Datatree, snapshot has no root');
     this.dataSize = this.computeDataSize();

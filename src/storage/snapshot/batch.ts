@@ -381,11 +381,17 @@ export interface RestoredNode {
 /**
  * Reads a batch's nodes one by one, so that inserting them can be spread over several turns of the
  * event loop. Data buffers are views into the batch's one buffer (no copy); the tree replaces a
- * node's buffer on setData, it never writes into it.
+ * node's buffer on setData, it never writes into it. next() fills and returns the same object
+ * every time (a million-node restore made three short-lived objects per node otherwise): read it,
+ * or copy what you keep, before the next call.
  */
 export class RestoreBatchCursor {
   private i = 0;
   private dataAt: number;
+  private readonly node: RestoredNode = {
+    path: '', data: null, aclRef: 0n, offset: 0, nodeDigest: -1, pathCrc: -1,
+    stat: { czxid: 0, mzxid: 0, ctime: 0, mtime: 0, version: 0, cversion: 0, aversion: 0, ephemeralOwner: 0n, pzxid: 0 },
+  };
 
   constructor(private readonly batch: RestoreBatch) {
     this.dataAt = batch.data.byteOffset;
@@ -395,7 +401,7 @@ export class RestoreBatchCursor {
     return this.i >= this.batch.count;
   }
 
-  next(): RestoredNode {
+  next(): Readonly<RestoredNode> {
     const { meta, paths, data: bytes } = this.batch;
     const at = this.i * META_SLOTS;
     const dataLength = meta[at + DATA_LENGTH];
@@ -404,19 +410,23 @@ export class RestoreBatchCursor {
       data = Buffer.from(bytes.buffer, this.dataAt, dataLength);
       this.dataAt += dataLength;
     }
-    const node: RestoredNode = {
-      path: paths[this.i],
-      data,
-      aclRef: getLong(meta[at + ACL_HI], meta[at + ACL_LO]),
-      stat: {
-        czxid: meta[at + CZXID], mzxid: meta[at + MZXID], ctime: meta[at + CTIME], mtime: meta[at + MTIME],
-        version: meta[at + VERSION], cversion: meta[at + CVERSION], aversion: meta[at + AVERSION],
-        ephemeralOwner: getLong(meta[at + OWNER_HI], meta[at + OWNER_LO]), pzxid: meta[at + PZXID],
-      },
-      offset: meta[at + RECORD_OFFSET],
-      nodeDigest: meta[at + NODE_DIGEST],
-      pathCrc: meta[at + PATH_CRC],
-    };
+    const node = this.node;
+    const stat = node.stat;
+    node.path = paths[this.i];
+    node.data = data;
+    node.aclRef = getLong(meta[at + ACL_HI], meta[at + ACL_LO]);
+    stat.czxid = meta[at + CZXID];
+    stat.mzxid = meta[at + MZXID];
+    stat.ctime = meta[at + CTIME];
+    stat.mtime = meta[at + MTIME];
+    stat.version = meta[at + VERSION];
+    stat.cversion = meta[at + CVERSION];
+    stat.aversion = meta[at + AVERSION];
+    stat.ephemeralOwner = getLong(meta[at + OWNER_HI], meta[at + OWNER_LO]);
+    stat.pzxid = meta[at + PZXID];
+    node.offset = meta[at + RECORD_OFFSET];
+    node.nodeDigest = meta[at + NODE_DIGEST];
+    node.pathCrc = meta[at + PATH_CRC];
     this.i++;
     return node;
   }
