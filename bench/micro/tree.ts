@@ -1,5 +1,6 @@
 // Applying a committed setData to the data tree (src/tree/), with and without the incremental digest
-// ZooKeeper 3.6+ keeps, and preparing one (src/pipeline/prep.ts): validation, ACL check, txn build.
+// ZooKeeper 3.6+ keeps, and preparing one (src/pipeline/prep.ts): validation, ACL check, txn build;
+// and the main thread's share of a snapshot: walking the tree and packing nodes for the worker.
 
 import { JuteWriter } from '../../src/jute/writer.js';
 import { writeSetDataRequest, type Txn, type TxnHeader } from '../../src/jute/records.js';
@@ -7,6 +8,8 @@ import { OpCode } from '../../src/protocol/constants.js';
 import { OutstandingChanges } from '../../src/pipeline/change-records.js';
 import { Prep } from '../../src/pipeline/prep.js';
 import { DataTree, OPEN_ACL_UNSAFE } from '../../src/tree/index.js';
+import { EncodeBatchBuilder } from '../../src/storage/snapshot/batch.js';
+import { SnapshotWalker } from '../../src/storage/snapshot/walk.js';
 
 const OPEN_ACL = [...OPEN_ACL_UNSAFE];
 import { consume, type MicroSuite } from './suite.js';
@@ -48,11 +51,25 @@ export function treeSuite(): MicroSuite {
   const ctx = { sessionId: 0x1000012345n, authInfo: [] };
   let prepZxid = prepTree.zxid;
 
+  // As takeSnapshot does it, minus the slicing and the worker: batches of 2048 nodes / 192 KiB.
+  const builder = new EncodeBatchBuilder(2048, 192 * 1024, 5);
+  const walkAndPack = (): void => {
+    const walk = new SnapshotWalker(withDigest.tree);
+    while (walk.next()) {
+      if (!builder.add(walk.prefix, walk.name, walk.node)) {
+        builder.take();
+        builder.add(walk.prefix, walk.name, walk.node);
+      }
+    }
+    consume(builder.take());
+  };
+
   return {
     name: 'tree and prep',
     cases: [
       { name: `tree.apply setData 100 B, digest on (${NODE_COUNT} nodes)`, fn: applyOnce(withDigest) },
       { name: `tree.apply setData 100 B, digest off (${NODE_COUNT} nodes)`, fn: applyOnce(noDigest) },
+      { name: `snapshot walk + pack, whole tree (${NODE_COUNT} nodes of 100 B)`, fn: walkAndPack },
       {
         name: 'prep setData 100 B (+ commit of its change record)',
         fn: () => {
