@@ -14,6 +14,7 @@ import {
 } from '../../src/storage/snapshot/index.js';
 import { DataTree, ttlToEphemeralOwner } from '../../src/tree/index.js';
 import { nodeDigest, pathCrc } from '../../src/tree/digest.js';
+import { giveBackShared, takeShared } from '../../src/storage/snapshot/shared-buffers.js';
 import {
   aclStrings, buildTree, CHANGED_AFTER_NEWEST, collect, DIGEST_ACL, hex, NEWEST_SNAPSHOT, NEWEST_ZXID, OPEN,
   readFixture, readShutdownSnapshot, readZnodesJson, SHUTDOWN_ZXID, storeWith, treeView,
@@ -219,6 +220,28 @@ describe('taking snapshots of a tree', () => {
     await takeSnapshot(tree, new Map(), fresh.snapshots, { reuseChunkBuffers: false });
     assert.ok(copies.equals(await collect(fresh.snapshots.open(tree.lastProcessedZxid))), 'same bytes without reuse');
     await fresh.close();
+  });
+
+  it('the next snapshot reuses the last one\'s shared buffers, and both are byte-exact', async () => {
+    const snapshotBytes = async (tree: DataTree, reuse: boolean): Promise<Buffer> => {
+      const backend = await openMemoryStorage();
+      await takeSnapshot(tree, new Map(), backend.snapshots, { batchNodes: 500, reuseChunkBuffers: reuse });
+      const bytes = await collect(backend.snapshots.open(tree.lastProcessedZxid));
+      await backend.close();
+      return bytes;
+    };
+    const first = buildTree(5000).tree;
+    const second = buildTree(3000).tree;
+    second.setData('/app/ro', Buffer.from('different'), 9, second.lastProcessedZxid + 1, 1);
+    second.lastProcessedZxid++;
+    const pooled = [await snapshotBytes(first, true), await snapshotBytes(second, true), await snapshotBytes(first, true)];
+    assert.ok(pooled[1].equals(await snapshotBytes(second, false)), 'second snapshot, in reused buffers');
+    assert.ok(pooled[2].equals(await snapshotBytes(first, false)), 'third snapshot, in reused buffers');
+    assert.ok(pooled[0].equals(pooled[2]));
+    // Handed back and handed out again: the pool gives the same buffer for the same size.
+    const b = takeShared(4096);
+    giveBackShared([b]);
+    assert.equal(takeShared(4096), b);
   });
 
   it('goes through the filelog store, plain and gzip-compressed, and comes back the same', async () => {

@@ -9,6 +9,7 @@ import { ADLER32_INIT, adler32 } from '../adler32.js';
 import { NODE_FIXED_BYTES } from './format.js';
 import type { RawNodeRecord } from './decoder.js';
 import { recordDigest } from '../../tree/digest.js';
+import { takeShared } from './shared-buffers.js';
 
 /** Float64 slots per node in `meta`. */
 export const META_SLOTS = 17;
@@ -117,8 +118,8 @@ export class EncodeBatchBuilder {
   constructor(private readonly maxNodes: number, private readonly maxBytes: number, slots: number) {
     for (let i = 0; i < slots; i++) {
       this.ring.push({
-        meta: new Float64Array(new SharedArrayBuffer(maxNodes * META_SLOTS * 8)),
-        bytes: Buffer.from(new SharedArrayBuffer(maxBytes)),
+        meta: new Float64Array(takeShared(maxNodes * META_SLOTS * 8)),
+        bytes: Buffer.from(takeShared(maxBytes)),
       });
     }
     this.meta = this.ring[0].meta;
@@ -171,6 +172,11 @@ export class EncodeBatchBuilder {
     m[at + DATA_LENGTH] = dataLength;
     this.count++;
     return true;
+  }
+
+  /** The ring's buffers, to hand back (giveBackShared) once no batch of this builder is in use. */
+  sharedBuffers(): SharedArrayBuffer[] {
+    return this.ring.flatMap((r) => [r.meta.buffer as SharedArrayBuffer, r.bytes.buffer as SharedArrayBuffer]);
   }
 
   /** Hands the batch over and moves to the next slot of the ring. */

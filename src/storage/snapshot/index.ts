@@ -23,6 +23,7 @@ import {
 import { runDecodeTask, runEncodeTask } from './pool.js';
 import type { EncodeResult, RestoreMessage, RestoreRequest } from './protocol.js';
 import { SnapshotWalker, type WalkStep } from './walk.js';
+import { giveBackShared, takeShared } from './shared-buffers.js';
 
 export * from './format.js';
 export * from './decoder.js';
@@ -129,7 +130,7 @@ export function takeSnapshot(
   // would take many of them.
   const ringSize = o.maxInFlight + 3;
   const outRing = opts.reuseChunkBuffers === false ? null : Array.from(
-    { length: ringSize }, () => new Uint8Array(new SharedArrayBuffer(maxEncodedBytes(o.batchNodes, o.batchBytes))),
+    { length: ringSize }, () => new Uint8Array(takeShared(maxEncodedBytes(o.batchNodes, o.batchBytes))),
   );
   let batchIndex = 0;
 
@@ -168,9 +169,13 @@ export function takeSnapshot(
     yield encodeTail(adler, end.trailer);
   }
 
-  return store.write(zxid, chunks()).then((info) => ({
-    ...info, nodeCount, trailer: end.trailer, longestSliceMs,
-  }));
+  return store.write(zxid, chunks()).then((info) => {
+    // Every task was awaited, and the store is done with the chunks: the next snapshot may reuse
+    // the buffers. (After a failure tasks may still be running: those buffers are left to the GC.)
+    giveBackShared(builder.sharedBuffers());
+    if (outRing !== null) giveBackShared(outRing.map((o) => o.buffer as SharedArrayBuffer));
+    return { ...info, nodeCount, trailer: end.trailer, longestSliceMs };
+  });
 }
 
 /** DataTree.serializeZxidDigest: the last processed zxid's digest, or an empty one (zxid 0). */
