@@ -3,7 +3,6 @@
 
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import type { FileHeader } from '../jute/records.js';
 import { StorageCorruptError } from '../storage/errors.js';
 import {
@@ -14,7 +13,7 @@ import {
 import { MIN_SNAP_RETAIN_COUNT } from '../storage/purge.js';
 import { decodeTxnEntry } from '../storage/txn-entry.js';
 import { closeSnapshotPool } from '../storage/snapshot/index.js';
-import { errorText, serverRestore, stdoutWriter } from './output.js';
+import { errorText, parseCommandArgs, serverRestore, stdoutWriter } from './output.js';
 
 export const INSPECT_USAGE = `Usage:
   zk-server inspect log FILE|DIR [--json]
@@ -54,31 +53,22 @@ Examples:
 `;
 
 export async function inspectCommand(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        json: { type: 'boolean' },
-        'data-log-dir': { type: 'string' },
-        n: { type: 'string', short: 'n' },
-        count: { type: 'string' },
-        format: { type: 'string' },
-        verbose: { type: 'boolean', short: 'v' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    });
-  } catch (err) {
-    process.stderr.write(`zk-server inspect: ${errorText(err)}\n\n${INSPECT_USAGE}`);
-    return 2;
-  }
+  const parsed = parseCommandArgs('inspect', INSPECT_USAGE, {
+    args: argv,
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean' },
+      'data-log-dir': { type: 'string' },
+      n: { type: 'string', short: 'n' },
+      count: { type: 'string' },
+      format: { type: 'string' },
+      verbose: { type: 'boolean', short: 'v' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help === true) {
-    process.stdout.write(INSPECT_USAGE);
-    return 0;
-  }
   const [what, target, ...extra] = positionals;
   if (what === undefined || target === undefined || extra.length > 0) {
     process.stderr.write(`zk-server inspect: expected one of "log FILE|DIR", "snapshot FILE", "datadir DIR"\n\n${INSPECT_USAGE}`);

@@ -1,12 +1,11 @@
 // `zk-server migrate`: copies a data directory into another format (off Apache ZooKeeper onto level,
 // back to ZooKeeper's layout, …), verified by restoring both sides, never touching the source.
 
-import { parseArgs } from 'node:util';
 import { parseDataDirFormat } from '../storage/inspect/index.js';
 import { javaHex } from '../storage/inspect/index.js';
 import { migrateDataDir, MigrationError } from '../storage/migrate/index.js';
 import { closeSnapshotPool } from '../storage/snapshot/index.js';
-import { errorText, progressLine, serverRestore } from './output.js';
+import { errorText, parseCommandArgs, progressLine, serverRestore } from './output.js';
 
 export const MIGRATE_USAGE = `Usage: zk-server migrate --from DIR [--from-format zookeeper|filelog|level] [--from-log-dir DIR]
                          --to DIR --to-format filelog|level [--to-log-dir DIR] [--force]
@@ -51,36 +50,27 @@ Examples:
 `;
 
 export async function migrateCommand(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        from: { type: 'string' },
-        'from-format': { type: 'string' },
-        'from-log-dir': { type: 'string' },
-        to: { type: 'string' },
-        'to-format': { type: 'string' },
-        'to-log-dir': { type: 'string' },
-        force: { type: 'boolean' },
-        'latest-only': { type: 'boolean' },
-        'snapshot-compression': { type: 'string' },
-        'progress-every': { type: 'string' },
-        quiet: { type: 'boolean', short: 'q' },
-        verbose: { type: 'boolean', short: 'v' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    });
-  } catch (err) {
-    process.stderr.write(`zk-server migrate: ${errorText(err)}\n\n${MIGRATE_USAGE}`);
-    return 2;
-  }
+  const parsed = parseCommandArgs('migrate', MIGRATE_USAGE, {
+    args: argv,
+    options: {
+      from: { type: 'string' },
+      'from-format': { type: 'string' },
+      'from-log-dir': { type: 'string' },
+      to: { type: 'string' },
+      'to-format': { type: 'string' },
+      'to-log-dir': { type: 'string' },
+      force: { type: 'boolean' },
+      'latest-only': { type: 'boolean' },
+      'snapshot-compression': { type: 'string' },
+      'progress-every': { type: 'string' },
+      quiet: { type: 'boolean', short: 'q' },
+      verbose: { type: 'boolean', short: 'v' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (typeof parsed === 'number') return parsed;
   const { values } = parsed;
-  if (values.help === true) {
-    process.stdout.write(MIGRATE_USAGE);
-    return 0;
-  }
   const usage = (message: string): number => {
     process.stderr.write(`zk-server migrate: ${message}\n\n${MIGRATE_USAGE}`);
     return 2;

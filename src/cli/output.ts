@@ -1,6 +1,8 @@
-// Output plumbing shared by the data-directory subcommands (inspect, verify, migrate): stdout that
-// respects backpressure, a quiet exit when the reader goes away (`| head`), and error text.
+// Plumbing shared by the data-directory subcommands (inspect, verify, migrate, purge): argument
+// parsing with --help and usage errors, stdout that respects backpressure, a quiet exit when the
+// reader goes away (`| head`), and error text.
 
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createLogger, type Logger } from '../server/log.js';
 import { restoreDatabase } from '../server/persistence.js';
 import type { RestoreFn } from '../storage/inspect/index.js';
@@ -17,6 +19,28 @@ export function stdoutWriter(): (text: string) => Promise<void> {
     if (out.write(text)) resolve();
     else out.once('drain', resolve);
   });
+}
+
+/**
+ * Parses a subcommand's arguments (`config.options` must have `help`). Returns them, or the exit
+ * code when the command ends here: 0 after printing the usage for --help, 2 after printing an
+ * unknown or malformed option with the usage.
+ */
+export function parseCommandArgs<T extends ParseArgsConfig>(
+  command: string, usage: string, config: T,
+): ReturnType<typeof parseArgs<T>> | number {
+  let parsed: ReturnType<typeof parseArgs<T>>;
+  try {
+    parsed = parseArgs(config);
+  } catch (err) {
+    process.stderr.write(`zk-server ${command}: ${errorText(err)}\n\n${usage}`);
+    return 2;
+  }
+  if ((parsed.values as { help?: boolean }).help === true) {
+    process.stdout.write(usage);
+    return 0;
+  }
+  return parsed;
 }
 
 export function errorText(err: unknown): string {

@@ -1,9 +1,9 @@
 // `zk-server purge`: ZooKeeper's PurgeTxnLog for cron users — keep the N newest snapshots and the
 // logs needed to restore from them, delete older files. Works on a stopped or running server's dirs.
 
-import { parseArgs } from 'node:util';
 import { openStorage } from '../storage/index.js';
 import { purge, MIN_SNAP_RETAIN_COUNT } from '../storage/purge.js';
+import { parseCommandArgs } from './output.js';
 
 export const PURGE_USAGE = `Usage: zk-server purge --data-dir DIR [--data-log-dir DIR] -n COUNT [--storage filelog|level]
 
@@ -16,28 +16,20 @@ Examples:
 `;
 
 export async function purgeCommand(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        'data-dir': { type: 'string' },
-        'data-log-dir': { type: 'string' },
-        n: { type: 'string', short: 'n' },
-        count: { type: 'string' },
-        storage: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    process.stderr.write(`zk-server purge: ${(err as Error).message}\n\n${PURGE_USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(PURGE_USAGE);
-    return 0;
-  }
+  const parsed = parseCommandArgs('purge', PURGE_USAGE, {
+    args: argv,
+    options: {
+      'data-dir': { type: 'string' },
+      'data-log-dir': { type: 'string' },
+      n: { type: 'string', short: 'n' },
+      count: { type: 'string' },
+      storage: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   const dataDir = values['data-dir'];
   const countText = values.n ?? values.count;
   if (!dataDir || countText === undefined) {

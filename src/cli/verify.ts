@@ -1,10 +1,9 @@
 // `zk-server verify`: checks every checksum and digest of a data directory; `--repair` cuts torn
 // log tails and nothing else.
 
-import { parseArgs } from 'node:util';
 import { formatVerifyReport, parseDataDirFormat, summarizeFindings, verifyDataDir } from '../storage/inspect/index.js';
 import { closeSnapshotPool } from '../storage/snapshot/index.js';
-import { errorText, progressLine, stdoutWriter } from './output.js';
+import { errorText, parseCommandArgs, progressLine, stdoutWriter } from './output.js';
 
 export const VERIFY_USAGE = `Usage: zk-server verify DIR [--data-log-dir DIR] [--repair] [--snapshots N] [--format zookeeper|filelog|level]
                         [--json] [--quiet]
@@ -48,31 +47,22 @@ Examples:
 `;
 
 export async function verifyCommand(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        'data-log-dir': { type: 'string' },
-        repair: { type: 'boolean' },
-        snapshots: { type: 'string' },
-        format: { type: 'string' },
-        json: { type: 'boolean' },
-        quiet: { type: 'boolean', short: 'q' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    });
-  } catch (err) {
-    process.stderr.write(`zk-server verify: ${errorText(err)}\n\n${VERIFY_USAGE}`);
-    return 2;
-  }
+  const parsed = parseCommandArgs('verify', VERIFY_USAGE, {
+    args: argv,
+    allowPositionals: true,
+    options: {
+      'data-log-dir': { type: 'string' },
+      repair: { type: 'boolean' },
+      snapshots: { type: 'string' },
+      format: { type: 'string' },
+      json: { type: 'boolean' },
+      quiet: { type: 'boolean', short: 'q' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help === true) {
-    process.stdout.write(VERIFY_USAGE);
-    return 0;
-  }
   if (positionals.length !== 1) {
     process.stderr.write(`zk-server verify: expected one data directory, got ${positionals.length}\n\n${VERIFY_USAGE}`);
     return 2;
