@@ -19,6 +19,7 @@ import { open, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { AbstractTxnLog } from '../abstract-txn-log.js';
 import { StorageCorruptError, StorageInvalidArgumentError } from '../errors.js';
+import { GroupCommitQueue, type QueuedBatch } from '../group-commit.js';
 import type { TxnEntry } from '../spi.js';
 import { fsyncDir, isNotFound, writeFully } from './fs-util.js';
 import {
@@ -31,9 +32,6 @@ import { sliceError, WorkerLogScan } from './log-read-pool.js';
 import { checkLogHeader, LogScanner, type LogTail } from './log-scanner.js';
 import { stderrLogger, type StorageLogger } from './logger.js';
 import { logFileName } from './names.js';
-
-/** A group stops taking batches past this size, so a burst cannot build one huge buffer. */
-const GROUP_BYTES_MAX = 16 << 20;
 
 /**
  * Reads move to the worker pool from this many bytes of a file on (see LogWorkerReadOptions).
@@ -94,20 +92,6 @@ interface ActiveFile {
   fileSize: number;
 }
 
-interface PendingBatch {
-  readonly kind: 'batch';
-  readonly entries: readonly TxnEntry[];
-  readonly bytes: number;
-  readonly resolve: () => void;
-  readonly reject: (error: unknown) => void;
-}
-
-interface PendingRoll {
-  readonly kind: 'roll';
-  readonly resolve: () => void;
-  readonly reject: (error: unknown) => void;
-}
-
 export class FileTxnLog extends AbstractTxnLog {
   readonly #dir: string;
   readonly #preAllocBytes: number;
@@ -119,11 +103,10 @@ export class FileTxnLog extends AbstractTxnLog {
   #active: ActiveFile | null = null;
   /** Zxid of the last durable entry. */
   #lastZxid: number;
-  #queue: (PendingBatch | PendingRoll)[] = [];
-  #flushing = false;
-  /** Settles when the flush loop has drained the queue. */
-  #drained: Promise<void> = Promise.resolve();
-  #failure: { readonly error: unknown } | null = null;
+  readonly #groups = new GroupCommitQueue({
+    writeGroup: (batches, bytes) => this.#writeGroup(batches, bytes),
+    roll: () => this.#closeActive(),
+  });
   /** Reused for every group: a group is written before the next one is built. */
   #writeBuffer = Buffer.alloc(0);
   /**
@@ -180,65 +163,14 @@ export class FileTxnLog extends AbstractTxnLog {
   protected _append(batch: readonly TxnEntry[]): Promise<void> {
     let bytes = 0;
     for (const entry of batch) bytes += ENTRY_OVERHEAD_BYTES + entry.payload.length;
-    return new Promise((resolve, reject) => {
-      this.#enqueue({ kind: 'batch', entries: batch, bytes, resolve, reject });
-    });
+    return this.#groups.append({ entries: batch, bytes });
   }
 
   protected _roll(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#enqueue({ kind: 'roll', resolve, reject });
-    });
+    return this.#groups.roll();
   }
 
-  #enqueue(item: PendingBatch | PendingRoll): void {
-    this.#queue.push(item);
-    if (this.#flushing) return;
-    this.#flushing = true;
-    // Started on the next turn of the event loop, so appends issued in the same turn (a burst of
-    // client requests read from one socket poll) go out as one group instead of first + rest.
-    this.#drained = new Promise((resolve) => {
-      setImmediate(() => { this.#flushLoop().then(resolve, resolve); });
-    });
-  }
-
-  async #flushLoop(): Promise<void> {
-    try {
-      while (this.#queue.length > 0) {
-        const head = this.#queue[0];
-        if (head.kind === 'roll') {
-          this.#queue.shift();
-          await this.#settle([head], () => this.#closeActive());
-          continue;
-        }
-        const group: PendingBatch[] = [];
-        let bytes = 0;
-        while (this.#queue.length > 0 && this.#queue[0].kind === 'batch' && (group.length === 0 || bytes < GROUP_BYTES_MAX)) {
-          const batch = this.#queue.shift() as PendingBatch;
-          group.push(batch);
-          bytes += batch.bytes;
-        }
-        await this.#settle(group, () => this.#writeGroup(group, bytes));
-      }
-    } finally {
-      this.#flushing = false;
-    }
-  }
-
-  /** Runs op for items and settles them all with its outcome; the first failure sticks. */
-  async #settle(items: readonly (PendingBatch | PendingRoll)[], op: () => Promise<void>): Promise<void> {
-    try {
-      if (this.#failure !== null) throw this.#failure.error;
-      await op();
-    } catch (error) {
-      this.#failure ??= { error };
-      for (const item of items) item.reject(error);
-      return;
-    }
-    for (const item of items) item.resolve();
-  }
-
-  async #writeGroup(group: readonly PendingBatch[], entryBytes: number): Promise<void> {
+  async #writeGroup(group: readonly QueuedBatch[], entryBytes: number): Promise<void> {
     const firstZxid = group[0].entries[0].zxid;
     const created = this.#active === null;
     const active = this.#active ?? await this.#createFile(firstZxid);
@@ -377,7 +309,7 @@ export class FileTxnLog extends AbstractTxnLog {
   }
 
   protected async _truncate(afterZxid: number): Promise<void> {
-    await this.#drained;
+    await this.#groups.drained();
     await this.#closeActive();
     this.#cleanEnds.clear();
     const result = await truncateLogFiles(this.#dir, this.#files, afterZxid);
@@ -403,7 +335,7 @@ export class FileTxnLog extends AbstractTxnLog {
   }
 
   protected async _close(): Promise<void> {
-    await this.#drained;
+    await this.#groups.drained();
     await this.#closeActive();
   }
 }

@@ -4,12 +4,11 @@
 
 import { AbstractTxnLog } from '../abstract-txn-log.js';
 import { StorageCorruptError } from '../errors.js';
+import { GroupCommitQueue, type QueuedBatch } from '../group-commit.js';
 import type { TxnEntry } from '../spi.js';
 import type { LevelDb } from './database.js';
 import { TXN_RANGE_END, TXN_RANGE_START, txnKey, txnKeyZxid } from './layout.js';
 
-/** A group stops taking batches past this size, so a burst cannot build one huge LevelDB batch. */
-const GROUP_BYTES_MAX = 16 << 20;
 /** How much a read iterator fetches from LevelDB at a time: bounds a reader's memory. */
 const READ_AHEAD_BYTES = 1 << 20;
 
@@ -26,33 +25,13 @@ export interface LevelTxnLogStats {
   readonly purges: number;
 }
 
-interface PendingBatch {
-  readonly kind: 'batch';
-  readonly entries: readonly TxnEntry[];
-  readonly bytes: number;
-  readonly resolve: () => void;
-  readonly reject: (error: unknown) => void;
-}
-
-/** A roll waits in the queue so that it resolves after the appends issued before it. */
-interface PendingRoll {
-  readonly kind: 'roll';
-  readonly resolve: () => void;
-  readonly reject: (error: unknown) => void;
-}
-
-type Pending = PendingBatch | PendingRoll;
-
 export class LevelTxnLog extends AbstractTxnLog {
   readonly #db: LevelDb;
   readonly #location: string;
   /** Zxid of the last committed entry (0: empty log). */
   #lastZxid: number;
-  #queue: Pending[] = [];
-  #flushing = false;
-  /** Settles when the flush loop has drained the queue. */
-  #drained: Promise<void> = Promise.resolve();
-  #failure: { readonly error: unknown } | null = null;
+  // No segments: a roll only keeps its place in line.
+  readonly #groups = new GroupCommitQueue({ writeGroup: (batches, bytes) => this.#commitGroup(batches, bytes), roll: async () => {} });
   #stats = { appends: 0, groups: 0, entries: 0, bytes: 0, purges: 0 };
 
   /** Finds the last zxid with a reverse iterator and opens the log over db (which the caller owns). */
@@ -75,82 +54,34 @@ export class LevelTxnLog extends AbstractTxnLog {
     let bytes = 0;
     for (const entry of batch) bytes += entry.payload.length;
     this.#stats.appends++;
-    return new Promise((resolve, reject) => {
-      this.#enqueue({ kind: 'batch', entries: batch, bytes, resolve, reject });
-    });
+    return this.#groups.append({ entries: batch, bytes });
   }
 
   protected _roll(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#enqueue({ kind: 'roll', resolve, reject });
-    });
+    return this.#groups.roll();
   }
 
-  #enqueue(item: Pending): void {
-    this.#queue.push(item);
-    if (this.#flushing) return;
-    this.#flushing = true;
-    // Started on the next turn of the event loop, so appends issued in the same turn (a burst of
-    // requests read from one socket poll) go out as one group instead of first + rest.
-    this.#drained = new Promise((resolve) => {
-      setImmediate(() => { this.#flushLoop().then(resolve, resolve); });
-    });
-  }
-
-  async #flushLoop(): Promise<void> {
-    try {
-      while (this.#queue.length > 0) {
-        const group: Pending[] = [];
-        let bytes = 0;
-        while (this.#queue.length > 0 && (group.length === 0 || bytes < GROUP_BYTES_MAX)) {
-          const item = this.#queue.shift() as Pending;
-          group.push(item);
-          if (item.kind === 'batch') bytes += item.bytes;
-        }
-        await this.#commitGroup(group, bytes);
-      }
-    } finally {
-      this.#flushing = false;
-    }
-  }
-
-  /** Writes the group's batches as one synced LevelDB batch and settles every item with the outcome. */
-  async #commitGroup(group: readonly Pending[], bytes: number): Promise<void> {
-    try {
-      if (this.#failure !== null) throw this.#failure.error;
-      let count = 0;
-      let last = 0;
-      for (const item of group) {
-        if (item.kind !== 'batch') continue;
-        count += item.entries.length;
-        last = item.entries[item.entries.length - 1].zxid;
-      }
-      if (count > 0) {
-        await this.#writeSynced(group);
-        this.#lastZxid = last;
-        this.#stats.groups++;
-        this.#stats.entries += count;
-        this.#stats.bytes += bytes;
-      }
-    } catch (error) {
-      // The first failure sticks: after a failed synced write the WAL's state is unknown.
-      this.#failure ??= { error };
-      for (const item of group) item.reject(error);
-      return;
-    }
-    for (const item of group) item.resolve();
+  /** Writes the group's batches as one synced LevelDB batch. */
+  async #commitGroup(group: readonly QueuedBatch[], bytes: number): Promise<void> {
+    let count = 0;
+    for (const batch of group) count += batch.entries.length;
+    await this.#writeSynced(group);
+    const last = group[group.length - 1].entries;
+    this.#lastZxid = last[last.length - 1].zxid;
+    this.#stats.groups++;
+    this.#stats.entries += count;
+    this.#stats.bytes += bytes;
   }
 
   /**
    * A chained batch, not `db.batch(array)`: abstract-level's array form costs ~25 µs per operation
    * in option and encoding checks, five times the chained form (measured, 100 puts of 100 bytes).
    */
-  async #writeSynced(group: readonly Pending[]): Promise<void> {
+  async #writeSynced(group: readonly QueuedBatch[]): Promise<void> {
     const chain = this.#db.batch();
     try {
-      for (const item of group) {
-        if (item.kind !== 'batch') continue;
-        for (const entry of item.entries) chain.put(txnKey(entry.zxid), entry.payload);
+      for (const batch of group) {
+        for (const entry of batch.entries) chain.put(txnKey(entry.zxid), entry.payload);
       }
     } catch (err) {
       await chain.close().catch(() => {});
@@ -179,7 +110,7 @@ export class LevelTxnLog extends AbstractTxnLog {
 
   /** Deletes every key above afterZxid in one synced batch, so a crash leaves all of them or none. */
   protected async _truncate(afterZxid: number): Promise<void> {
-    await this.#drained;
+    await this.#groups.drained();
     // Keys stream into the native batch, so a long truncate holds no JS array of them.
     const chain = this.#db.batch();
     try {
@@ -211,7 +142,7 @@ export class LevelTxnLog extends AbstractTxnLog {
 
   protected async _close(): Promise<void> {
     // The DB itself is closed by the backend once all three stores are closed.
-    await this.#drained;
+    await this.#groups.drained();
   }
 
   #zxidOf(key: Buffer): number {
