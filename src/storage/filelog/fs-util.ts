@@ -1,5 +1,5 @@
 // Small file-system helpers shared by the filelog stores: directory fsync (so a create, rename or
-// unlink survives a power cut) and complete positional writes and reads.
+// unlink survives a power cut), cutting a torn file durably, and complete positional writes and reads.
 
 import { open, type FileHandle } from 'node:fs/promises';
 
@@ -18,6 +18,17 @@ export async function fsyncDir(dir: string): Promise<void> {
 }
 
 /** pwrite until every byte is written (a regular file may still take a short write). */
+/** Truncates a file to `length` bytes and fsyncs it (a torn tail cut off for good). */
+export async function cutFile(file: string, length: number): Promise<void> {
+  const handle = await open(file, 'r+');
+  try {
+    await handle.truncate(length);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 export async function writeFully(handle: FileHandle, buf: Uint8Array, length: number, position: number): Promise<void> {
   let done = 0;
   while (done < length) {

@@ -3,7 +3,7 @@
 
 import { open, readdir, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { fsyncDir, isNotFound, readFully } from './fs-util.js';
+import { cutFile, fsyncDir, isNotFound, readFully } from './fs-util.js';
 import { FILE_HEADER_BYTES } from './log-format.js';
 import { checkLogHeader, LogScanner, type LogTail } from './log-scanner.js';
 import type { StorageLogger } from './logger.js';
@@ -124,16 +124,6 @@ async function recoverNewest(ref: LogFileRef, logger: StorageLogger): Promise<{ 
     return null;
   }
   return { lastZxid, end };
-}
-
-async function cutFile(file: string, length: number): Promise<void> {
-  const handle = await open(file, 'r+');
-  try {
-    await handle.truncate(length);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 async function isAllZero(handle: FileHandle, size: number): Promise<boolean> {

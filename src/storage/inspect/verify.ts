@@ -15,7 +15,7 @@ import type { ZxidDigest } from '../../tree/digest-log.js';
 import { DIGEST_VERSION } from '../../tree/digest.js';
 import { StorageCorruptError, StorageInvalidArgumentError } from '../errors.js';
 import { parseEpochFile } from '../filelog/epoch-store.js';
-import { fsyncDir, isNotFound } from '../filelog/fs-util.js';
+import { cutFile, fsyncDir, isNotFound } from '../filelog/fs-util.js';
 import type { StorageLogger } from '../filelog/logger.js';
 import { TMP_SUFFIX } from '../filelog/names.js';
 import { restoreSnapshot } from '../snapshot/index.js';
@@ -184,16 +184,6 @@ async function verifyZk(report: VerifyReport, options: VerifyOptions): Promise<v
 
   if (options.repair === true) {
     for (const repair of repairs) progress(`repaired: ${await repair()}`);
-  }
-}
-
-async function cutFile(file: string, length: number): Promise<void> {
-  const handle = await open(file, 'r+');
-  try {
-    await handle.truncate(length);
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 
