@@ -5,9 +5,9 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fourLetter as sendFourLetter, freePort } from './probe.js';
 
 const READY_DEADLINE_MS = 30_000;
 const STOP_DEADLINE_MS = 10_000;
@@ -89,32 +89,11 @@ export function releaseDir(dir: string): void {
 
 process.on('exit', killAllServersSync);
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** Sends a four-letter word and resolves with everything written back before the server closes. */
 export function fourLetter(host: string, port: number, word: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const sock = net.connect({ host, port }, () => sock.write(word));
-    const timer = setTimeout(() => { sock.destroy(); reject(new Error(`${word}: no answer within ${timeoutMs} ms`)); }, timeoutMs);
-    sock.on('data', (d: Buffer) => chunks.push(d));
-    sock.once('error', (err) => { clearTimeout(timer); reject(err); });
-    sock.once('close', (hadError) => {
-      clearTimeout(timer);
-      if (!hadError) resolve(Buffer.concat(chunks).toString('utf8'));
-    });
-  });
+  return sendFourLetter(host, port, word, timeoutMs);
 }
 
 async function serving(port: number): Promise<boolean> {

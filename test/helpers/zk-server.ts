@@ -3,10 +3,10 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fourLetter as sendFourLetter, freePort } from '../../bench/lib/probe.js';
 
 export interface ZkServerHandle {
   port: number;
@@ -69,36 +69,11 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   });
 }
 
-/** A port that was free a moment ago: bind :0 on 127.0.0.1, read it, close. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
-/** Sends a four-letter word and returns everything the server writes before closing. */
+/** Sends a four-letter word to 127.0.0.1 and returns everything the server writes before closing. */
 export function fourLetter(port: number, word: string, timeoutMs = FOUR_LETTER_TIMEOUT_MS): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const sock = net.connect({ host: '127.0.0.1', port }, () => sock.write(word));
-    const timer = setTimeout(() => {
-      sock.destroy();
-      reject(new Error(`four-letter word ${word} on port ${port}: no answer within ${timeoutMs} ms`));
-    }, timeoutMs);
-    sock.on('data', (d: Buffer) => chunks.push(d));
-    sock.once('error', (err) => { clearTimeout(timer); reject(err); });
-    sock.once('close', (hadError) => {
-      clearTimeout(timer);
-      if (!hadError) resolve(Buffer.concat(chunks).toString('utf8'));
-    });
-  });
+  return sendFourLetter('127.0.0.1', port, word, timeoutMs);
 }
 
 function renderConfig(entries: Record<string, string>): string {
