@@ -100,19 +100,7 @@ export function assertSameDigests(a: Map<string, string>, b: Map<string, string>
   return common;
 }
 
-/** One numeric mntr value; fails when the key is absent. */
-export function mntrValue(mntr: string, key: string): number {
-  const m = new RegExp(`^${key}\\t(-?\\d+)$`, 'm').exec(mntr);
-  assert.ok(m !== null, `mntr reports ${key}:\n${mntr}`);
-  return Number(m[1]);
-}
-
-/** The last zxid `srvr` reports. */
-export function srvrZxid(srvr: string): number {
-  const m = /^Zxid: 0x([0-9a-f]+)$/m.exec(srvr);
-  assert.ok(m !== null, `srvr reports a zxid:\n${srvr}`);
-  return Number.parseInt(m[1], 16);
-}
+export { mntrValue, srvrZxid } from '../storage/migrate-support.js';
 
 export interface DataDirFiles {
   /** log.<hex> files, by starting zxid. */

@@ -13,38 +13,20 @@ import { openStorage } from '../../src/storage/index.js';
 import { migrateDataDir } from '../../src/storage/migrate/index.js';
 import { closeSnapshotPool } from '../../src/storage/snapshot/index.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { fourLetter } from '../helpers/zk-server.js';
 import { copyFixture, tempDir, type TempDir } from '../storage/filelog-support.js';
-import { mntrValue, runCli, srvrZxid, testRestore } from '../storage/migrate-support.js';
+import { observeServed, runCli, testRestore, type ServedData } from '../storage/migrate-support.js';
 import { assertZooKeeperInstalled, javaMissingReason, startApacheZk } from './apache-zk.js';
 import { DataDirTool } from './datadir-tool.js';
 
 const javaMissing = javaMissingReason();
 const skip = javaMissing === null ? false : `migration interop skipped: ${javaMissing}`;
 
-interface Served {
-  zxid: number;
-  znodes: number;
-  ephemerals: number;
-  digestMismatches: number;
-}
-
-async function observe(port: number): Promise<Served> {
-  const mntr = await fourLetter(port, 'mntr');
-  return {
-    zxid: srvrZxid(await fourLetter(port, 'srvr')),
-    znodes: mntrValue(mntr, 'zk_znode_count'),
-    ephemerals: mntrValue(mntr, 'zk_ephemerals_count'),
-    digestMismatches: mntrValue(mntr, 'zk_digest_mismatches_count'),
-  };
-}
-
 /** Apache ZooKeeper on a copy of dataDir (it writes a snapshot on start): what it serves. */
-async function serveWithApache(dataDir: string, scratch: string): Promise<Served> {
+async function serveWithApache(dataDir: string, scratch: string): Promise<ServedData> {
   await cp(dataDir, scratch, { recursive: true });
   const zk = await startApacheZk({ dataDir: scratch });
   try {
-    return await observe(zk.port);
+    return await observeServed(zk.port);
   } finally {
     await zk.stop();
   }
@@ -130,7 +112,7 @@ describe('migration → Apache ZooKeeper 3.8', { skip }, () => {
       dataDir: written, extraConfig: { snapCount: '40', preAllocSize: '64', 'snapshot.compression.method': 'gz' },
     });
     let client: RawClient | null = null;
-    let before: Served;
+    let before: ServedData;
     try {
       client = await RawClient.connect(zk.port, { timeOut: 30_000 });
       await client.create('/live', Buffer.from('root'));
@@ -140,7 +122,7 @@ describe('migration → Apache ZooKeeper 3.8', { skip }, () => {
       await client.create('/live/box/in', Buffer.from('x'));
       await client.createTTL('/live/ttl', Buffer.from('t'), 600_000);
       await client.create('/live/eph', null, { flags: CreateFlag.EPHEMERAL });
-      before = await observe(zk.port);
+      before = await observeServed(zk.port);
     } finally {
       client?.destroy();
       await zk.stop();

@@ -17,6 +17,7 @@ import type { RestoreFn } from '../../src/storage/inspect/index.js';
 import { takeSnapshot } from '../../src/storage/snapshot/index.js';
 import { encodeTxnEntry } from '../../src/storage/txn-entry.js';
 import { DataTree } from '../../src/tree/index.js';
+import { fourLetter } from '../helpers/zk-server.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const CLI_MAIN = path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -171,4 +172,22 @@ export function srvrZxid(srvr: string): number {
   const m = /^Zxid: 0x([0-9a-f]+)$/m.exec(srvr);
   if (m === null) throw new Error(`srvr has no zxid:\n${srvr}`);
   return Number.parseInt(m[1], 16);
+}
+
+/** What a running server reports of its data (srvr and mntr). */
+export interface ServedData {
+  zxid: number;
+  znodes: number;
+  ephemerals: number;
+  digestMismatches: number;
+}
+
+export async function observeServed(port: number): Promise<ServedData> {
+  const mntr = await fourLetter(port, 'mntr');
+  return {
+    zxid: srvrZxid(await fourLetter(port, 'srvr')),
+    znodes: mntrValue(mntr, 'zk_znode_count'),
+    ephemerals: mntrValue(mntr, 'zk_ephemerals_count'),
+    digestMismatches: mntrValue(mntr, 'zk_digest_mismatches_count'),
+  };
 }

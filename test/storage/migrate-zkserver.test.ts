@@ -10,30 +10,15 @@ import { CreateFlag } from '../../src/protocol/constants.js';
 import { migrateDataDir } from '../../src/storage/migrate/index.js';
 import { closeSnapshotPool } from '../../src/storage/snapshot/index.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { fourLetter, startZkServer } from '../helpers/zk-server.js';
+import { startZkServer } from '../helpers/zk-server.js';
 import { tempDir, type TempDir } from './filelog-support.js';
-import { mntrValue, srvrZxid, testRestore } from './migrate-support.js';
+import { observeServed, testRestore, type ServedData } from './migrate-support.js';
 
 const CONFIG = { snapCount: '40', preAllocSize: '64', extendedTypesEnabled: 'true', maxSessionTimeout: '120000' };
 
-interface Served {
-  zxid: number;
-  znodes: number;
-  ephemerals: number;
-}
-
-async function observe(port: number): Promise<Served> {
-  const mntr = await fourLetter(port, 'mntr');
-  return {
-    zxid: srvrZxid(await fourLetter(port, 'srvr')),
-    znodes: mntrValue(mntr, 'zk_znode_count'),
-    ephemerals: mntrValue(mntr, 'zk_ephemerals_count'),
-  };
-}
-
 describe('migrate: a data directory written by zk-server', () => {
   let tmp: TempDir;
-  let written: Served;
+  let written: ServedData;
   let source: string;
 
   before(async () => {
@@ -53,7 +38,7 @@ describe('migrate: a data directory written by zk-server', () => {
       await client.create('/m/box/in', Buffer.from('i'));
       await client.createTTL('/m/ttl', Buffer.from('t'), 3_600_000);
       await client.setACL('/m/n1', [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }]);
-      written = await observe(server.port);
+      written = await observeServed(server.port);
       // Stopped with the session open: its ephemeral must come back from the copies.
       assert.equal(await server.stop('SIGTERM'), 0, server.stderr());
     } finally {
@@ -80,7 +65,7 @@ describe('migrate: a data directory written by zk-server', () => {
       assert.equal(result.target.digest, result.source.digest);
       const server = await startZkServer({ storage: hop.format, dataDir: hop.to, extraConfig: CONFIG });
       try {
-        const served = await observe(server.port);
+        const served = await observeServed(server.port);
         assert.deepEqual(served, written, `zk-server on the ${hop.format} copy`);
       } finally {
         await server.stop('SIGKILL');
