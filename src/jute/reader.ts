@@ -77,7 +77,8 @@ export class JuteReader {
     if (len === -1) return null;
     if (len < -1) throw new JuteError(`negative buffer length ${len}`, at);
     this.need(len, 'buffer');
-    const out = Buffer.from(this.buf.subarray(this.pos, this.pos + len));
+    const out = Buffer.allocUnsafe(len);
+    out.set(this.buf.subarray(this.pos, this.pos + len));
     this.pos += len;
     return out;
   }

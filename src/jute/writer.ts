@@ -3,10 +3,13 @@
 
 export class JuteWriter {
   private buf: Buffer;
+  /** Over `buf`: DataView stores compile to a few instructions, Buffer's write*BE methods do not. */
+  private dv: DataView;
   private pos = 0;
 
   constructor(initialSize = 256) {
     this.buf = Buffer.allocUnsafe(initialSize);
+    this.dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
   }
 
   get length(): number {
@@ -25,18 +28,19 @@ export class JuteWriter {
     const next = Buffer.allocUnsafe(size);
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
+    this.dv = new DataView(next.buffer, next.byteOffset, next.length);
   }
 
   writeInt(v: number): this {
     this.ensure(4);
-    this.buf.writeInt32BE(v | 0, this.pos);
+    this.dv.setInt32(this.pos, v);
     this.pos += 4;
     return this;
   }
 
   writeLong(v: bigint): this {
     this.ensure(8);
-    this.buf.writeBigInt64BE(BigInt.asIntN(64, v), this.pos);
+    this.dv.setBigInt64(this.pos, v);
     this.pos += 8;
     return this;
   }
@@ -46,8 +50,8 @@ export class JuteWriter {
     this.ensure(8);
     const hi = Math.floor(v / 0x100000000);
     const lo = v - hi * 0x100000000;
-    this.buf.writeInt32BE(hi, this.pos);
-    this.buf.writeUInt32BE(lo, this.pos + 4);
+    this.dv.setInt32(this.pos, hi);
+    this.dv.setUint32(this.pos + 4, lo);
     this.pos += 8;
     return this;
   }
@@ -103,13 +107,15 @@ export class JuteWriter {
 
   /** Overwrite an int at an earlier position (frame length prefixes). */
   patchInt(at: number, v: number): this {
-    this.buf.writeInt32BE(v | 0, at);
+    this.dv.setInt32(at, v);
     return this;
   }
 
   /** A copy of the written bytes, safe to keep after reset(). */
   toBuffer(): Buffer {
-    return Buffer.from(this.buf.subarray(0, this.pos));
+    const out = Buffer.allocUnsafe(this.pos);
+    out.set(this.buf.subarray(0, this.pos));
+    return out;
   }
 
   /** A view of the written bytes, valid until the next write or reset(). */
