@@ -24,6 +24,7 @@ export class FrameDecoder {
 
   /** Adds a chunk and returns every complete frame it finishes (frame bodies, without length). */
   push(chunk: Buffer): Buffer[] {
+    if (this.buffered === 0) return this.pushWhole(chunk);
     this.chunks.push(chunk);
     this.buffered += chunk.length;
     const frames: Buffer[] = [];
@@ -40,8 +41,34 @@ export class FrameDecoder {
     return frames;
   }
 
+  /**
+   * push() when nothing is left over from earlier chunks, the usual case: frames are cut straight
+   * from the chunk, one view each, and only an incomplete tail is kept.
+   */
+  private pushWhole(chunk: Buffer): Buffer[] {
+    const frames: Buffer[] = [];
+    const end = chunk.length;
+    let at = 0;
+    while (end - at >= 4) {
+      const len = (chunk[at] << 24) | (chunk[at + 1] << 16) | (chunk[at + 2] << 8) | chunk[at + 3];
+      if (len < 0 || len > this.maxFrameBytes) {
+        throw new FrameError(`frame length ${len} outside 0..${this.maxFrameBytes}`);
+      }
+      if (end - at - 4 < len) break;
+      frames.push(chunk.subarray(at + 4, at + 4 + len));
+      at += 4 + len;
+    }
+    if (at < end) {
+      this.chunks.push(at === 0 ? chunk : chunk.subarray(at));
+      this.buffered = end - at;
+    }
+    return frames;
+  }
+
   /** Bytes of n from the front; consumed when `consume`. Avoids copying when one chunk holds them. */
   private take(n: number, consume: boolean): Buffer {
+    // An empty frame can follow the last buffered byte, when there is no chunk left to view.
+    if (n === 0) return Buffer.alloc(0);
     const first = this.chunks[0];
     let out: Buffer;
     if (first.length >= n) {
