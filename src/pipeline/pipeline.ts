@@ -176,7 +176,10 @@ export class Pipeline {
         item.ready = true;
         item.zxid = this.tree.lastProcessedZxid;
         item.err = p.prepared.error !== 0 && txn.type !== 14 ? p.prepared.error : result.err;
-        item.body = item.err === 0 || txn.type === 14 ? this.writeReplyBody(req.type, result, p.prepared.multiOpTypes) : null;
+        const body = item.err === 0 || txn.type === 14 ? this.writeReplyBody(req.type, result, p.prepared.multiOpTypes) : null;
+        // The body is a view of the reply writer: good for a reply sent now, from the head of its
+        // session's queue; one that waits behind earlier requests keeps a copy.
+        item.body = body !== null && this.queues.get(req.sessionId)?.[0] !== item ? Buffer.from(body) : body;
         if (txn.type === 14) item.err = 0;
         this.flush(req.sessionId);
       }
@@ -240,6 +243,7 @@ export class Pipeline {
     if (req.type === OpCode.closeSession) this.hooks.sessionClosed(req);
   }
 
+  /** The reply record of an applied txn, as a view valid until the next call. */
   private writeReplyBody(type: number, r: ApplyResult, multiOpTypes?: readonly number[]): Buffer | null {
     const w = this.w.reset();
     switch (type) {
@@ -260,7 +264,7 @@ export class Pipeline {
       default:
         return null;
     }
-    return w.toBuffer();
+    return w.view();
   }
 }
 

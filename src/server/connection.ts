@@ -66,8 +66,9 @@ export class ClientConnection implements ClientSink, Watcher {
   outstanding = 0;
   readonly stats: ConnectionStats;
   private readonly decoder: FrameDecoder;
+  /** Frames sent in this turn of the event loop, written to the socket together when it ends. */
   private readonly out = new JuteWriter(1024);
-  private corked = false;
+  private flushQueued = false;
   private paused = false;
 
   constructor(readonly socket: Socket, private readonly owner: ConnectionOwner, nowMs: number) {
@@ -189,25 +190,33 @@ export class ClientConnection implements ClientSink, Watcher {
     if (this.owner.throttled(this)) this.pause();
   }
 
-  /** Writes one frame: length, then what `fill` writes. */
+  /** Queues one frame: length, then what `fill` writes. */
   private send(fill: (w: JuteWriter) => void): void {
     if (this.state === 'closed') return;
-    const w = this.out.reset();
+    const w = this.out;
+    const start = w.length;
     w.writeInt(0);
     fill(w);
-    w.patchInt(0, w.length - 4);
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.socket.uncork();
-      });
-    }
-    this.socket.write(w.toBuffer());
+    w.patchInt(start, w.length - start - 4);
     this.stats.packetsSent++;
-    if (this.socket.writableLength > SOCKET_BACKLOG_BYTES_MAX) this.pause();
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      process.nextTick(this.flushOut);
+    }
   }
+
+  /** One socket write for every frame queued in this turn (a group commit answers many at once). */
+  private readonly flushOut = (): void => {
+    this.flushQueued = false;
+    if (this.out.length === 0) return;
+    if (this.socket.writableEnded || this.socket.destroyed) {
+      this.out.reset();
+      return;
+    }
+    this.socket.write(this.out.toBuffer());
+    this.out.reset();
+    if (this.socket.writableLength > SOCKET_BACKLOG_BYTES_MAX) this.pause();
+  };
 
   sendRaw(frameBody: Buffer): void {
     this.send((w) => w.writeRaw(frameBody));
@@ -280,6 +289,7 @@ export class ClientConnection implements ClientSink, Watcher {
   /** Sends what is queued, then closes. */
   close(): void {
     if (this.state === 'closed') return;
+    this.flushOut();
     this.state = 'closed';
     this.socket.end();
     this.socket.destroySoon?.();
