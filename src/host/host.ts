@@ -31,10 +31,11 @@ export class StandaloneHost implements CommitStage {
   propose(p: Proposal): void {
     if (this.failed) throw this.failed;
     this.core.propose(p);
-    // Batch every proposal made in this turn of the event loop into one append.
+    // One append for every proposal made in this turn of the event loop: requests read from all the
+    // sockets one poll found readable go out together (a microtask would send the first alone).
     if (!this.scheduled && !this.appending) {
       this.scheduled = true;
-      queueMicrotask(() => {
+      setImmediate(() => {
         this.scheduled = false;
         this.pump();
       });
