@@ -16,8 +16,19 @@ export class JuteWriter {
     return this.pos;
   }
 
+  /** Bytes the writer holds, written or not. */
+  get capacity(): number {
+    return this.buf.length;
+  }
+
   reset(): this {
     this.pos = 0;
+    return this;
+  }
+
+  /** Drops what was written after the first `length` bytes. */
+  truncate(length: number): this {
+    if (length < this.pos) this.pos = Math.max(0, length);
     return this;
   }
 

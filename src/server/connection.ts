@@ -16,7 +16,7 @@ import type { Watcher } from '../tree/watch-manager.js';
 import { FrameDecoder, FrameError } from './framing.js';
 import type { Logger } from './log.js';
 import { hex } from './log.js';
-import { SOCKET_BACKLOG_BYTES_MAX } from './limits.js';
+import { OUT_BUFFER_BYTES, OUT_BUFFER_KEEP_BYTES, SOCKET_BACKLOG_BYTES_MAX } from './limits.js';
 
 /** What a connection asks of the server. */
 export interface ConnectionOwner {
@@ -67,7 +67,7 @@ export class ClientConnection implements ClientSink, Watcher {
   readonly stats: ConnectionStats;
   private readonly decoder: FrameDecoder;
   /** Frames sent in this turn of the event loop, written to the socket together when it ends. */
-  private readonly out = new JuteWriter(1024);
+  private out = new JuteWriter(OUT_BUFFER_BYTES);
   private flushQueued = false;
   private paused = false;
 
@@ -195,8 +195,14 @@ export class ClientConnection implements ClientSink, Watcher {
     if (this.state === 'closed') return;
     const w = this.out;
     const start = w.length;
-    w.writeInt(0);
-    fill(w);
+    try {
+      w.writeInt(0);
+      fill(w);
+    } catch (err) {
+      // Never leave half a frame in front of the next one.
+      w.truncate(start);
+      throw err;
+    }
     w.patchInt(start, w.length - start - 4);
     this.stats.packetsSent++;
     if (!this.flushQueued) {
@@ -213,8 +219,15 @@ export class ClientConnection implements ClientSink, Watcher {
       this.out.reset();
       return;
     }
-    this.socket.write(this.out.toBuffer());
-    this.out.reset();
+    if (this.out.capacity > OUT_BUFFER_KEEP_BYTES) {
+      // A turn of large replies: the socket takes the buffer itself and the connection starts a
+      // small one, rather than keep the large one for its lifetime.
+      this.socket.write(this.out.view());
+      this.out = new JuteWriter(OUT_BUFFER_BYTES);
+    } else {
+      this.socket.write(this.out.toBuffer());
+      this.out.reset();
+    }
     if (this.socket.writableLength > SOCKET_BACKLOG_BYTES_MAX) this.pause();
   };
 

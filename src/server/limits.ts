@@ -10,5 +10,9 @@ export const CONNECT_DEADLINE_MS_DEFAULT = 10_000;
 export const STANDALONE_SERVER_ID = 1;
 /** Socket write backlog above which a connection stops reading until the client catches up. */
 export const SOCKET_BACKLOG_BYTES_MAX = 4 * 1024 * 1024;
+/** A connection's buffer for the reply frames of one turn starts at this size, in bytes. */
+export const OUT_BUFFER_BYTES = 1024;
+/** Past this size a connection's reply buffer is dropped after its write instead of reused. */
+export const OUT_BUFFER_KEEP_BYTES = 256 * 1024;
 /** Session password length, as ZooKeeper generates it. */
 export const SESSION_PASSWORD_BYTES = 16;

@@ -84,6 +84,27 @@ describe('reply ordering on zk-server', () => {
     }
   });
 
+  it('answers pipelined reads of megabytes in one turn intact and in order, then small ones again', async () => {
+    const c = await RawClient.connect(zk.port);
+    try {
+      // Eight ~900 KB replies leave in one turn: far past the size a connection keeps its reply
+      // buffer at, so the next replies go through a fresh one.
+      const big = Buffer.alloc(900 * 1024);
+      for (let i = 0; i < big.length; i++) big[i] = (i * 7 + 3) & 0xff;
+      await c.create('/bigread', big);
+      await c.create('/smallread', data('small'));
+      const reads = [];
+      for (let i = 0; i < 8; i++) reads.push(c.getData(i % 3 === 2 ? '/smallread' : '/bigread'));
+      const got = await Promise.all(reads);
+      got.forEach((r, i) => assert.ok(r.data?.equals(i % 3 === 2 ? data('small') : big), `reply ${i}`));
+      for (let i = 0; i < 3; i++) assert.equal((await c.getData('/smallread')).data?.toString(), 'small');
+      await c.setData('/smallread', data('again'), 0);
+      assert.equal((await c.getData('/smallread')).data?.toString(), 'again');
+    } finally {
+      await c.close();
+    }
+  });
+
   it('node-zookeeper-client pipelining: 50 writes and reads issued together all succeed in order', async () => {
     const c = await NzkClient.connect(zk.port);
     try {
