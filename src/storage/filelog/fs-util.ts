@@ -17,7 +17,6 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** pwrite until every byte is written (a regular file may still take a short write). */
 /** Truncates a file to `length` bytes and fsyncs it (a torn tail cut off for good). */
 export async function cutFile(file: string, length: number): Promise<void> {
   const handle = await open(file, 'r+');
@@ -29,6 +28,7 @@ export async function cutFile(file: string, length: number): Promise<void> {
   }
 }
 
+/** pwrite until every byte is written (a regular file may still take a short write). */
 export async function writeFully(handle: FileHandle, buf: Uint8Array, length: number, position: number): Promise<void> {
   let done = 0;
   while (done < length) {
