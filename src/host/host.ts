@@ -13,6 +13,11 @@ export interface HostEvents {
   logged?(entries: number, bytes: number): void;
   /** The txn log failed: nothing more can be made durable, the server must stop. */
   fatal(err: Error): void;
+  /**
+   * Whether a batch of this many proposals is all the server has to do: then its append may block
+   * the thread (AppendOptions.inline), since nothing else would run meanwhile. Default: never.
+   */
+  alone?(proposals: number): boolean;
 }
 
 export class StandaloneHost implements CommitStage {
@@ -50,7 +55,9 @@ export class StandaloneHost implements CommitStage {
   /** Resolves once everything proposed so far is persisted and applied (or the log failed). */
   async drain(): Promise<void> {
     while (this.busy && !this.failed) {
-      if (this.inflight) await this.inflight.catch(() => undefined);
+      // Only an append in flight is worth awaiting: awaiting a settled one while a pump is still
+      // scheduled would spin on microtasks and never let the setImmediate run.
+      if (this.appending && this.inflight) await this.inflight.catch(() => undefined);
       else await new Promise<void>((r) => setImmediate(r));
     }
   }
@@ -68,7 +75,7 @@ export class StandaloneHost implements CommitStage {
       this.appending = true;
       this.batches++;
       this.entriesLogged += entries.length;
-      this.inflight = this.txnLog.append(entries);
+      this.inflight = this.txnLog.append(entries, { inline: this.events.alone?.(rd.persist.length) === true });
       this.inflight.then(
         () => {
           this.appending = false;
