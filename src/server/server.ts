@@ -80,6 +80,9 @@ export class ZkServer implements ConnectionOwner {
     this.host = new StandaloneHost(storage.txnLog, {
       apply: (p) => this.pipeline.applyCommitted(p),
       logged: (entries, bytes) => this.snapshotter.onLogged(entries, bytes),
+      // Every request the server holds is in the batch: no reply, read or new request is waiting
+      // on this thread while the batch's write blocks it.
+      alone: (proposals) => this.pipeline.outstanding <= proposals,
       fatal: (err) => {
         this.log.error(`txn log failed, no write can be made durable: ${err.message}; shutting down`);
         void this.stop();

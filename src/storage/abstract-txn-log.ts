@@ -12,7 +12,7 @@ import { checkNonNegativeInteger } from './checks.js';
 import {
   StorageClosedError, StorageInvalidArgumentError, StorageWriteFailedError, ZxidOrderError,
 } from './errors.js';
-import type { TxnEntry, TxnLog } from './spi.js';
+import type { AppendOptions, TxnEntry, TxnLog } from './spi.js';
 import { payloadZxid } from './txn-entry.js';
 
 const ignore = (): void => {};
@@ -39,7 +39,7 @@ export abstract class AbstractTxnLog implements TxnLog {
     this.#acceptedZxid = checkNonNegativeInteger('lastZxid', lastZxid);
   }
 
-  protected abstract _append(batch: readonly TxnEntry[]): Promise<void>;
+  protected abstract _append(batch: readonly TxnEntry[], options: AppendOptions): Promise<void>;
   protected abstract _read(fromZxid: number): AsyncIterable<TxnEntry>;
   protected abstract _lastZxid(): Promise<number>;
   protected abstract _truncate(afterZxid: number): Promise<void>;
@@ -47,7 +47,7 @@ export abstract class AbstractTxnLog implements TxnLog {
   protected abstract _roll(): Promise<void>;
   protected abstract _close(): Promise<void>;
 
-  append(entries: readonly TxnEntry[]): Promise<void> {
+  append(entries: readonly TxnEntry[], options: AppendOptions = {}): Promise<void> {
     if (this.#closing !== null) return Promise.reject(new StorageClosedError(this.description));
     if (!Array.isArray(entries)) {
       return Promise.reject(new StorageInvalidArgumentError('append takes an array of txn entries'));
@@ -66,7 +66,7 @@ export abstract class AbstractTxnLog implements TxnLog {
       this.#acceptedZxid = last;
       let written: Promise<void>;
       try {
-        written = this._append(batch);
+        written = this._append(batch, options);
       } catch (error) {
         written = Promise.reject(error);
       }

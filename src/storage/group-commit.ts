@@ -13,12 +13,17 @@ export interface QueuedBatch {
   readonly entries: readonly TxnEntry[];
   /** What the batch adds to its group's write (the log's own framing included). */
   readonly bytes: number;
+  /** AppendOptions.inline: the writer may block the thread if this batch is written alone. */
+  readonly inline?: boolean;
 }
 
 /** What a log does with the queue's groups and rolls. */
 export interface GroupWriter {
-  /** Makes the batches durable, as one write; called with at least one batch. */
-  writeGroup(batches: readonly QueuedBatch[], bytes: number): Promise<void>;
+  /**
+   * Makes the batches durable, as one write; called with at least one batch. `idle`: the log was
+   * idle when the group's first batch arrived (it waited behind no other write).
+   */
+  writeGroup(batches: readonly QueuedBatch[], bytes: number, idle: boolean): Promise<void>;
   /** Runs after every append queued before the roll is durable, and before any queued after it. */
   roll(): Promise<void>;
 }
@@ -64,12 +69,14 @@ export class GroupCommitQueue {
   }
 
   async #flushLoop(): Promise<void> {
+    let idle = true;
     try {
       while (this.#queue.length > 0) {
         const head = this.#queue[0];
         if (head.batch === null) {
           this.#queue.shift();
           await this.#settle([head], () => this.writer.roll());
+          idle = false;
           continue;
         }
         const group: Pending[] = [];
@@ -82,7 +89,8 @@ export class GroupCommitQueue {
           batches.push(batch);
           bytes += batch.bytes;
         }
-        await this.#settle(group, () => this.writer.writeGroup(batches, bytes));
+        await this.#settle(group, () => this.writer.writeGroup(batches, bytes, idle));
+        idle = false;
       }
     } finally {
       this.#flushing = false;

@@ -168,6 +168,53 @@ describe('filelog: Apache ZooKeeper 3.8 txn log format', () => {
     }
   });
 
+  it('inline appends: a lone batch on an idle log is written on the calling thread, one that waited is not', async () => {
+    const dir = path.join(tmp.dir, 'inline');
+    await mkdir(dir);
+    const logger = recordingLogger();
+    const log = await FileTxnLog.open({ dir, preAllocSizeKb: 64, logger });
+    try {
+      await log.append([entry(E1 + 1)]);
+      assert.equal(log.stats.inlineGroups, 0, 'not asked for');
+      await log.append([entry(E1 + 2)], { inline: true });
+      assert.equal(log.stats.inlineGroups, 1);
+      // The second waits behind the first's write: by its turn, "nothing else waits" is stale.
+      await Promise.all([log.append([entry(E1 + 3)], { inline: true }), log.append([entry(E1 + 4)], { inline: true })]);
+      assert.equal(log.stats.inlineGroups, 2);
+      assert.equal(log.stats.groups, 4);
+      assert.equal(log.stats.syncs, 4, 'inline or not, every group is one durable write');
+      assert.deepEqual(logger.warnings, []);
+    } finally {
+      await log.close();
+    }
+    const reopened = await FileTxnLog.open({ dir, logger: recordingLogger() });
+    try {
+      assert.deepEqual((await collect(reopened.read(0))).map((e) => e.zxid), run(E1 + 1, 4));
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it('a slow inline write sends the next ones through the thread pool, and says so', async () => {
+    const dir = path.join(tmp.dir, 'inline-slow');
+    await mkdir(dir);
+    const logger = recordingLogger();
+    // Every write is slower than 0 ms.
+    const log = await FileTxnLog.open({ dir, preAllocSizeKb: 64, logger, inlineSlowMs: 0 });
+    try {
+      await log.append([entry(E1 + 1)]);
+      await log.append([entry(E1 + 2)], { inline: true });
+      assert.equal(log.stats.inlineGroups, 1);
+      assert.equal(logger.warnings.length, 1);
+      assert.match(logger.warnings[0], /write took [0-9.]+ ms; writes go through the thread pool for the next 10 s/);
+      await log.append([entry(E1 + 3)], { inline: true });
+      assert.equal(log.stats.inlineGroups, 1, 'backed off');
+      assert.deepEqual((await collect(log.read(0))).map((e) => e.zxid), run(E1 + 1, 3));
+    } finally {
+      await log.close();
+    }
+  });
+
   it('forceSync off: no fdatasync, data still written', async () => {
     const dir = path.join(tmp.dir, 'nosync');
     await mkdir(dir);

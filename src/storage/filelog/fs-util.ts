@@ -1,6 +1,7 @@
 // Small file-system helpers shared by the filelog stores: directory fsync (so a create, rename or
 // unlink survives a power cut), cutting a torn file durably, and complete positional writes and reads.
 
+import { writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 
 /**
@@ -33,6 +34,16 @@ export async function writeFully(handle: FileHandle, buf: Uint8Array, length: nu
   let done = 0;
   while (done < length) {
     const { bytesWritten } = await handle.write(buf, done, length - done, position + done);
+    if (bytesWritten <= 0) throw new Error(`write returned ${bytesWritten}`);
+    done += bytesWritten;
+  }
+}
+
+/** writeFully on the calling thread (a blocking pwrite), for a raw fd. */
+export function writeFullySync(fd: number, buf: Uint8Array, length: number, position: number): void {
+  let done = 0;
+  while (done < length) {
+    const bytesWritten = writeSync(fd, buf, done, length - done, position + done);
     if (bytesWritten <= 0) throw new Error(`write returned ${bytesWritten}`);
     done += bytesWritten;
   }

@@ -6,6 +6,8 @@
 // returns once data and size are on disk, what write + fdatasync gives, in one trip through libuv's
 // thread pool instead of two. Each trip costs ~30-60 µs of wake-ups here, a fifth of a whole commit
 // at one outstanding write (measured: pwrite + fdatasync from Node 307 µs, alone in C 177 µs).
+// When the caller says nothing else waits (AppendOptions.inline) and the log is idle, the pwrite
+// runs on the calling thread instead and there is no trip at all.
 //
 // Files: a new one is started by the first append after open, after roll() and after truncate(),
 // and named by that append's first zxid, as ZooKeeper does (it never appends to a file it did not
@@ -17,11 +19,12 @@
 import { constants as fsConstants } from 'node:fs';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { AbstractTxnLog } from '../abstract-txn-log.js';
 import { StorageCorruptError, StorageInvalidArgumentError } from '../errors.js';
 import { GroupCommitQueue, type QueuedBatch } from '../group-commit.js';
-import type { TxnEntry } from '../spi.js';
-import { fsyncDir, isNotFound, writeFully } from './fs-util.js';
+import type { AppendOptions, TxnEntry } from '../spi.js';
+import { fsyncDir, isNotFound, writeFully, writeFullySync } from './fs-util.js';
 import {
   DEFAULT_PREALLOC_KB, ENTRY_OVERHEAD_BYTES, FILE_HEADER_BYTES, paddedFileSizeForBatch, writeEntry, writeFileHeader,
 } from './log-format.js';
@@ -53,6 +56,13 @@ export interface LogWorkerReadOptions {
   readonly sliceBytes?: number;
 }
 
+/**
+ * An inline write that takes longer than this (the disk is stalling) sends writes back through the
+ * thread pool for INLINE_BACKOFF_MS: the event loop stays free for what does not need the disk.
+ */
+const INLINE_SLOW_MS = 20;
+const INLINE_BACKOFF_MS = 10_000;
+
 /** 0 where the platform has no O_DSYNC (Windows): groups are then made durable by fdatasync. */
 const O_DSYNC: number = fsConstants.O_DSYNC ?? 0;
 
@@ -65,6 +75,8 @@ export interface FileTxnLogOptions {
   readonly forceSync?: boolean;
   readonly logger?: StorageLogger;
   readonly workerRead?: LogWorkerReadOptions;
+  /** An inline write (AppendOptions.inline) slower than this turns inline writes off for a while. Default 20 ms. */
+  readonly inlineSlowMs?: number;
 }
 
 /** Counters for tests and metrics; they only grow. */
@@ -79,6 +91,8 @@ export interface FileTxnLogStats {
   readonly filesCreated: number;
   /** Slices of log files scanned for reads in the worker pool (see LogWorkerReadOptions). */
   readonly readSlices: number;
+  /** Groups written on the calling thread (AppendOptions.inline). */
+  readonly inlineGroups: number;
 }
 
 interface ActiveFile {
@@ -104,7 +118,7 @@ export class FileTxnLog extends AbstractTxnLog {
   /** Zxid of the last durable entry. */
   #lastZxid: number;
   readonly #groups = new GroupCommitQueue({
-    writeGroup: (batches, bytes) => this.#writeGroup(batches, bytes),
+    writeGroup: (batches, bytes, idle) => this.#writeGroup(batches, bytes, idle),
     roll: () => this.#closeActive(),
   });
   /** Reused for every group: a group is written before the next one is built. */
@@ -116,7 +130,10 @@ export class FileTxnLog extends AbstractTxnLog {
   readonly #cleanEnds = new Map<string, number>();
   /** Torn tails met in older files on reads, reported once each. */
   readonly #reportedTails = new Set<string>();
-  #stats = { groups: 0, entries: 0, bytes: 0, syncs: 0, filesCreated: 0, readSlices: 0 };
+  #stats = { groups: 0, entries: 0, bytes: 0, syncs: 0, filesCreated: 0, readSlices: 0, inlineGroups: 0 };
+  readonly #inlineSlowMs: number;
+  /** performance.now() before which no write is inline (after a slow one). */
+  #inlineOffUntil = 0;
 
   /** Recovers the newest log file (see log-files.ts) and opens the log for appending. */
   static async open(options: FileTxnLogOptions): Promise<FileTxnLog> {
@@ -142,6 +159,7 @@ export class FileTxnLog extends AbstractTxnLog {
     this.#dir = options.dir;
     this.#preAllocBytes = (options.preAllocSizeKb ?? DEFAULT_PREALLOC_KB) * 1024;
     this.#forceSync = options.forceSync ?? true;
+    this.#inlineSlowMs = options.inlineSlowMs ?? INLINE_SLOW_MS;
     this.#logger = logger;
     this.#workerRead = {
       minBytes: options.workerRead?.minBytes ?? WORKER_READ_MIN_BYTES,
@@ -160,17 +178,27 @@ export class FileTxnLog extends AbstractTxnLog {
     return this.#files.slice();
   }
 
-  protected _append(batch: readonly TxnEntry[]): Promise<void> {
+  protected _append(batch: readonly TxnEntry[], options: AppendOptions): Promise<void> {
     let bytes = 0;
     for (const entry of batch) bytes += ENTRY_OVERHEAD_BYTES + entry.payload.length;
-    return this.#groups.append({ entries: batch, bytes });
+    return this.#groups.append({ entries: batch, bytes, inline: options.inline === true });
+  }
+
+  /**
+   * Whether a group's pwrite runs on the calling thread: asked for (nothing else waits on the
+   * process), on an idle log (an append that waited behind a write in flight runs later, when the
+   * caller's "nothing else waits" may no longer hold), alone in its group, and not switched off
+   * by a slow one.
+   */
+  #writesInline(group: readonly QueuedBatch[], idle: boolean, now: number): boolean {
+    return idle && group.length === 1 && group[0].inline === true && now >= this.#inlineOffUntil;
   }
 
   protected _roll(): Promise<void> {
     return this.#groups.roll();
   }
 
-  async #writeGroup(group: readonly QueuedBatch[], entryBytes: number): Promise<void> {
+  async #writeGroup(group: readonly QueuedBatch[], entryBytes: number, idle: boolean): Promise<void> {
     const firstZxid = group[0].entries[0].zxid;
     const created = this.#active === null;
     const active = this.#active ?? await this.#createFile(firstZxid);
@@ -190,7 +218,19 @@ export class FileTxnLog extends AbstractTxnLog {
     const padFrom = created ? FILE_HEADER_BYTES : position;
     const padStart = created ? FILE_HEADER_BYTES : active.paddedSize;
     active.paddedSize = paddedFileSizeForBatch(padFrom, padStart, this.#preAllocBytes, count);
-    await writeFully(active.handle, buf, total, position);
+    const started = performance.now();
+    if (this.#writesInline(group, idle, started)) {
+      writeFullySync(active.handle.fd, buf, total, position);
+      this.#stats.inlineGroups++;
+      if (performance.now() - started > this.#inlineSlowMs) {
+        // A disk this slow would hold up every connection (pings, reads, 4lw) while it writes.
+        this.#inlineOffUntil = performance.now() + INLINE_BACKOFF_MS;
+        this.#logger.warn(`txn log: a ${total}-byte write took ${(performance.now() - started).toFixed(1)} ms; `
+          + `writes go through the thread pool for the next ${INLINE_BACKOFF_MS / 1000} s`);
+      }
+    } else {
+      await writeFully(active.handle, buf, total, position);
+    }
     const end = position + total;
     // Extended after the data: with O_DSYNC the new size becomes durable with the next group's write.
     if (active.paddedSize > Math.max(end, active.fileSize)) await active.handle.truncate(active.paddedSize);
