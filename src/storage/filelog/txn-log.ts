@@ -222,10 +222,11 @@ export class FileTxnLog extends AbstractTxnLog {
     if (this.#writesInline(group, idle, started)) {
       writeFullySync(active.handle.fd, buf, total, position);
       this.#stats.inlineGroups++;
-      if (performance.now() - started > this.#inlineSlowMs) {
+      const took = performance.now() - started;
+      if (took > this.#inlineSlowMs) {
         // A disk this slow would hold up every connection (pings, reads, 4lw) while it writes.
-        this.#inlineOffUntil = performance.now() + INLINE_BACKOFF_MS;
-        this.#logger.warn(`txn log: a ${total}-byte write took ${(performance.now() - started).toFixed(1)} ms; `
+        this.#inlineOffUntil = started + took + INLINE_BACKOFF_MS;
+        this.#logger.warn(`txn log: a ${total}-byte write took ${took.toFixed(1)} ms; `
           + `writes go through the thread pool for the next ${INLINE_BACKOFF_MS / 1000} s`);
       }
     } else {
