@@ -29,10 +29,8 @@ export interface ZabCoreOptions {
 const COMPACT_AT = 1024;
 
 export class ZabCore<E extends ZabEntry> {
-  /** Proposals not yet both persisted and applied; slots before `released` are emptied. */
+  /** Proposals not yet both persisted and applied; slots before released() are emptied. */
   private readonly log: Array<E | undefined> = [];
-  /** Index in `log` of the first slot still holding its entry. */
-  private released = 0;
   /** Index in `log` of the first entry not yet handed to the host for persistence. */
   private unpersistedFrom = 0;
   /** Index in `log` of the first entry not yet handed to the host for applying. */
@@ -66,7 +64,12 @@ export class ZabCore<E extends ZabEntry> {
 
   /** Entries held: proposed and not yet both handed off for persistence and applied. */
   get held(): number {
-    return this.log.length - this.released;
+    return this.log.length - this.released();
+  }
+
+  /** Index in `log` of the first slot still holding its entry: both handed off, persisted and applied. */
+  private released(): number {
+    return Math.min(this.uncommittedFrom, this.unpersistedFrom);
   }
 
   /** The highest zxid acknowledged by a quorum. */
@@ -81,7 +84,7 @@ export class ZabCore<E extends ZabEntry> {
   }
 
   ready(): Ready<E> {
-    // Both ranges start at or after `released`: no emptied slot is handed out.
+    // Both ranges start at or after released(): no emptied slot is handed out.
     const persist = this.log.slice(this.unpersistedFrom) as E[];
     const upTo = this.committedZxid();
     let end = this.uncommittedFrom;
@@ -92,6 +95,7 @@ export class ZabCore<E extends ZabEntry> {
 
   /** The host has handed off `rd.persist` for persistence and applied `rd.commit`. */
   advance(rd: Ready<E>): void {
+    const before = this.released();
     this.unpersistedFrom += rd.persist.length;
     this.uncommittedFrom += rd.commit.length;
     // Persisted and applied entries are let go of at once (the txn log keeps them): an entry holds
@@ -99,14 +103,12 @@ export class ZabCore<E extends ZabEntry> {
     // promoted and left for a full mark-compact of the whole heap, tree included. (Keeping the last
     // 4096 held every txn of a populate by multis until 4096 later writes: 115 MB of the 243 MB
     // live heap right after 200k creates.) The emptied slots are cut away in amortized batches.
-    const done = Math.min(this.uncommittedFrom, this.unpersistedFrom);
-    for (let i = this.released; i < done; i++) this.log[i] = undefined;
-    this.released = Math.max(this.released, done);
+    const done = this.released();
+    for (let i = before; i < done; i++) this.log[i] = undefined;
     if (done >= COMPACT_AT && done * 2 >= this.log.length) {
       this.log.splice(0, done);
       this.unpersistedFrom -= done;
       this.uncommittedFrom -= done;
-      this.released -= done;
     }
   }
 }
