@@ -215,6 +215,46 @@ describe('filelog: Apache ZooKeeper 3.8 txn log format', () => {
     }
   });
 
+  it('zeroes the preallocated space ahead of the writes in the background, never over data', async () => {
+    const dir = path.join(tmp.dir, 'zero-ahead');
+    await mkdir(dir);
+    const logger = recordingLogger();
+    const log = await FileTxnLog.open({ dir, logger });
+    const written: TxnEntry[] = [];
+    const append = (batch: TxnEntry[]): Promise<void> => { written.push(...batch); return log.append(batch); };
+    let zxid = E1;
+    const next = (n: number): TxnEntry[] => Array.from({ length: n }, () => entry(++zxid));
+    try {
+      await append(next(1));
+      // Zeroing of the new file starts 64 KiB past its first group; this ~200 KiB group reaches into
+      // that chunk while it is being written, so it has to wait for it.
+      await append(next(1000));
+      assert.ok(log.stats.zeroWaits >= 1, `waits ${log.stats.zeroWaits}`);
+      // ~3 MB more in groups of a few concurrent appends: the zeroing keeps moving ahead, chunk by chunk.
+      for (let i = 0; i < 60; i++) await Promise.all([append(next(50)), append(next(50)), append(next(50)), append(next(50))]);
+      assert.ok(log.stats.zeroedBytes >= 2 << 20, `zeroed ${log.stats.zeroedBytes}`);
+    } finally {
+      await log.close();
+    }
+    assert.deepEqual(logger.warnings, []);
+    const [name] = await readdir(dir);
+    const file = path.join(dir, name);
+    const st = await stat(file);
+    assert.equal(st.size, 16 + (64 << 20), 'preallocated as before: header + one 64 MiB step');
+    // The zeroes past the last entry are allocated blocks, not holes (a sparse file has ~the data's).
+    assert.ok(st.blocks * 512 >= log.stats.bytes + (64 << 10), `${st.blocks} blocks for ${log.stats.bytes} bytes of data`);
+    const bytes = await readFile(file);
+    assert.ok(bytes.subarray(log.stats.bytes).every((b) => b === 0), 'zeros after the last entry');
+    const reopened = await FileTxnLog.open({ dir, logger: recordingLogger() });
+    try {
+      const got = await collect(reopened.read(0));
+      assert.deepEqual(got.map((e) => e.zxid), written.map((e) => e.zxid));
+      for (let i = 0; i < got.length; i++) assert.ok(Buffer.from(got[i].payload).equals(written[i].payload), `payload of entry ${i}`);
+    } finally {
+      await reopened.close();
+    }
+  });
+
   it('forceSync off: no fdatasync, data still written', async () => {
     const dir = path.join(tmp.dir, 'nosync');
     await mkdir(dir);

@@ -9,6 +9,13 @@
 // When the caller says nothing else waits (AppendOptions.inline) and the log is idle, the pwrite
 // runs on the calling thread instead and there is no trip at all.
 //
+// Preallocation extends the file as ZooKeeper does, sparsely: the blocks are not allocated yet, and
+// an O_DSYNC write that is the first into a block also commits that allocation to the file system's
+// journal, another flush. So the log zeroes the space ahead of its writes in the background, a chunk
+// at a time, durably, and the groups that follow overwrite allocated zeros. The file's bytes are the
+// same either way (ZooKeeper reads the holes as zeros too); only the allocation moves off the path
+// of a commit.
+//
 // Files: a new one is started by the first append after open, after roll() and after truncate(),
 // and named by that append's first zxid, as ZooKeeper does (it never appends to a file it did not
 // create in the same run). The file being written is only read up to its durable end.
@@ -63,6 +70,19 @@ export interface LogWorkerReadOptions {
 const INLINE_SLOW_MS = 20;
 const INLINE_BACKOFF_MS = 10_000;
 
+/**
+ * Zeroes are written this far ahead of the log's end, and once less than half of that is left, the
+ * next chunk goes out. Measured here (C, O_DSYNC pwrites of 1,764 bytes, ~8 setData txns): 159-183 µs
+ * into sparse space, 121 µs into written zeros. A chunk is one pwrite through the thread pool.
+ */
+const ZERO_AHEAD_BYTES = 1 << 20;
+/**
+ * Zeroing starts at least this far past the log's end (a new file's first chunk, or after the log
+ * caught up): the groups right after it then write into holes instead of waiting for the chunk.
+ */
+const ZERO_SKIP_BYTES = 64 << 10;
+const ZEROS = Buffer.alloc(ZERO_AHEAD_BYTES);
+
 /** 0 where the platform has no O_DSYNC (Windows): groups are then made durable by fdatasync. */
 const O_DSYNC: number = fsConstants.O_DSYNC ?? 0;
 
@@ -93,6 +113,10 @@ export interface FileTxnLogStats {
   readonly readSlices: number;
   /** Groups written on the calling thread (AppendOptions.inline). */
   readonly inlineGroups: number;
+  /** Bytes of preallocated space zeroed ahead of the writes (see ZERO_AHEAD_BYTES). */
+  readonly zeroedBytes: number;
+  /** Groups that waited for zeroing of the space they were about to write. */
+  readonly zeroWaits: number;
 }
 
 interface ActiveFile {
@@ -104,6 +128,12 @@ interface ActiveFile {
   paddedSize: number;
   /** Actual file size (padding or data, whichever reaches further). */
   fileSize: number;
+  /** Bytes from here on may be unallocated holes; below it is data or durably written zeros. */
+  zeroedEnd: number;
+  /** The zeroing in flight: [from, zeroedEnd of when it is done). Never rejects. */
+  zeroing: { readonly from: number; readonly done: Promise<void> } | null;
+  /** Set after a zeroing failed: the file is left sparse from then on. */
+  zeroFailed: boolean;
 }
 
 export class FileTxnLog extends AbstractTxnLog {
@@ -130,7 +160,7 @@ export class FileTxnLog extends AbstractTxnLog {
   readonly #cleanEnds = new Map<string, number>();
   /** Torn tails met in older files on reads, reported once each. */
   readonly #reportedTails = new Set<string>();
-  #stats = { groups: 0, entries: 0, bytes: 0, syncs: 0, filesCreated: 0, readSlices: 0, inlineGroups: 0 };
+  #stats = { groups: 0, entries: 0, bytes: 0, syncs: 0, filesCreated: 0, readSlices: 0, inlineGroups: 0, zeroedBytes: 0, zeroWaits: 0 };
   readonly #inlineSlowMs: number;
   /** performance.now() before which no write is inline (after a slow one). */
   #inlineOffUntil = 0;
@@ -218,8 +248,15 @@ export class FileTxnLog extends AbstractTxnLog {
     const padFrom = created ? FILE_HEADER_BYTES : position;
     const padStart = created ? FILE_HEADER_BYTES : active.paddedSize;
     active.paddedSize = paddedFileSizeForBatch(padFrom, padStart, this.#preAllocBytes, count);
+    const zeroing = active.zeroing;
+    const overlaps = zeroing !== null && position + total > zeroing.from;
+    if (overlaps) {
+      // The zeroes must not land on this group's data: wait for them (the log caught up with them).
+      this.#stats.zeroWaits++;
+      await zeroing.done;
+    }
     const started = performance.now();
-    if (this.#writesInline(group, idle, started)) {
+    if (this.#writesInline(group, idle && !overlaps, started)) {
       writeFullySync(active.handle.fd, buf, total, position);
       this.#stats.inlineGroups++;
       const took = performance.now() - started;
@@ -241,11 +278,39 @@ export class FileTxnLog extends AbstractTxnLog {
       this.#stats.syncs++;
     }
     active.durableEnd = end;
+    this.#zeroAhead(active);
     const lastBatch = group[group.length - 1].entries;
     this.#lastZxid = lastBatch[lastBatch.length - 1].zxid;
     this.#stats.groups++;
     this.#stats.entries += count;
     this.#stats.bytes += total;
+  }
+
+  /**
+   * Starts zeroing the next chunk past the log's end when less than half a chunk of zeroed space is
+   * left, within the file's current size (never extending it). Only with O_DSYNC: the zeroes are
+   * durable, their blocks allocated and committed, when the write returns.
+   */
+  #zeroAhead(active: ActiveFile): void {
+    if (active.zeroing !== null || active.zeroFailed || !this.#forceSync || O_DSYNC === 0) return;
+    const end = active.durableEnd;
+    if (active.zeroedEnd - end >= ZERO_AHEAD_BYTES / 2) return;
+    const from = Math.max(active.zeroedEnd, end + ZERO_SKIP_BYTES);
+    const to = Math.min(from + ZERO_AHEAD_BYTES, active.fileSize);
+    if (to <= from) return;
+    const done = writeFully(active.handle, ZEROS, to - from, from).then(
+      () => {
+        active.zeroedEnd = to;
+        this.#stats.zeroedBytes += to - from;
+      },
+      (err: unknown) => {
+        // Only an optimisation: the groups still write into the holes, as without it.
+        active.zeroFailed = true;
+        this.#logger.warn(`${active.ref.path}: zeroing ${to - from} bytes at offset ${from} failed `
+          + `(${err instanceof Error ? err.message : String(err)}); the rest of this file stays sparse`);
+      },
+    ).finally(() => { active.zeroing = null; });
+    active.zeroing = { from, done };
   }
 
   async #createFile(firstZxid: number): Promise<ActiveFile> {
@@ -256,7 +321,7 @@ export class FileTxnLog extends AbstractTxnLog {
     const handle = await open(ref.path, flags, 0o666);
     this.#files.push(ref);
     this.#stats.filesCreated++;
-    this.#active = { ref, handle, durableEnd: 0, paddedSize: 0, fileSize: 0 };
+    this.#active = { ref, handle, durableEnd: 0, paddedSize: 0, fileSize: 0, zeroedEnd: 0, zeroing: null, zeroFailed: false };
     return this.#active;
   }
 
@@ -264,6 +329,7 @@ export class FileTxnLog extends AbstractTxnLog {
     const active = this.#active;
     if (active === null) return;
     this.#active = null;
+    await active.zeroing?.done;
     await active.handle.close();
   }
 
