@@ -87,6 +87,11 @@ const WRITE_OPS = new Set<number>([
   OpCode.createSession, OpCode.closeSession,
 ]);
 
+/** A client request that becomes a txn (session creation and closing aside). */
+export function isClientWrite(type: number): boolean {
+  return WRITE_OPS.has(type) && type !== OpCode.createSession && type !== OpCode.closeSession;
+}
+
 export class Pipeline {
   readonly changes: OutstandingChanges;
   private readonly prep: Prep;

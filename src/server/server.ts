@@ -10,7 +10,7 @@ import type { ServerConfig } from '../config/types.js';
 import type { StorageBackend } from '../storage/spi.js';
 import { DataTree } from '../tree/data-tree.js';
 import type { ApplyResult } from '../tree/apply.js';
-import { Pipeline, type PipelineRequest, type Proposal } from '../pipeline/pipeline.js';
+import { isClientWrite, Pipeline, type PipelineRequest, type Proposal } from '../pipeline/pipeline.js';
 import { generateDigest } from '../pipeline/acl.js';
 import { StandaloneHost } from '../host/host.js';
 import { ClientConnection, type ConnectionOwner } from './connection.js';
@@ -20,6 +20,7 @@ import { Snapshotter, restoreDatabase } from './persistence.js';
 import { createAdminView } from './admin-view.js';
 import { isFourLetterWord, fourLetterWordOf, runFourLetterWord, lastOperationName, type AdminView } from './four-letter.js';
 import { createLogger, hex, type Logger } from './log.js';
+import { WritersInTransit } from './writers-in-transit.js';
 import { SESSION_PASSWORD_BYTES, STANDALONE_SERVER_ID } from './limits.js';
 
 /** Every op code a client may send; anything else closes the connection. */
@@ -53,6 +54,7 @@ export class ZkServer implements ConnectionOwner {
   };
   private readonly bySession = new Map<bigint, ClientConnection>();
   private readonly host: StandaloneHost;
+  private readonly writersInTransit = new WritersInTransit<ClientConnection>();
   private readonly admin: AdminView;
   private readonly reaper: ContainerReaper;
   readonly snapshotter: Snapshotter;
@@ -83,6 +85,7 @@ export class ZkServer implements ConnectionOwner {
       // Every request the server holds is in the batch: no reply, read or new request is waiting
       // on this thread while the batch's write blocks it.
       alone: (proposals) => this.pipeline.outstanding <= proposals,
+      expected: () => this.writersInTransit.count(performance.now()),
       fatal: (err) => {
         this.log.error(`txn log failed, no write can be made durable: ${err.message}; shutting down`);
         void this.stop();
@@ -208,6 +211,7 @@ export class ZkServer implements ConnectionOwner {
 
   closed(conn: ClientConnection): void {
     this.connections.delete(conn);
+    this.writersInTransit.arrived(conn);
     if (conn.sessionId !== 0n && this.bySession.get(conn.sessionId) === conn) this.bySession.delete(conn.sessionId);
     this.tree.dataWatches.removeAll(conn);
     this.tree.childWatches.removeAll(conn);
@@ -276,6 +280,7 @@ export class ZkServer implements ConnectionOwner {
 
   request(conn: ClientConnection, xid: number, type: number, body: Buffer): void {
     this.stats.packetsReceived++;
+    this.writersInTransit.arrived(conn);
     if (!CLIENT_OPS.has(type)) {
       this.log.warn(`closing connection ${conn.describe()}: unknown op code ${type}`);
       // As ZooKeeper's UnimplementedRequestProcessor: answer Unimplemented, then close.
@@ -336,7 +341,10 @@ export class ZkServer implements ConnectionOwner {
     s.totalLatencyMs += latency;
     s.latencyCount++;
     const conn = req.sink as ClientConnection | null;
-    conn?.recordLatency(req.xid, zxid, lastOperationName(req.type), latency, performance.now());
+    if (conn === null) return;
+    const at = performance.now();
+    conn.recordLatency(req.xid, zxid, lastOperationName(req.type), latency, at);
+    if (conn.outstanding === 0 && isClientWrite(req.type)) this.writersInTransit.answered(conn, at);
     void err;
   }
 
