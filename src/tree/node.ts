@@ -5,6 +5,10 @@ import type { Stat, StatPersisted } from '../jute/records.js';
 import { ephemeralTypeOf, type EphemeralType } from './ephemeral-type.js';
 
 const NO_CHILDREN: ReadonlyMap<string, DataNode> = new Map<string, DataNode>();
+const TWO_32 = 0x100000000;
+/** flags: digestCache holds a value / pathCrc holds a value. */
+const DIGEST_VALID = 1;
+const PATH_CRC_VALID = 2;
 
 export interface DataNodeInit {
   data: Buffer | null;
@@ -14,24 +18,34 @@ export interface DataNodeInit {
   extendedTypesEnabled?: boolean;
 }
 
+/**
+ * The zxids and times do not fit V8's 32-bit small integers, so a plain number field holding them is
+ * a pointer to a heap-allocated double: five objects per node, and two more for the CRCs (uint32).
+ * On a million-node tree that is seven million objects every full GC marks, so each is kept as
+ * two int32 halves (high, low) behind an accessor and the CRCs as int32 with validity flags.
+ */
 export class DataNode {
   data: Buffer | null;
   aclRef: bigint;
-  czxid: number;
-  mzxid: number;
-  ctime: number;
-  mtime: number;
+  private czxidHi = 0;
+  private czxidLo = 0;
+  private mzxidHi = 0;
+  private mzxidLo = 0;
+  private ctimeHi = 0;
+  private ctimeLo = 0;
+  private mtimeHi = 0;
+  private mtimeLo = 0;
+  private pzxidHi = 0;
+  private pzxidLo = 0;
+  private digest = 0;
+  private crcOfPath = 0;
+  private flags = 0;
   version: number;
   /** Stored cversion: ZooKeeper counts only creates here; stat() turns it into the client's count. */
   cversion: number;
   aversion: number;
   /** Raw stored value: a session id, the container marker or a TTL marker. */
   ephemeralOwner: bigint;
-  pzxid: number;
-  /** This node's digest (CRC32) while valid, -1 when it must be recomputed. Managed by DataTree. */
-  digestCache = -1;
-  /** CRC32 of this node's path (it never changes), -1 until first needed. Managed by DataTree. */
-  pathCrc = -1;
   private readonly extendedTypesEnabled: boolean;
   /**
    * Children by name, holding the child nodes themselves: walks over the tree (snapshots above all)
@@ -63,6 +77,39 @@ export class DataNode {
   /** name → child node, live (a Map iterator stays valid across changes: removed entries are skipped). */
   get childNodes(): ReadonlyMap<string, DataNode> {
     return this.childMap ?? NO_CHILDREN;
+  }
+
+  get czxid(): number { return this.czxidHi * TWO_32 + (this.czxidLo >>> 0); }
+  set czxid(v: number) { this.czxidHi = Math.floor(v / TWO_32) | 0; this.czxidLo = v | 0; }
+  get mzxid(): number { return this.mzxidHi * TWO_32 + (this.mzxidLo >>> 0); }
+  set mzxid(v: number) { this.mzxidHi = Math.floor(v / TWO_32) | 0; this.mzxidLo = v | 0; }
+  get ctime(): number { return this.ctimeHi * TWO_32 + (this.ctimeLo >>> 0); }
+  set ctime(v: number) { this.ctimeHi = Math.floor(v / TWO_32) | 0; this.ctimeLo = v | 0; }
+  get mtime(): number { return this.mtimeHi * TWO_32 + (this.mtimeLo >>> 0); }
+  set mtime(v: number) { this.mtimeHi = Math.floor(v / TWO_32) | 0; this.mtimeLo = v | 0; }
+  get pzxid(): number { return this.pzxidHi * TWO_32 + (this.pzxidLo >>> 0); }
+  set pzxid(v: number) { this.pzxidHi = Math.floor(v / TWO_32) | 0; this.pzxidLo = v | 0; }
+
+  /** This node's digest (CRC32) while valid, -1 when it must be recomputed. Managed by DataTree. */
+  get digestCache(): number { return (this.flags & DIGEST_VALID) !== 0 ? this.digest >>> 0 : -1; }
+  set digestCache(v: number) {
+    if (v < 0) {
+      this.flags &= ~DIGEST_VALID;
+    } else {
+      this.digest = v | 0;
+      this.flags |= DIGEST_VALID;
+    }
+  }
+
+  /** CRC32 of this node's path (it never changes), -1 until first needed. Managed by DataTree. */
+  get pathCrc(): number { return (this.flags & PATH_CRC_VALID) !== 0 ? this.crcOfPath >>> 0 : -1; }
+  set pathCrc(v: number) {
+    if (v < 0) {
+      this.flags &= ~PATH_CRC_VALID;
+    } else {
+      this.crcOfPath = v | 0;
+      this.flags |= PATH_CRC_VALID;
+    }
   }
 
   get numChildren(): number {
