@@ -51,6 +51,8 @@ export class StandaloneHost implements CommitStage {
   private writeMs = 0;
   /** performance.now() of the first proposal of the batch being gathered. */
   private gatherFrom = 0;
+  /** The scheduled pump has waited at least one turn for this batch (counted once in `gathered`). */
+  private gathering = false;
 
   constructor(private readonly txnLog: TxnLog, private readonly events: HostEvents, selfId = 1) {
     this.core = new ZabCore<Proposal>({ selfId, voters: [selfId] });
@@ -67,8 +69,6 @@ export class StandaloneHost implements CommitStage {
       setImmediate(this.pumpScheduled);
     }
   }
-
-  private gathering = false;
 
   /** The scheduled pump: first waits, a turn at a time, while expected writes are on their way. */
   private readonly pumpScheduled = (): void => {
