@@ -27,13 +27,20 @@ export interface HostEvents {
   alone?(proposals: number): boolean;
   /**
    * How many more writes are on their way right now (clients that will send within a round trip).
-   * While any are, an idle log's next batch waits for them, up to GATHER_MAX_MS. Default: none.
+   * While any are, an idle log's next batch waits for them (see HostOptions.gatherMaxMs). Default: none.
    */
   expected?(): number;
 }
 
 /** A batch waits for expected writes at most this long, or the last writes' average, if shorter. */
 export const GATHER_MAX_MS = 1;
+
+export interface HostOptions {
+  /** This server's id in the zab core. Default 1. */
+  readonly selfId?: number;
+  /** The longest a batch waits for expected writes (HostEvents.expected), ms. Default GATHER_MAX_MS. */
+  readonly gatherMaxMs?: number;
+}
 /** Weight of the newest write in the average write time. */
 const WRITE_TIME_WEIGHT = 1 / 8;
 
@@ -54,8 +61,12 @@ export class StandaloneHost implements CommitStage {
   /** The scheduled pump has waited at least one turn for this batch (counted once in `gathered`). */
   private gathering = false;
 
-  constructor(private readonly txnLog: TxnLog, private readonly events: HostEvents, selfId = 1) {
+  private readonly gatherMaxMs: number;
+
+  constructor(private readonly txnLog: TxnLog, private readonly events: HostEvents, options: HostOptions = {}) {
+    const selfId = options.selfId ?? 1;
     this.core = new ZabCore<Proposal>({ selfId, voters: [selfId] });
+    this.gatherMaxMs = options.gatherMaxMs ?? GATHER_MAX_MS;
   }
 
   propose(p: Proposal): void {
@@ -73,7 +84,7 @@ export class StandaloneHost implements CommitStage {
   /** The scheduled pump: first waits, a turn at a time, while expected writes are on their way. */
   private readonly pumpScheduled = (): void => {
     if (!this.failed && (this.events.expected?.() ?? 0) > 0
-      && performance.now() - this.gatherFrom < Math.min(this.writeMs, GATHER_MAX_MS)) {
+      && performance.now() - this.gatherFrom < Math.min(this.writeMs, this.gatherMaxMs)) {
       if (!this.gathering) this.gathered++;
       this.gathering = true;
       setImmediate(this.pumpScheduled);
