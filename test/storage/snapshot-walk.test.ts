@@ -38,17 +38,24 @@ test('yields the same paths and nodes, in the same order, as nodesInSnapshotOrde
 test('a child deleted before its turn is left out; children added meanwhile come after their parent', () => {
   const t = sampleTree();
   const seen: string[] = [];
+  let recreatedAs: DataNode | undefined;
   for (const step of snapshotWalk(t)) {
     const p = stepPath(step);
     seen.push(p);
+    if (p === '/e/f') recreatedAs = step.node;
     if (p === '/a/b/c') {
       t.deleteNode('/a/d', ++zxid);
       create(t, '/a/z');
       create(t, '/e/new');
       create(t, '/e/new/deeper');
+      t.deleteNode('/e/f', ++zxid);
+      create(t, '/e/f');
     }
   }
   assert.ok(!seen.includes('/a/d'));
+  // Deleted and created again before its turn: once, as the new node (names and nodes stay in step).
+  assert.equal(seen.filter((p) => p === '/e/f').length, 1);
+  assert.equal(recreatedAs, t.getNode('/e/f'));
   // Fuzzy: either way is right, as long as a parent precedes its children (the log replay adds the
   // rest); this walk includes children added to a parent it has not finished.
   assert.ok(seen.includes('/a/z'));
