@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { ADLER32_INIT, adler32 as adler32From } from '../../src/storage/adler32.js';
 const adler32 = (b: Uint8Array, s?: number, e?: number): number => adler32From(ADLER32_INIT, b, s, e);
@@ -202,14 +203,39 @@ describe('filelog: Apache ZooKeeper 3.8 txn log format', () => {
     // Every write is slower than 0 ms.
     const log = await FileTxnLog.open({ dir, preAllocSizeKb: 64, logger, inlineSlowMs: 0 });
     try {
-      await log.append([entry(E1 + 1)]);
-      await log.append([entry(E1 + 2)], { inline: true });
+      await log.append([entry(E1 + 1)], { inline: true });
       assert.equal(log.stats.inlineGroups, 1);
       assert.equal(logger.warnings.length, 1);
-      assert.match(logger.warnings[0], /write took [0-9.]+ ms; writes go through the thread pool for the next 10 s/);
-      await log.append([entry(E1 + 3)], { inline: true });
+      assert.match(logger.warnings[0], /write took [0-9.]+ ms; writes go through the thread pool until none has taken over 0 ms for 1 s/);
+      await log.append([entry(E1 + 2)], { inline: true });
       assert.equal(log.stats.inlineGroups, 1, 'backed off');
-      assert.deepEqual((await collect(log.read(0))).map((e) => e.zxid), run(E1 + 1, 3));
+      assert.equal(logger.warnings.length, 1, 'a slow write through the pool held nothing up: no warning');
+      assert.deepEqual((await collect(log.read(0))).map((e) => e.zxid), run(E1 + 1, 2));
+    } finally {
+      await log.close();
+    }
+  });
+
+  it('writes inline again once no write has been slow for the back-off, and slow pool writes extend it', async () => {
+    const dir = path.join(tmp.dir, 'inline-back');
+    await mkdir(dir);
+    const logger = recordingLogger();
+    // Every write is slower than 0 ms, so every write starts the back-off again.
+    const log = await FileTxnLog.open({ dir, preAllocSizeKb: 64, logger, inlineSlowMs: 0, inlineBackoffMs: 1000 });
+    try {
+      await log.append([entry(E1 + 1)], { inline: true });
+      assert.equal(log.stats.inlineGroups, 1);
+      await sleep(600);
+      // Through the pool (the back-off runs to ~1,000 ms) and slow: off again until ~1,600 ms.
+      await log.append([entry(E1 + 2)], { inline: true });
+      assert.equal(log.stats.inlineGroups, 1);
+      await sleep(600);
+      await log.append([entry(E1 + 3)], { inline: true });
+      assert.equal(log.stats.inlineGroups, 1, 'the slow write through the pool extended the back-off');
+      await sleep(1100);
+      await log.append([entry(E1 + 4)], { inline: true });
+      assert.equal(log.stats.inlineGroups, 2, 'inline again after a quiet back-off');
+      assert.deepEqual((await collect(log.read(0))).map((e) => e.zxid), run(E1 + 1, 4));
     } finally {
       await log.close();
     }
