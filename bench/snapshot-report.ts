@@ -59,7 +59,7 @@ function restoreRows(): Row[] {
     { label: '  snapshot load (ms)', value: (r) => r.restore?.breakdown.snapshotLoadMs, kind: 'ms', ratio: true },
     { label: '  log replay (ms)', value: (r) => r.restore?.breakdown.logReplayMs, kind: 'ms', ratio: true },
     { label: '  txns replayed', value: (r) => r.restore?.breakdown.txnsReplayed, kind: 'int' },
-    { label: '  start-up snapshot (ms)', value: (r) => r.restore?.breakdown.startupSnapshotMs, kind: 'ms', ratio: true },
+    { label: '  start-up snapshot before serving (ms)', value: (r) => r.restore?.breakdown.startupSnapshotMs, kind: 'ms', ratio: true },
     { label: 'node count after restart (srvr)', value: (r) => r.restore?.nodeCount, kind: 'int' },
     { label: 'data dir (MiB)', value: (r) => mb(r.restore?.dataDirBytes), kind: 'mib' },
   ];

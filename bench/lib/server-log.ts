@@ -35,7 +35,11 @@ export interface RestoreBreakdown {
   txnsReplayed: number | null;
   /** Snapshot plus replay, as the server times it. */
   restoreMs: number | null;
-  /** The snapshot both servers take after restoring and before serving. */
+  /**
+   * The start-up snapshot's time before serving: ZooKeeper always takes it then; zk-server only
+   * when the data directory could not rebuild the restored tree without it, else 0 (it is then
+   * written in the background while serving, or not at all when nothing was replayed).
+   */
   startupSnapshotMs: number | null;
   /** From spawn to the start of restore: runtime start-up, module loading, opening storage. */
   processStartMs: number | null;
@@ -114,6 +118,7 @@ export class SnapshotLogWatcher {
 
 const ZK_SERVER_RESTORED_SNAPSHOT = /^restored (\S+): (\d+) nodes, \d+ sessions/;
 const ZK_SERVER_RESTORED = /^restored to 0x[0-9a-f]+ \((\d+) txns replayed, \d+ sessions\) in (\d+) ms/;
+const ZK_SERVER_STARTUP_SNAPSHOT_DEFERRED = /^start-up snapshot: (written in the background|not needed)/;
 const APACHE_TXNS_LOADED = /^(\d+) txns loaded in (\d+) ms/;
 const APACHE_DB_LOADED = /^Snapshot loaded in (\d+) ms/;
 
@@ -141,6 +146,8 @@ export class RestoreLogWatcher {
         this.restoredAt = p.atMs;
         this.txns = Number(m[1]);
         this.restoreMs = Number(m[2]);
+      } else if (ZK_SERVER_STARTUP_SNAPSHOT_DEFERRED.test(p.message) && this.startupSnapshotMs === null) {
+        this.startupSnapshotMs = 0;
       } else if ((m = ZK_SERVER_SNAPSHOT.exec(p.message)) !== null && this.startupSnapshotMs === null) {
         this.startupSnapshotMs = Number(m[4]);
       }

@@ -24,6 +24,11 @@ export interface RestoredDatabase {
   sessions: Map<bigint, number>;
   snapshotZxid: number | null;
   txnsReplayed: number;
+  /**
+   * Sessions whose ephemerals were removed after the replay because no open session owned them: a
+   * change to the tree that no txn records, so only a snapshot makes it durable.
+   */
+  sessionsKilled: number;
 }
 
 /**
@@ -75,10 +80,13 @@ export async function restoreDatabase(storage: StorageBackend, tree: DataTree, l
     else if (header.type === OpCode.closeSession) sessions.delete(header.clientId);
   }
   // Ephemerals whose session is not open any more (it closed in a log we no longer have) go now.
+  let sessionsKilled = 0;
   for (const sessionId of [...tree.ephemeralSessions().keys()]) {
-    if (!sessions.has(sessionId)) tree.killSession(sessionId, tree.lastProcessedZxid, null);
+    if (sessions.has(sessionId)) continue;
+    tree.killSession(sessionId, tree.lastProcessedZxid, null);
+    sessionsKilled++;
   }
-  return { sessions, snapshotZxid, txnsReplayed };
+  return { sessions, snapshotZxid, txnsReplayed, sessionsKilled };
 }
 
 export interface SnapshotPolicy {

@@ -53,6 +53,17 @@ test('zk-server restore: snapshot load and replay from the line times, start-up 
   });
 });
 
+test('zk-server restore: a start-up snapshot in the background (or none) takes nothing before serving', () => {
+  for (const note of ['written in the background (the snapshot and log on disk already hold this state)', 'not needed, 0x11c3f is current']) {
+    const w = new RestoreLogWatcher('zk-server');
+    w.onLine('2026-11-22T18:00:01.000Z [INFO] zk-server - restored /d/version-2/snapshot.10aad: 1000071 nodes, 0 sessions');
+    w.onLine('2026-11-22T18:00:01.900Z [INFO] zk-server - restored to 0x11c3f (4527 txns replayed, 0 sessions) in 25762 ms');
+    w.onLine(`2026-11-22T18:00:01.901Z [INFO] zk-server - start-up snapshot: ${note}`);
+    w.onLine('2026-11-22T18:00:07.000Z [INFO] snapshot - snapshot 0x11c3f written: 1000071 nodes, 196013967 bytes in 5102 ms (longest slice 9.1 ms)');
+    assert.equal(w.breakdown(0).startupSnapshotMs, 0, note);
+  }
+});
+
 test('Apache ZooKeeper restore: snapshot load is the database load less the txn replay', () => {
   const w = new RestoreLogWatcher('apache-zk');
   const line = (iso: string, logger: string, msg: string): void => w.onLine(`${iso} [main] INFO org.apache.zookeeper.server.${logger} - ${msg}`);
