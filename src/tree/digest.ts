@@ -92,13 +92,18 @@ export function recordDigest(
     return;
   }
   const d = recordStatBytes;
-  record.copy(d, 0, statAt, statAt + 16); // czxid, mzxid
-  record.copy(d, 16, statAt + 52, statAt + 60); // pzxid
-  record.copy(d, 24, statAt + 16, statAt + 32); // ctime, mtime
-  record.copy(d, 40, statAt + 32, statAt + 52); // version, cversion, aversion, ephemeralOwner
+  // Byte loops: four Buffer.copy calls here cost ~1 µs a node, a second of a million-node restore.
+  copyBytes(record, statAt, d, 0, 16); // czxid, mzxid
+  copyBytes(record, statAt + 52, d, 16, 8); // pzxid
+  copyBytes(record, statAt + 16, d, 24, 16); // ctime, mtime
+  copyBytes(record, statAt + 32, d, 40, 20); // version, cversion, aversion, ephemeralOwner
   let crc = pathCrcValue;
   if (data !== null && data.length > 0) crc = crc32(data, crc);
   out[0] = crc32(d, crc);
+}
+
+function copyBytes(src: Uint8Array, from: number, dst: Uint8Array, to: number, n: number): void {
+  for (let k = 0; k < n; k++) dst[to + k] = src[from + k];
 }
 
 // Folding into the bigint only now and then keeps the hot path on plain numbers while staying exact.
