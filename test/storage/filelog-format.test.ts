@@ -169,7 +169,7 @@ describe('filelog: Apache ZooKeeper 3.8 txn log format', () => {
     }
   });
 
-  it('inline appends: a lone batch on an idle log is written on the calling thread, one that waited is not', async () => {
+  it('inline appends: a lone batch on an idle log is written on the calling thread, one that waited or a large one is not', async () => {
     const dir = path.join(tmp.dir, 'inline');
     await mkdir(dir);
     const logger = recordingLogger();
@@ -182,15 +182,18 @@ describe('filelog: Apache ZooKeeper 3.8 txn log format', () => {
       // The second waits behind the first's write: by its turn, "nothing else waits" is stale.
       await Promise.all([log.append([entry(E1 + 3)], { inline: true }), log.append([entry(E1 + 4)], { inline: true })]);
       assert.equal(log.stats.inlineGroups, 2);
-      assert.equal(log.stats.groups, 4);
-      assert.equal(log.stats.syncs, 4, 'inline or not, every group is one durable write');
+      // Lone and idle, but 70 KB: a write that size goes through the pool.
+      await log.append([entry(E1 + 5, 0, 70_000)], { inline: true });
+      assert.equal(log.stats.inlineGroups, 2, 'a large group is not written inline');
+      assert.equal(log.stats.groups, 5);
+      assert.equal(log.stats.syncs, 5, 'inline or not, every group is one durable write');
       assert.deepEqual(logger.warnings, []);
     } finally {
       await log.close();
     }
     const reopened = await FileTxnLog.open({ dir, logger: recordingLogger() });
     try {
-      assert.deepEqual((await collect(reopened.read(0))).map((e) => e.zxid), run(E1 + 1, 4));
+      assert.deepEqual((await collect(reopened.read(0))).map((e) => e.zxid), run(E1 + 1, 5));
     } finally {
       await reopened.close();
     }

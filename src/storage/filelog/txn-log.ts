@@ -71,6 +71,12 @@ export interface LogWorkerReadOptions {
  * met one early made 15.5-15.7k setData/s, against 16-20k for the runs around them.)
  */
 const INLINE_SLOW_MS = 20;
+/**
+ * Larger groups always go through the pool: what inlining saves is a fixed ~30-60 µs of wake-ups,
+ * while an O_DSYNC write of a populate's 1000-create multi (~670 KB) took 20-120 ms here, all of
+ * it with the event loop held. The groups of a few clients writing one at a time are a few KB.
+ */
+const INLINE_MAX_BYTES = 64 << 10;
 const INLINE_BACKOFF_MS = 1_000;
 
 /**
@@ -224,11 +230,11 @@ export class FileTxnLog extends AbstractTxnLog {
   /**
    * Whether a group's pwrite runs on the calling thread: asked for (nothing else waits on the
    * process), on an idle log (an append that waited behind a write in flight runs later, when the
-   * caller's "nothing else waits" may no longer hold), alone in its group, and not switched off
-   * by a slow one.
+   * caller's "nothing else waits" may no longer hold), alone in its group, at most
+   * INLINE_MAX_BYTES, and not switched off by a slow one.
    */
-  #writesInline(group: readonly QueuedBatch[], idle: boolean, now: number): boolean {
-    return idle && group.length === 1 && group[0].inline === true && now >= this.#inlineOffUntil;
+  #writesInline(group: readonly QueuedBatch[], bytes: number, idle: boolean, now: number): boolean {
+    return idle && group.length === 1 && group[0].inline === true && bytes <= INLINE_MAX_BYTES && now >= this.#inlineOffUntil;
   }
 
   protected _roll(): Promise<void> {
@@ -263,7 +269,7 @@ export class FileTxnLog extends AbstractTxnLog {
       await zeroing.done;
     }
     const started = performance.now();
-    const inline = this.#writesInline(group, idle && !overlaps, started);
+    const inline = this.#writesInline(group, total, idle && !overlaps, started);
     if (inline) {
       writeFullySync(active.handle.fd, buf, total, position);
       this.#stats.inlineGroups++;
