@@ -53,6 +53,8 @@ export class DataTree {
   /** restoreNode's last parent (see there); valid only during a restore. */
   private restoreParent: DataNode | null = null;
   private restoreParentPath = '';
+  /** A restore met a path twice: finishRestore sums the tree digest again. */
+  private restoreDigestStale = false;
   /** restoreNode's run of nodes with one ACL key, not yet counted in aclCache. */
   private restoreAclRef = 0n;
   private restoreAclUses = 0;
@@ -390,6 +392,7 @@ export class DataTree {
     this.restoreAclUses = 0;
     this.restoreParent = null;
     this.restoreParentPath = '';
+    this.restoreDigestStale = false;
     this.treeDigest.clear();
     this.quotaTrie.clear();
     this.ephemerals.clear();
@@ -411,11 +414,17 @@ export class DataTree {
     node.digestCache = nodeDigest;
     node.pathCrc = pathCrc;
     const key = path === '' ? '/' : path;
+    // One lookup, not putNode's two (a million-entry map misses the cache on each).
     const sizeBefore = this.nodes.size;
-    this.putNode(key, node);
-    // A path met twice (a fuzzy snapshot can hold one deleted and re-created): the later copy wins,
-    // and a cached parent may be the node just replaced.
-    if (this.nodes.size === sizeBefore) this.restoreParent = null;
+    this.nodes.set(key, node);
+    if (this.nodes.size === sizeBefore) {
+      // A path met twice (a fuzzy snapshot can hold one deleted and re-created): the later copy
+      // wins, a cached parent may be the node just replaced, and the digest is summed again at the
+      // end (the replaced node's share is not known here).
+      this.restoreParent = null;
+      this.restoreDigestStale = true;
+    }
+    if (this.digestEnabled && !isDigestExcluded(key)) this.treeDigest.add(this.nodeDigestOf(key, node));
     // Runs of nodes share a key: count them here and hand the cache one sum per run.
     if (aclRef !== this.restoreAclRef) {
       this.flushRestoreAclUses();
@@ -459,6 +468,13 @@ export class DataTree {
     this.flushRestoreAclUses();
     this.restoreParent = null;
     if (!this.nodes.has('/')) throw new Error('Invalid Datatree, snapshot has no root');
+    if (this.restoreDigestStale) {
+      this.restoreDigestStale = false;
+      this.treeDigest.clear();
+      if (this.digestEnabled) {
+        for (const [path, node] of this.nodes) if (!isDigestExcluded(path)) this.treeDigest.add(this.nodeDigestOf(path, node));
+      }
+    }
     this.dataSize = this.computeDataSize();
     rebuildQuotas(this.nodeLookup, this.quotaTrie);
     this.aclCache.purgeUnused();

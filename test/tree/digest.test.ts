@@ -44,6 +44,29 @@ test('empty data on a zero-length ArrayBuffer (as a snapshot restore hands it ov
   assert.equal(restored.digest(), new DataTree().digest());
 });
 
+test('a restore that meets a path twice keeps the later node, and its digest counts only that one', () => {
+  const restore = (twice: boolean): DataTree => {
+    const t = new DataTree();
+    t.beginRestore();
+    t.restoreNode('', null, -1n, emptyStat());
+    t.restoreNode('/zookeeper', null, -1n, emptyStat());
+    t.restoreNode('/zookeeper/quota', null, -1n, emptyStat());
+    t.restoreNode('/zookeeper/config', null, -1n, { ...emptyStat(), aversion: -1 });
+    // A fuzzy snapshot can hold a node deleted and created again while it was written.
+    if (twice) t.restoreNode('/app', Buffer.from('old'), -1n, { ...emptyStat(), czxid: 5, mzxid: 5 });
+    t.restoreNode('/app', Buffer.from('new'), -1n, { ...emptyStat(), czxid: 9, mzxid: 9 });
+    t.restoreNode('/app/child', Buffer.from('c'), -1n, { ...emptyStat(), czxid: 10, mzxid: 10 });
+    t.finishRestore();
+    return t;
+  };
+  const once = restore(false);
+  const twice = restore(true);
+  assert.equal(twice.getData('/app')?.data?.toString(), 'new');
+  assert.deepEqual(twice.getChildren('/app')?.children, ['child']);
+  assert.equal(twice.digest(), once.digest());
+  assert.equal(twice.digest(), recompute(twice));
+});
+
 test('the incremental digest always equals a recomputation from scratch', () => {
   const d = new Driver(new DataTree({ extendedTypesEnabled: true }));
   const check = (): void => assert.equal(d.tree.digest(), recompute(d.tree));
