@@ -71,13 +71,13 @@ export interface LogWorkerReadOptions {
  * met one early made 15.5-15.7k setData/s, against 16-20k for the runs around them.)
  */
 const INLINE_SLOW_MS = 20;
+const INLINE_BACKOFF_MS = 1_000;
 /**
  * Larger groups always go through the pool: what inlining saves is a fixed ~30-60 µs of wake-ups,
  * while an O_DSYNC write of a populate's 1000-create multi (~670 KB) took 20-120 ms here, all of
  * it with the event loop held. The groups of a few clients writing one at a time are a few KB.
  */
 const INLINE_MAX_BYTES = 64 << 10;
-const INLINE_BACKOFF_MS = 1_000;
 
 /**
  * Zeroes are written this far ahead of the log's end, and once less than half of that is left, the
