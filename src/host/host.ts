@@ -5,7 +5,10 @@
 // Gathering: when the log is idle and the server expects more writes at once (clients whose last
 // write was just answered, in a closed loop), the first proposals wait a few turns of the event loop
 // for them, at most about one write's time, so that they share one write instead of each waiting
-// for the other's. A client alone, or one whose writes queue behind a busy log, never waits.
+// for the other's. The same after a write that answers such clients: what queued behind it waits
+// for them too, or a closed loop settles into two halves taking turns, each paying a whole write
+// (level's asynchronous writes, where requests arrive during the write). A client alone, or one
+// whose writes queue behind a busy log, never waits.
 
 import { performance } from 'node:perf_hooks';
 
@@ -30,6 +33,11 @@ export interface HostEvents {
    * While any are, an idle log's next batch waits for them (see HostOptions.gatherMaxMs). Default: none.
    */
   expected?(): number;
+  /**
+   * Whether answering these proposals will leave a client with nothing outstanding: one that will
+   * send its next write within a round trip (it joins HostEvents.expected once answered).
+   */
+  freesWriters?(proposals: readonly Proposal[]): boolean;
 }
 
 /** A batch waits for expected writes at most this long, or the last writes' average, if shorter. */
@@ -112,9 +120,20 @@ export class StandaloneHost implements CommitStage {
 
   private inflight: Promise<void> | null = null;
 
-  private pump(): void {
+  private pump(afterWrite = false): void {
     if (this.appending || this.failed || !this.core.hasReady()) return;
     const rd = this.core.ready();
+    if (afterWrite && rd.persist.length > 0 && !this.scheduled && this.events.freesWriters?.(rd.commit) === true) {
+      // The proposals that queued behind the write would go out without the clients this write
+      // answers, whose next writes are a round trip away: answer those first, then gather as a
+      // fresh batch does, so that the two halves of a closed loop share one write.
+      for (const p of rd.commit) this.events.apply(p);
+      this.core.advance({ persist: [], commit: rd.commit });
+      this.scheduled = true;
+      this.gatherFrom = performance.now();
+      setImmediate(this.pumpScheduled);
+      return;
+    }
     if (rd.persist.length > 0) {
       const entries = encodeTxnEntries(rd.persist.map((p) => ({ header: p.prepared.hdr, txn: p.prepared.txn, digest: p.prepared.digest })));
       const last = rd.persist[rd.persist.length - 1].zxid;
@@ -132,7 +151,7 @@ export class StandaloneHost implements CommitStage {
           this.writeMs = this.writeMs === 0 ? took : this.writeMs + WRITE_TIME_WEIGHT * (took - this.writeMs);
           this.core.step({ type: 'persisted', zxid: last });
           this.events.logged?.(entries.length, bytes);
-          this.pump();
+          this.pump(true);
         },
         (err: unknown) => {
           this.appending = false;

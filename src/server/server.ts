@@ -86,6 +86,10 @@ export class ZkServer implements ConnectionOwner {
       // on this thread while the batch's write blocks it.
       alone: (proposals) => this.pipeline.outstanding <= proposals,
       expected: () => this.writersInTransit.count(performance.now()),
+      freesWriters: (proposals) => proposals.some((p) => {
+        const conn = p.request?.sink as ClientConnection | null | undefined;
+        return conn != null && conn.outstanding === 1;
+      }),
       fatal: (err) => {
         this.log.error(`txn log failed, no write can be made durable: ${err.message}; shutting down`);
         void this.stop();

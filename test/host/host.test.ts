@@ -120,6 +120,68 @@ test('a batch waits for expected writes no longer than the cap', async () => {
   assert.ok(appends[1].at - proposed >= 20, `appended after ${appends[1].at - proposed} ms`);
 });
 
+/** A memory txn log whose appends wait for complete(); events records appends (by zxid) in order. */
+async function manualLog(events: string[]): Promise<{ log: TxnLog; complete(): void }> {
+  const { txnLog } = await openMemoryStorage({});
+  const waiting: Array<() => void> = [];
+  const log = Object.create(txnLog) as TxnLog;
+  log.append = async (entries: readonly TxnEntry[], options?: AppendOptions) => {
+    events.push(`append ${entries.map((e) => e.zxid).join(',')}`);
+    await new Promise<void>((r) => waiting.push(r));
+    return txnLog.append(entries, options);
+  };
+  return { log, complete: () => (waiting.shift() ?? assert.fail('no append waiting'))() };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+test('after a write that frees writers, what queued behind it is held for them, its own commits answered first', async () => {
+  const events: string[] = [];
+  const { log, complete } = await manualLog(events);
+  let expected = 0;
+  const host = new StandaloneHost(log, {
+    apply: (p) => events.push(`apply ${p.zxid}`), fatal: (err) => assert.fail(err),
+    expected: () => expected, freesWriters: () => true,
+  }, { gatherMaxMs: 10_000 });
+  host.propose(setDataProposal(1));
+  await turns(2);
+  host.propose(setDataProposal(2));
+  await turns(2);
+  // The write takes ~100 ms: the wait for expected writes may be as long, far above a few turns.
+  await sleep(100);
+  expected = 1;
+  complete();
+  await turns(3);
+  assert.deepEqual(events, ['append 1', 'apply 1'], '1 answered, 2 held for the writer it freed');
+  host.propose(setDataProposal(3));
+  expected = 0;
+  await turns(3);
+  assert.deepEqual(events, ['append 1', 'apply 1', 'append 2,3'], 'the freed writer\'s write joined 2');
+  complete();
+  await host.drain();
+  assert.deepEqual(events.slice(3), ['apply 2', 'apply 3']);
+  assert.equal(host.gathered, 1);
+});
+
+test('after a write that frees no writer, what queued behind it is written before the write is answered', async () => {
+  const events: string[] = [];
+  const { log, complete } = await manualLog(events);
+  const host = new StandaloneHost(log, {
+    apply: (p) => events.push(`apply ${p.zxid}`), fatal: (err) => assert.fail(err),
+    expected: () => 1, freesWriters: () => false,
+  }, { gatherMaxMs: 10_000 });
+  host.propose(setDataProposal(1));
+  await turns(2);
+  host.propose(setDataProposal(2));
+  await turns(2);
+  complete();
+  await turns(3);
+  assert.deepEqual(events, ['append 1', 'append 2', 'apply 1']);
+  complete();
+  await host.drain();
+  assert.deepEqual(events.slice(3), ['apply 2']);
+});
+
 test('writers in transit: answered and silent for less than TRANSIT_MS, counted once each', () => {
   const w = new WritersInTransit<string>();
   w.answered('a', 0);
