@@ -104,8 +104,9 @@ export function cpuMetric(s: Pick<Scenario, 'workload'>): 'serverCpuUsPerWrite' 
   return s.workload.readFraction > 0 ? 'serverCpuUsPerOp' : 'serverCpuUsPerWrite';
 }
 
+/** `floorIds`: targets measured for reference (bench/floor-server.ts), given ratios but no goals. */
 export function buildScenarioReport(
-  scenario: Scenario, runs: Record<string, RunRecord[]>, baselineId: string | null,
+  scenario: Scenario, runs: Record<string, RunRecord[]>, baselineId: string | null, floorIds: ReadonlySet<string> = new Set(),
 ): ScenarioReport {
   const medians: Record<string, TargetMedians | null> = {};
   for (const [id, rs] of Object.entries(runs)) medians[id] = summarize(rs);
@@ -123,6 +124,7 @@ export function buildScenarioReport(
       for (const p of ['p50Ms', 'p99Ms', 'p999Ms', 'maxMs'] as const) r[`${kind}.${p}`] = ratio(m[kind]?.[p], base[kind]?.[p]);
     }
     ratios[id] = r;
+    if (floorIds.has(id)) continue;
     const checks: GoalCheck[] = [];
     const tGoal = scenario.throughputGoal?.[id];
     if (tGoal !== undefined) {
@@ -170,7 +172,13 @@ export function renderTable(header: string[], rows: string[][]): string {
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-export interface TargetInfo { id: string; label: string }
+/** `floorFor`: this target is the floor (bench/floor-server.ts) of the server with that id. */
+export interface TargetInfo { id: string; label: string; floorFor?: string }
+
+/** How far a server is from its floor in a scenario: its throughput ÷ the floor's, or null. */
+export function shareOfFloor(rep: ScenarioReport, floor: TargetInfo): number | null {
+  return floor.floorFor === undefined ? null : ratio(rep.medians[floor.floorFor]?.throughput, rep.medians[floor.id]?.throughput);
+}
 
 /** The console table of one scenario: a column per target, a ratio column after each non-baseline. */
 export function renderScenario(rep: ScenarioReport, targets: TargetInfo[], baselineId: string | null): string {
@@ -216,6 +224,15 @@ export function renderScenario(rep: ScenarioReport, targets: TargetInfo[], basel
     if (!checks || checks.length === 0) continue;
     lines.push(`goals for ${t.label}: ${checks.map((c) => `${c.metric}${c.ratio === null ? '' : ` ${fmtNum(c.ratio, 'ratio')}`} (${c.goal}) ${c.met === null ? '?' : c.met ? 'met' : 'NOT met'}`).join('; ')}`);
   }
+  const base = targets.find((t) => t.id === baselineId);
+  for (const f of targets) {
+    const server = targets.find((t) => t.id === f.floorFor);
+    const share = shareOfFloor(rep, f);
+    if (server === undefined || share === null) continue;
+    const vsBase = rep.ratios[f.id]?.throughput;
+    lines.push(`${f.label}: ${server.label} makes ${fmtNum(share, 'ratio')} of its throughput`
+      + `${base !== undefined && vsBase != null ? `; the floor itself is ${fmtNum(vsBase, 'ratio')} ${base.label}'s` : ''}`);
+  }
   for (const t of targets) {
     const failed = rep.runs[t.id]?.filter((r) => !r.ok) ?? [];
     for (const f of failed) if (!f.ok) lines.push(`run ${f.rep + 1} of ${t.label} FAILED: ${f.error.split('\n')[0]}`);
@@ -247,6 +264,8 @@ export interface BenchSummaryInput {
   quick: boolean;
   machine: MachineDescription;
   targets: TargetInfo[];
+  /** Floor targets (bench/floor-server.ts), in the scenarios that name them. */
+  floors?: TargetInfo[];
   baselineId: string | null;
   notes: string[];
   scenarios: ScenarioReport[];
@@ -296,9 +315,38 @@ export function renderMarkdown(s: BenchSummaryInput): string {
   out.push(`| ${header.join(' | ')} |`, `|${header.map(() => ' --- ').join('|')}|`);
   for (const r of rows) out.push(`| ${r.join(' | ')} |`);
   out.push('');
+  out.push(...floorMarkdown(s, base));
   for (const u of s.unavailable) out.push(`- ${u.title}: ${u.reason}`);
   if (s.unavailable.length > 0) out.push('');
   out.push('Ratios are zk-server ÷ Apache ZooKeeper: above 1× is better for ops/s, below 1× is better for p99 and CPU per write. '
     + 'CPU/w is server CPU per write (per op where the scenario also reads), from /proc/<pid>/stat of the server process tree.', '');
   return out.join('\n');
+}
+
+/** The floors' table: each floor's throughput, it ÷ the baseline, and its server ÷ it. */
+function floorMarkdown(s: BenchSummaryInput, base: TargetInfo | undefined): string[] {
+  const floors = s.floors ?? [];
+  const rows: string[][] = [];
+  for (const sc of s.scenarios) {
+    for (const f of floors) {
+      const m = sc.medians[f.id];
+      if (m === undefined) continue;
+      const server = s.targets.find((t) => t.id === f.floorFor);
+      rows.push([sc.title, f.label, fmtNum(m?.throughput, 'rate'), fmtNum(m?.serverCpuUsPerWrite, 'us'),
+        fmtNum(sc.ratios[f.id]?.throughput, 'ratio'), server === undefined ? 'n/a' : `${server.label}: ${fmtNum(shareOfFloor(sc, f), 'ratio')}`]);
+    }
+  }
+  if (rows.length === 0) return [];
+  const header = ['scenario', 'floor', 'ops/s', 'CPU µs/w', `floor ÷ ${base?.label ?? 'baseline'}`, 'server ÷ floor'];
+  return [
+    '**Floors**: the same load against bench/floor-server.ts, a bare Node server that reads each request, makes each '
+      + 'gathered group of writes durable as zk-server\'s storage does (one O_DSYNC pwrite, or one synced LevelDB batch) and '
+      + 'answers, with no tree and no ZooKeeper semantics: what this machine allows a server that writes this way. Where '
+      + 'floor ÷ baseline is below a goal, no work on the rest of zk-server\'s code can meet it; server ÷ floor is what '
+      + 'that code costs.',
+    '',
+    `| ${header.join(' | ')} |`, `|${header.map(() => ' --- ').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+    '',
+  ];
 }

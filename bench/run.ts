@@ -11,21 +11,21 @@ import { describeLoadResult, killAllWorkersSync, runLoad } from './load.js';
 import { killAllServersSync } from './lib/launch.js';
 import { describeMachine, machineOneLiner } from './lib/machine.js';
 import {
-  buildScenarioReport, clientCheckLine, renderMarkdown, renderScenario, type RunRecord, type ScenarioReport,
+  buildScenarioReport, clientCheckLine, renderMarkdown, renderScenario, type RunRecord, type ScenarioReport, type TargetInfo,
 } from './report.js';
 import { SCENARIOS, SPECIAL_SCENARIOS, type Scenario } from './scenarios.js';
 import { buildSnapshotReport, renderSnapshotMarkdown, renderSnapshotReport, type SnapshotScenarioReport } from './snapshot-report.js';
 import {
   runSnapshotScenarios, SNAPSHOT_SETTINGS_FULL, SNAPSHOT_SETTINGS_QUICK, type SnapshotRun, type SnapshotScenarioSettings,
 } from './snapshots.js';
-import { planTargets, REPO_ROOT, TICK_TIME_MS, type TargetPlan, type TargetSpec } from './targets.js';
+import { floorId, planTargets, REPO_ROOT, TICK_TIME_MS, type TargetPlan, type TargetSpec } from './targets.js';
 
 interface RunSettings { reps: number; warmupMs: number; measureMs: number }
 const QUICK: RunSettings = { reps: 1, warmupMs: 1_000, measureMs: 2_500 };
 const FULL: RunSettings = { reps: 3, warmupMs: 4_000, measureMs: 8_000 };
 
 const USAGE = `usage: npm run bench -- [options]
-  --quick              one short run per scenario and server (smoke check, < 2 minutes)
+  --quick              one short run per scenario and server, no floors (smoke check, < 2 minutes)
   --only IDS           comma-separated scenario ids (see bench/scenarios.ts)
   --reps N             runs per scenario and server (default 3, quick 1)
   --warmup S           warm-up seconds (default 4, quick 1)
@@ -147,6 +147,8 @@ async function main(argv: string[]): Promise<number> {
     connectPid: values['server-pid'] !== undefined ? Number(values['server-pid']) : null,
     noApache: values['no-apache'],
   });
+  // --quick stays under two minutes without the floors.
+  if (quick) plan.floors = [];
   if (quick && plan.baselineId !== null) {
     plan.notes.push(`--quick: ${settings.warmupMs / 1000} s of warm-up is short for the JVM's JIT and each run starts a fresh `
       + 'server; ratios are a smoke check, use the full run for figures');
@@ -159,18 +161,28 @@ async function main(argv: string[]): Promise<number> {
     + `${runSnapshots && snap.reason === null ? `; then the snapshot scenarios on a ${snapshotSettings.nodes.toLocaleString('en-US')}-node tree` : ''}`);
   log(`machine: ${machineOneLiner(machine)}`);
   log(`servers: ${plan.targets.map((t) => t.label).join(', ')}; forceSync=yes and tickTime=${TICK_TIME_MS} on both; fresh data dir per run under ${dataDirBase}`);
+  const floored = scenarios.filter((s) => (s.floors?.length ?? 0) > 0).map((s) => s.id);
+  if (floored.length > 0 && plan.floors.length > 0) {
+    log(`floors (bench/floor-server.ts, a bare server that only makes writes durable and answers): `
+      + `${plan.floors.map((f) => f.label).join(', ')}, in ${floored.join(', ')}`);
+  }
   if (plan.notes.length > 0) banner(plan.notes);
   if (machine.loadAverageAtStart[0] > machine.cores) {
     log(`note: load average ${machine.loadAverageAtStart[0]} exceeds ${machine.cores} cores: other work shares the CPUs, trust ratios over absolute numbers`);
   }
   log();
 
+  // Each scenario's servers, and the floors it names (bench/floor-server.ts).
+  const targetsOf = (s: Scenario): TargetSpec[] => [
+    ...plan.targets, ...plan.floors.filter((f) => s.floors?.some((kind) => f.id === floorId(kind)) === true),
+  ];
   const runs = new Map<string, Record<string, RunRecord[]>>();
-  for (const s of scenarios) runs.set(s.id, Object.fromEntries(plan.targets.map((t) => [t.id, [] as RunRecord[]])));
+  for (const s of scenarios) runs.set(s.id, Object.fromEntries(targetsOf(s).map((t) => [t.id, [] as RunRecord[]])));
   for (let rep = 0; rep < settings.reps; rep++) {
     for (const [i, scenario] of scenarios.entries()) {
       // Alternate which server goes first, so drift in machine load does not favour one side.
-      const order = (rep + i) % 2 === 0 ? plan.targets : [...plan.targets].reverse();
+      const targets = targetsOf(scenario);
+      const order = (rep + i) % 2 === 0 ? targets : [...targets].reverse();
       for (const target of order) {
         const runStart = performance.now();
         const record = await runOne(target, scenario, settings, rep, clientProcs);
@@ -183,12 +195,17 @@ async function main(argv: string[]): Promise<number> {
     }
   }
 
-  const reports: ScenarioReport[] = scenarios.map((s) => buildScenarioReport(s, runs.get(s.id) ?? {}, plan.baselineId));
-  const targetInfo = plan.targets.map((t) => ({ id: t.id, label: t.label }));
+  const floorIds = new Set(plan.floors.map((f) => f.id));
+  const reports: ScenarioReport[] = scenarios.map((s) => buildScenarioReport(s, runs.get(s.id) ?? {}, plan.baselineId, floorIds));
+  const targetInfo: TargetInfo[] = plan.targets.map((t) => ({ id: t.id, label: t.label }));
+  const floorInfo: TargetInfo[] = plan.floors.map((f) => ({
+    id: f.id, label: f.label, floorFor: plan.targets.find((t) => t.kind === 'zk-server' && t.storage === f.storage)?.id,
+  }));
   log();
-  for (const r of reports) {
+  for (const [i, r] of reports.entries()) {
     log(`== ${r.title} (${settings.reps} run(s), medians) ==`);
-    log(renderScenario(r, targetInfo, plan.baselineId));
+    const floorsHere = floorInfo.filter((f) => targetsOf(scenarios[i]).some((t) => t.id === f.id));
+    log(renderScenario(r, [...targetInfo, ...floorsHere], plan.baselineId));
     if (r.clientCheckOf !== undefined) log(clientCheckLine(r, reports.find((o) => o.id === r.clientCheckOf), targetInfo));
     log();
   }
@@ -221,7 +238,7 @@ async function main(argv: string[]): Promise<number> {
   const jsonPath = path.join(outDir, `${stamp}.json`);
   const mdPath = path.join(outDir, `${stamp}.md`);
   const summary = {
-    startedAt: startedAt.toISOString(), durationS, quick, machine, targets: targetInfo, baselineId: plan.baselineId,
+    startedAt: startedAt.toISOString(), durationS, quick, machine, targets: targetInfo, floors: floorInfo, baselineId: plan.baselineId,
     notes: plan.notes, scenarios: reports, unavailable, ...settings,
   };
   writeFileSync(jsonPath, `${JSON.stringify({

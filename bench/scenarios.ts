@@ -18,7 +18,15 @@ export interface Scenario {
    * the client, not the server, was the bottleneck of that other scenario.
    */
   clientCheckOf?: string;
+  /**
+   * Floors (bench/floor-server.ts) measured beside the servers: what a bare server writing as
+   * zk-server's filelog or level does reaches at this load, where a goal asks for a multiple.
+   */
+  floors?: readonly FloorStorage[];
 }
+
+/** How a floor target writes its groups: as zk-server's filelog or level storage does. */
+export type FloorStorage = 'filelog' | 'level';
 
 /** Goals that hold in every scenario: server CPU per write at most this share of Apache's; p99 no higher. */
 export const CPU_PER_WRITE_RATIO_MAX = 0.5;
@@ -30,11 +38,11 @@ const setData = (payloadBytes: number, sessions: number, window: number): Worklo
 export const SCENARIOS: Scenario[] = [
   {
     id: 'setData-100B-1x1', title: 'setData 100 B, 1 session × 1 outstanding',
-    workload: setData(100, 1, 1), throughputGoal: { 'zk-server': 2 },
+    workload: setData(100, 1, 1), throughputGoal: { 'zk-server': 2 }, floors: ['filelog'],
   },
   {
     id: 'setData-100B-16x1', title: 'setData 100 B, 16 sessions × 1 outstanding',
-    workload: setData(100, 16, 1), throughputGoal: { 'zk-server': 2, 'zk-server-level': 1.5 },
+    workload: setData(100, 16, 1), throughputGoal: { 'zk-server': 2, 'zk-server-level': 1.5 }, floors: ['filelog', 'level'],
   },
   {
     id: 'setData-100B-64x32', title: 'setData 100 B, 64 sessions × 32 outstanding',

@@ -8,9 +8,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openStorage } from '../src/storage/index.js';
 import { launchServer, type LaunchSpec, type ServerProcess } from './lib/launch.js';
+import type { FloorStorage } from './scenarios.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ZK_SERVER_MAIN = path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+const FLOOR_SERVER_MAIN = path.join(REPO_ROOT, 'dist', 'bench', 'floor-server.js');
 
 const JAVA = '/usr/bin/java';
 const ZK_JAR = '/usr/share/java/zookeeper.jar';
@@ -31,7 +33,8 @@ const COMMON_CONFIG: Record<string, string> = {
   'admin.enableServer': 'false',
 };
 
-export type TargetKind = 'zk-server' | 'apache-zk' | 'external';
+/** floor: bench/floor-server.ts, what the machine allows; measured beside the servers, judged by no goal. */
+export type TargetKind = 'zk-server' | 'apache-zk' | 'external' | 'floor';
 
 /** A server that is up for one scenario run. */
 export interface RunningTarget {
@@ -60,7 +63,7 @@ export interface LaunchOptions {
 
 /** A server the bench knows how to bring up, fresh, for each scenario run. */
 export interface TargetSpec {
-  /** Stable key in results JSON: 'zk-server', 'zk-server-level', 'apache-zk', 'external'. */
+  /** Stable key in results JSON: 'zk-server', 'zk-server-level', 'apache-zk', 'external', 'floor-filelog', 'floor-level'. */
   readonly id: string;
   readonly label: string;
   readonly kind: TargetKind;
@@ -84,6 +87,8 @@ function launchOpts(opts: LaunchOptions): Pick<LaunchSpec, 'dir' | 'readyDeadlin
 
 export interface TargetPlan {
   targets: TargetSpec[];
+  /** Floors of the scenarios that name them (Scenario.floors); none against an external server. */
+  floors: TargetSpec[];
   /** The baseline ratios are taken against (Apache ZooKeeper when present). */
   baselineId: string | null;
   /** Things the reader must know: fallbacks, missing servers. Printed loudly and saved. */
@@ -148,6 +153,31 @@ export function zkServerTarget(storage: string, baseDir: string, id = 'zk-server
     launch,
     start: async () => fromProcess(await launch({})),
   };
+}
+
+/** The bare durable echo server of bench/floor-server.ts, writing groups as zk-server's `storage` does. */
+export function floorTarget(storage: FloorStorage, baseDir: string): TargetSpec {
+  const id = floorId(storage);
+  const launch = (opts: LaunchOptions): Promise<ServerProcess> => launchServer({
+    name: id,
+    command: process.execPath,
+    args: (cfg) => [FLOOR_SERVER_MAIN, '--config', cfg, '--storage', storage],
+    config: { ...COMMON_CONFIG, ...opts.config },
+    baseDir,
+    ...launchOpts(opts),
+  });
+  return {
+    id,
+    label: `floor (${storage === 'filelog' ? 'O_DSYNC pwrite' : 'LevelDB batch'})`,
+    kind: 'floor',
+    storage,
+    launch,
+    start: async () => fromProcess(await launch({})),
+  };
+}
+
+export function floorId(storage: FloorStorage): string {
+  return `floor-${storage}`;
 }
 
 export function apacheZkTarget(baseDir: string): TargetSpec {
@@ -217,7 +247,7 @@ export async function planTargets(opts: PlanOptions): Promise<TargetPlan> {
     const t = externalTarget(opts.connect, opts.connectPid ?? null);
     if (opts.connectPid == null) notes.push('external target without --server-pid: server CPU per write is not measured');
     notes.push('external target: its data dir is not fresh per scenario; pre-created nodes accumulate under /zk-bench-*');
-    return { targets: [t], baselineId: null, notes, javaVersion: java };
+    return { targets: [t], floors: [], baselineId: null, notes, javaVersion: java };
   }
   const targets: TargetSpec[] = [];
   if (await storageAvailable('filelog', opts.baseDir)) {
@@ -242,5 +272,7 @@ export async function planTargets(opts: PlanOptions): Promise<TargetPlan> {
     targets.unshift(apacheZkTarget(opts.baseDir));
     baselineId = 'apache-zk';
   }
-  return { targets, baselineId, notes, javaVersion: java };
+  const floors: TargetSpec[] = [floorTarget('filelog', opts.baseDir)];
+  if (targets.some((t) => t.storage === 'level')) floors.push(floorTarget('level', opts.baseDir));
+  return { targets, floors, baselineId, notes, javaVersion: java };
 }

@@ -61,3 +61,30 @@ test('a goal missed, or a starved session, is reported as not met', () => {
   assert.match(md, /throughput not met/);
   assert.match(md, /- a note/);
 });
+
+test('a floor gets ratios but no goals, and a line and a table saying how far its server is from it', () => {
+  const report = buildScenarioReport(scenario, {
+    'apache-zk': [ok(0, result(1000, 10, 100))],
+    'zk-server': [ok(0, result(1800, 5, 40))],
+    'floor-filelog': [ok(0, result(2400, 2, 30))],
+  }, 'apache-zk', new Set(['floor-filelog']));
+  assert.equal(report.ratios['floor-filelog'].throughput, 2.4);
+  assert.equal(report.goals['floor-filelog'], undefined);
+  assert.ok(report.goals['zk-server'].length > 0);
+  const floor = { id: 'floor-filelog', label: 'floor', floorFor: 'zk-server' };
+  const targets = [{ id: 'apache-zk', label: 'Apache' }, { id: 'zk-server', label: 'zk' }];
+  const table = renderScenario(report, [...targets, floor], 'apache-zk');
+  assert.match(table, /floor: zk makes 0\.75× of its throughput; the floor itself is 2\.40× Apache's/);
+  assert.doesNotMatch(table, /goals for floor/);
+  const md = renderMarkdown({
+    startedAt: 'now', durationS: 1, quick: false, reps: 1, warmupMs: 1000, measureMs: 1000, notes: [], unavailable: [],
+    machine: {
+      hostname: 'h', platform: 'linux x64', kernel: 'k', cpuModel: 'cpu', cores: 2, memoryGiB: 1, node: 'v20', java: null,
+      loadAverageAtStart: [0, 0, 0], dataDisk: { dir: '/tmp', device: null, filesystem: null, mountPoint: null, mountOptions: null, rotational: null },
+    },
+    targets, floors: [floor], baselineId: 'apache-zk', scenarios: [report],
+  });
+  assert.match(md, /\| setData 100 B, 16 sessions × 1 outstanding \| floor \| 2,400 \| 30\.0 \| 2\.40× \| zk: 0\.75× \|/);
+  // The main table has no floor column.
+  assert.doesNotMatch(md.split('**Floors**')[0], /floor ops\/s/);
+});
