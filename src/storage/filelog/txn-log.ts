@@ -291,12 +291,7 @@ export class FileTxnLog extends AbstractTxnLog {
     if (active.paddedSize > Math.max(end, active.fileSize)) await active.handle.truncate(active.paddedSize);
     active.fileSize = Math.max(end, active.fileSize, active.paddedSize);
     if (this.#forceSync) {
-      // With O_DSYNC the write was the sync: what is left, if anything, is a new file's directory
-      // entry (and without O_DSYNC the data). Awaited only when there is some: this runs per group.
-      const syncs: Array<Promise<void>> = [];
-      if (O_DSYNC === 0) syncs.push(active.handle.datasync());
-      if (created) syncs.push(fsyncDir(this.#dir));
-      if (syncs.length > 0) await Promise.all(syncs);
+      await Promise.all([O_DSYNC === 0 ? active.handle.datasync() : undefined, created ? fsyncDir(this.#dir) : undefined]);
       this.#stats.syncs++;
     }
     active.durableEnd = end;
