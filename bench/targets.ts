@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SERVER_NODE_FLAGS } from '../src/cli/node-flags.js';
 import { openStorage } from '../src/storage/index.js';
 import { launchServer, type LaunchSpec, type ServerProcess } from './lib/launch.js';
 import type { FloorStorage } from './scenarios.js';
@@ -140,7 +141,8 @@ export function zkServerTarget(storage: string, baseDir: string, id = 'zk-server
   const launch = (opts: LaunchOptions): Promise<ServerProcess> => launchServer({
     name: id,
     command: process.execPath,
-    args: (cfg) => [...serverNodeArgs(), ZK_SERVER_MAIN, '--config', cfg, '--storage', storage],
+    // Started as the zk-server command starts it: with its V8 flags (src/cli/node-flags.ts).
+    args: (cfg) => [...SERVER_NODE_FLAGS, ...serverNodeArgs(), ZK_SERVER_MAIN, '--config', cfg, '--storage', storage],
     config: { ...COMMON_CONFIG, ...opts.config },
     baseDir,
     ...launchOpts(opts),
