@@ -2,18 +2,11 @@
 // closing session's ephemerals in that order (CloseSessionTxn.paths2Delete), and the order decides
 // the order of the NodeDeleted/NodeChildrenChanged events other sessions see; we reproduce it.
 
-const LOAD_FACTOR = 0.75;
+import { LOAD_FACTOR, MAX_CAPACITY, spreadHash } from '../tree/java-hash.js';
+
 const DEFAULT_CAPACITY = 16;
-const MAX_CAPACITY = 1 << 30;
 const TREEIFY_THRESHOLD = 8;
 const MIN_TREEIFY_CAPACITY = 64;
-
-/** java.lang.String.hashCode over UTF-16 code units, then HashMap.hash's spreading of high bits. */
-function spreadHash(s: string): number {
-  let h = 0;
-  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
-  return h ^ (h >>> 16);
-}
 
 /** HashMap.tableSizeFor: the smallest power of two >= n (at least 1). */
 function tableSizeFor(n: number): number {

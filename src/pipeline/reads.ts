@@ -160,7 +160,7 @@ export class Reads {
   private getChildren(w: JuteWriter, path: string, watch: boolean, ctx: ReadContext, withStat: boolean): void {
     const node = this.nodeFor(path, ctx);
     if (watch && ctx.watcher) this.tree.childWatches.addWatch(path, ctx.watcher, 'standard');
-    w.writeStringVector([...node.children]);
+    w.writeStringVector(node.childNamesInZooKeeperOrder());
     if (withStat) writeStat(w, node.stat());
   }
 
@@ -176,7 +176,7 @@ export class Reads {
       try {
         const node = this.nodeFor(path, ctx);
         if (op.type === OpCode.getData) results.push({ type: 4, data: node.data, stat: node.stat() });
-        else results.push({ type: 8, children: [...node.children] });
+        else results.push({ type: 8, children: node.childNamesInZooKeeperOrder() });
       } catch (e) {
         if (!(e instanceof KeeperError)) throw e;
         results.push({ type: -1, err: e.code });

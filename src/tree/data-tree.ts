@@ -356,7 +356,7 @@ export class DataTree {
     const n = this.getNode(path);
     if (n === undefined) return undefined;
     if (watcher !== undefined) this.childWatches.addWatch(path, watcher);
-    return { children: [...n.children], stat: n.stat() };
+    return { children: n.childNamesInZooKeeperOrder(), stat: n.stat() };
   }
 
   /** A connection closed: drop all of its watches. */

@@ -3,12 +3,21 @@
 
 import type { Stat, StatPersisted } from '../jute/records.js';
 import { ephemeralTypeOf, type EphemeralType } from './ephemeral-type.js';
+import { grownCapacity, hashSetOrder } from './java-hash.js';
 
 const NO_CHILDREN: ReadonlyMap<string, DataNode> = new Map<string, DataNode>();
 const TWO_32 = 0x100000000;
 /** flags: digestCache holds a value / pathCrc holds a value. */
 const DIGEST_VALID = 1;
 const PATH_CRC_VALID = 2;
+/**
+ * flags bits 2-6: log2 of the table size ZooKeeper's HashSet of this node's children would have
+ * (0: no child yet). DataNode.addChild makes it `new HashSet<String>(8)` on the first child; it
+ * doubles whenever the count passes 3/4 of it and never shrinks. It decides getChildren's order.
+ */
+const CHILD_TABLE_SHIFT = 2;
+const CHILD_TABLE_MASK = 31 << CHILD_TABLE_SHIFT;
+const FIRST_CHILD_TABLE = 8;
 
 export interface DataNodeInit {
   data: Buffer | null;
@@ -122,7 +131,23 @@ export class DataNode {
     if (this.childMap === null) this.childMap = new Map();
     const before = this.childMap.size;
     this.childMap.set(name, node);
-    return this.childMap.size !== before;
+    if (this.childMap.size === before) return false;
+    const table = this.childTable;
+    const grown = grownCapacity(table === 0 ? FIRST_CHILD_TABLE : table, this.childMap.size);
+    if (grown !== table) this.flags = (this.flags & ~CHILD_TABLE_MASK) | (Math.log2(grown) << CHILD_TABLE_SHIFT);
+    return true;
+  }
+
+  /** The table size of ZooKeeper's HashSet of this node's children; 0 before the first child. */
+  private get childTable(): number {
+    const log2 = (this.flags & CHILD_TABLE_MASK) >>> CHILD_TABLE_SHIFT;
+    return log2 === 0 ? 0 : 1 << log2;
+  }
+
+  /** Child names in the order ZooKeeper's getChildren lists them (its HashSet's iteration order). */
+  childNamesInZooKeeperOrder(): string[] {
+    if (this.childMap === null) return [];
+    return hashSetOrder([...this.childMap.keys()], this.childTable);
   }
 
   /** @returns false if there was no such child. */
