@@ -105,9 +105,9 @@ final class CoreSteps extends Steps {
         step("create2 PERSISTENT_WITH_TTL " + ROOT + "/ttl", () -> createWithStat(a, ROOT + "/ttl", b("t"), OPEN, CreateMode.PERSISTENT_WITH_TTL, 600_000));
         step("create2 PERSISTENT_SEQUENTIAL_WITH_TTL", () -> createWithStat(a, ROOT + "/ttls-", b("t"), OPEN, CreateMode.PERSISTENT_SEQUENTIAL_WITH_TTL, 600_000));
         step("create ephemeral child of ttl", () -> a.zk.create(ROOT + "/ttl/eph", null, OPEN, CreateMode.EPHEMERAL));
-        step("getEphemerals", () -> Norm.children(a.zk.getEphemerals()));
-        step("getEphemerals " + seq, () -> Norm.children(a.zk.getEphemerals(seq)));
-        step("getEphemerals /nothing-here", () -> Norm.children(a.zk.getEphemerals("/nothing-here")));
+        step("getEphemerals", () -> Norm.ephemerals(a.zk.getEphemerals()));
+        step("getEphemerals " + seq, () -> Norm.ephemerals(a.zk.getEphemerals(seq)));
+        step("getEphemerals /nothing-here", () -> Norm.ephemerals(a.zk.getEphemerals("/nothing-here")));
     }
 
     void errors(Session a) throws Exception {

@@ -95,12 +95,18 @@ final class Norm {
         return crc.getValue();
     }
 
-    // Child order is whatever the server's set yields; clients may not rely on it, so it is sorted.
+    // As the server lists them: zk-server lists a node's children in ZooKeeper's HashSet order.
     static String children(List<String> children) {
-        if (children == null) {
+        return children == null ? "null" : children.toString();
+    }
+
+    // Ephemerals come in the order of the server's per-session sets, which zk-server does not
+    // reproduce and clients may not rely on: sorted.
+    static String ephemerals(List<String> paths) {
+        if (paths == null) {
             return "null";
         }
-        List<String> sorted = new ArrayList<>(children);
+        List<String> sorted = new ArrayList<>(paths);
         Collections.sort(sorted);
         return sorted.toString();
     }

@@ -127,14 +127,14 @@ final class WatchSteps extends Steps {
     }
 
     void sessionLifecycle(Session a, Session b) throws Exception {
-        step("S2 getEphemerals", () -> Norm.children(b.zk.getEphemerals()));
+        step("S2 getEphemerals", () -> Norm.ephemerals(b.zk.getEphemerals()));
         step("S2 exists watch ws on S1 ephemeral", () -> norm.stat(b.zk.exists(ROOT + "/e", b.watcher("ws"))));
         step("S2 getChildren watch wsc on seq", () -> Norm.children(b.zk.getChildren(ROOT + "/seq", b.watcher("wsc"))));
         step("S2 exists watch wst on ttl child", () -> norm.stat(b.zk.exists(ROOT + "/ttl/eph", b.watcher("wst"))));
         Session c = open();
         step("S3 create ephemeral", () -> createWithStat(c, ROOT + "/e3", null, OPEN, CreateMode.EPHEMERAL, 0));
-        step("S3 getEphemerals", () -> Norm.children(c.zk.getEphemerals()));
-        step("S1 getEphemerals " + ROOT, () -> Norm.children(a.zk.getEphemerals(ROOT)));
+        step("S3 getEphemerals", () -> Norm.ephemerals(c.zk.getEphemerals()));
+        step("S1 getEphemerals " + ROOT, () -> Norm.ephemerals(a.zk.getEphemerals(ROOT)));
         step("S1 close", () -> {
             a.close();
             return "ok";
