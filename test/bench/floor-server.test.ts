@@ -4,13 +4,18 @@
 
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ClassicLevel } from 'classic-level';
 import { runLoad } from '../../bench/load.js';
-import { releaseDir, type ServerProcess } from '../../bench/lib/launch.js';
+import { fourLetter, releaseDir, type ServerProcess } from '../../bench/lib/launch.js';
 import { floorTarget } from '../../bench/targets.js';
+
+const FLOOR_MAIN = fileURLToPath(new URL('../../bench/floor-server.js', import.meta.url));
 
 const opts = { warmupMs: 200, measureMs: 600 };
 const started: ServerProcess[] = [];
@@ -64,5 +69,29 @@ test('level floor: serves a mixed load and puts one key per write in its LevelDB
     assert.ok(keys.length >= r.write.count, `${keys.length} keys for ${r.write.count} measured writes`);
   } finally {
     await db.close();
+  }
+});
+
+test('floor: a malformed frame closes that connection and the floor keeps serving', async () => {
+  const proc = await launch('filelog');
+  const sock = net.connect(proc.port, proc.host);
+  await new Promise<void>((resolve, reject) => { sock.once('connect', resolve); sock.once('error', reject); });
+  const closed = new Promise<void>((resolve) => sock.once('close', () => resolve()));
+  // A negative frame length: no ZooKeeper client sends that.
+  sock.write(Buffer.from([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]));
+  await closed;
+  assert.equal(await fourLetter(proc.host, proc.port, 'ruok'), 'imok');
+});
+
+test('floor: a config without clientPort stops it with an error naming the key', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'zk-floor-cfg-'));
+  try {
+    const cfg = path.join(dir, 'zoo.cfg');
+    writeFileSync(cfg, `dataDir=${dir}\n`);
+    const r = spawnSync(process.execPath, [FLOOR_MAIN, '--config', cfg], { encoding: 'utf8', timeout: 10_000 });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /zoo\.cfg: clientPort missing or not a port/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
