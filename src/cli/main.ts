@@ -2,7 +2,7 @@
 // `zk-server`: starts a server from a zoo.cfg (flags and -D properties over it) and stops it cleanly
 // on SIGINT/SIGTERM.
 
-import { loadServerConfig, ConfigError } from '../config/index.js';
+import { loadServerConfig, startupRefusals, ConfigError } from '../config/index.js';
 import { openStorage } from '../storage/index.js';
 import { ZkServer } from '../server/server.js';
 import { createLogger } from '../server/log.js';
@@ -29,6 +29,12 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const config = cmd.config;
+  // Configs that parse but that this version cannot serve (a quorum, dynamic reconfig): one line each.
+  const refusals = startupRefusals(config);
+  if (refusals.length > 0) {
+    for (const r of refusals) process.stderr.write(`zk-server: ${r.message}\n`);
+    return 2;
+  }
   for (const w of config.warnings) log.warn(w);
   if (!config.forceSync) log.warn('forceSync=no: acknowledged writes are NOT fsynced and can be lost on a crash');
   if (config.snapshotCompressionMethod === 'snappy') {

@@ -8,4 +8,5 @@ export {
 } from './cli.js';
 export { parseProperties, type PropertyEntry } from './properties.js';
 export { FOUR_LETTER_WORDS, isFourLetterWordEnabled } from './four-letter-words.js';
-export { isDistributedQuorum, quorumShape } from './quorum.js';
+export { isDistributedQuorum, quorumShape, quorumSocketTimeoutMs } from './quorum.js';
+export { startupRefusals } from './startup.js';

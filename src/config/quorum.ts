@@ -125,6 +125,11 @@ export function checkQuorum(servers: Map<number, QuorumServerSpec>, standaloneEn
   return [];
 }
 
+/** QuorumPeer.createCnxnManager: the election connections' socket timeout, ms. */
+export function quorumSocketTimeoutMs(c: { quorumCnxnTimeoutMs: number; tickTime: number; syncLimit: number }): number {
+  return c.quorumCnxnTimeoutMs > 0 ? c.quorumCnxnTimeoutMs : c.tickTime * c.syncLimit;
+}
+
 /** QuorumPeerConfig.isDistributed: a quorum rather than a standalone server. */
 export function isDistributedQuorum(servers: Map<number, QuorumServerSpec>, standaloneEnabled: boolean): boolean {
   return !standaloneEnabled || quorumShape(servers).participants > 1;

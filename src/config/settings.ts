@@ -6,7 +6,7 @@
 // written `snapCount` in zoo.cfg. We accept both spellings anywhere, and also the unprefixed system
 // properties (jute.maxbuffer, znode.container.*) that ZooKeeper only takes from -D.
 
-import { parseJavaInt, parseJavaLong, type IntSyntax, INT_MAX } from './values.js';
+import { parseJavaDouble, parseJavaInt, parseJavaLong, type IntSyntax } from './values.js';
 import type { PeerRole, SnapshotCompression, StorageKind } from './types.js';
 
 /** Settings as read, before defaults that depend on other settings are applied. */
@@ -56,6 +56,10 @@ export interface Draft {
   snapSizeLimitKb: number;
   txnLogSizeLimitKb: number;
   commitLogCount: number;
+  snapshotSizeFactor: number;
+  forceSnapshotSync: boolean;
+  cnxTimeoutMs: number;
+  quorumCnxnTimeoutMs: number;
   fsyncWarningThresholdMs: number;
   skipACL: boolean;
   enforceQuota: boolean;
@@ -68,6 +72,11 @@ export interface Draft {
   digestAuthEnabled: boolean;
   dynamicConfigFile: string | null;
 }
+
+/** ZKDatabase.DEFAULT_COMMIT_LOG_COUNT, which is also the least it accepts. */
+export const MIN_COMMIT_LOG_COUNT = 500;
+/** ZKDatabase.DEFAULT_SNAPSHOT_SIZE_FACTOR. */
+export const DEFAULT_SNAPSHOT_SIZE_FACTOR = 0.33;
 
 /** ZooKeeper's defaults (ZooKeeperServer, QuorumPeerConfig, FilePadding, JettyAdminServer, …). */
 export function defaultDraft(): Draft {
@@ -114,7 +123,11 @@ export function defaultDraft(): Draft {
     maxCnxns: 0,
     snapSizeLimitKb: 4194304,
     txnLogSizeLimitKb: -1,
-    commitLogCount: 500,
+    commitLogCount: MIN_COMMIT_LOG_COUNT,
+    snapshotSizeFactor: DEFAULT_SNAPSHOT_SIZE_FACTOR,
+    forceSnapshotSync: false,
+    cnxTimeoutMs: 5000, // QuorumCnxManager.cnxTO
+    quorumCnxnTimeoutMs: -1, // QuorumPeer: -1 = tickTime * syncLimit
     fsyncWarningThresholdMs: 1000,
     skipACL: false,
     enforceQuota: false,
@@ -158,6 +171,13 @@ export function readInt(value: string, site: ValueSite, rule: IntRule = {}): num
     site.fail(`expected ${describe(rule)}, got ${JSON.stringify(value)}`);
   }
   return n;
+}
+
+/** Double.parseDouble, refusing what it would throw on (and NaN / Infinity). */
+export function readDouble(value: string, site: ValueSite): number {
+  const f = parseJavaDouble(value);
+  if (f === null) site.fail(`expected a decimal number, got ${JSON.stringify(value)}`);
+  return f;
 }
 
 export function readPort(value: string, site: ValueSite): number {
@@ -308,7 +328,36 @@ export const SETTINGS: readonly Setting[] = [
   }),
   prop('snapSizeLimitInKb', (d, v, s) => { d.snapSizeLimitKb = readInt(v, s, { syntax: 'decode', long: true }); }),
   prop('txnLogSizeLimitInKb', (d, v, s) => { d.txnLogSizeLimitKb = readInt(v, s, { syntax: 'decode', long: true }); }),
-  prop('commitLogCount', (d, v, s) => { d.commitLogCount = readInt(v, s, { min: 0, max: INT_MAX }); }),
+  // ZKDatabase: how many committed proposals the leader keeps in memory to sync followers with a DIFF.
+  // Integer.parseInt; anything below the default (negatives too) is raised to it.
+  prop('commitLogCount', (d, v, s) => {
+    const n = readInt(v, s);
+    if (n < MIN_COMMIT_LOG_COUNT) {
+      s.warn(`${n} is below the minimum of ${MIN_COMMIT_LOG_COUNT}; using ${MIN_COMMIT_LOG_COUNT} as ZooKeeper does`);
+    }
+    d.commitLogCount = Math.max(MIN_COMMIT_LOG_COUNT, n);
+  }),
+  // ZKDatabase: a learner may be synced from the on-disk txn log while the txns to send total at most
+  // this fraction of the newest snapshot's size. Double.parseDouble. A negative factor turns syncing
+  // from the txn log off (isTxnLogSyncEnabled); 0 removes the size limit (getProposalsFromTxnLog only
+  // checks a limit > 0); above 1 ZooKeeper falls back to the default.
+  prop('snapshotSizeFactor', (d, v, s) => {
+    const f = readDouble(v, s);
+    if (f > 1) s.warn(`${v} is above 1; using the default ${DEFAULT_SNAPSHOT_SIZE_FACTOR} as ZooKeeper does`);
+    d.snapshotSizeFactor = f > 1 ? DEFAULT_SNAPSHOT_SIZE_FACTOR : f;
+  }),
+  // LearnerHandler (Boolean.getBoolean): always sync learners with a full snapshot; for tests.
+  prop('forceSnapshotSync', (d, v, s) => { d.forceSnapshotSync = readLooseBoolean(v, s); }),
+  // QuorumCnxManager: connect timeout of election connections. Integer.parseInt. A negative value
+  // makes Socket.connect throw in ZooKeeper, so it is refused; 0 is Java's "no timeout".
+  prop('cnxTimeout', (d, v, s) => {
+    d.cnxTimeoutMs = readInt(v, s, nonNegative);
+    if (d.cnxTimeoutMs === 0) {
+      s.warn('0 means no connect timeout: connecting to an unreachable server waits as long as the operating system lets it');
+    }
+  }),
+  // QuorumPeer (Integer.getInteger): socket timeout of election connections; <= 0 means tickTime * syncLimit.
+  prop('quorumCnxnTimeoutMs', (d, v, s) => { d.quorumCnxnTimeoutMs = readInt(v, s, { syntax: 'decode' }); }),
   prop('fsync.warningthresholdms', (d, v, s) => { d.fsyncWarningThresholdMs = readInt(v, s, { syntax: 'decode', long: true }); }),
   prop('skipACL', (d, v, s) => { d.skipACL = readOffUnless(v, s, 'yes', 'no'); }),
   prop('enforceQuota', (d, v, s) => { d.enforceQuota = readLooseBoolean(v, s); }),

@@ -1,6 +1,8 @@
 // The resolved server configuration: every setting typed and defaulted as Apache ZooKeeper 3.8/3.9
 // would see it, plus the few that are zk-server's own (storage).
 
+import type { ConfigErrorLocation } from './errors.js';
+
 export type StorageKind = 'memory' | 'filelog' | 'level';
 export type PeerRole = 'participant' | 'observer';
 export type SnapshotCompression = 'none' | 'gz' | 'snappy';
@@ -75,7 +77,20 @@ export interface ServerConfig {
   snapSizeLimitKb: number;
   /** -1 = no limit. */
   txnLogSizeLimitKb: number;
+  /** zookeeper.commitLogCount: committed proposals kept in memory for syncing learners; at least 500. */
   commitLogCount: number;
+  /**
+   * zookeeper.snapshotSizeFactor: a learner may be synced from the txn log while the txns total at
+   * most this fraction of the newest snapshot's size. Negative = never sync from the txn log;
+   * 0 = no size limit (as in ZooKeeper, which only checks a positive limit). At most 1.
+   */
+  snapshotSizeFactor: number;
+  /** zookeeper.forceSnapshotSync: the leader syncs every learner with a full snapshot. */
+  forceSnapshotSync: boolean;
+  /** zookeeper.cnxTimeout: connect timeout of election connections, ms; 0 = none. */
+  cnxTimeoutMs: number;
+  /** zookeeper.quorumCnxnTimeoutMs: election connections' socket timeout, ms; <= 0 = tickTime * syncLimit. */
+  quorumCnxnTimeoutMs: number;
   fsyncWarningThresholdMs: number;
   skipACL: boolean;
   enforceQuota: boolean;
@@ -96,4 +111,9 @@ export interface ServerConfig {
   /** Unknown keys, adjusted values and the like, each naming its key and line. */
   warnings: string[];
   sourceFile: string | null;
+  /**
+   * Where each setting given (under its zoo.cfg key, e.g. `reconfigEnabled`) and each `server.N` line
+   * came from: file and line, or the flag or -D that set it. For checks made after parsing.
+   */
+  locations: ReadonlyMap<string, ConfigErrorLocation>;
 }

@@ -46,3 +46,16 @@ export function parseJavaLong(s: string, syntax: IntSyntax = 'parseInt'): number
   if (n === null || n < BigInt(Number.MIN_SAFE_INTEGER) || n > BigInt(Number.MAX_SAFE_INTEGER)) return null;
   return Number(n);
 }
+
+/**
+ * Java Double.parseDouble for the forms a config value takes: optional sign, decimal digits with an
+ * optional point and exponent, and Java's optional f/F/d/D suffix ("0.5d"). NaN, Infinity, hex
+ * floats and values too large for a double, which Java also accepts, are refused: no setting means
+ * anything sensible by them.
+ */
+export function parseJavaDouble(s: string): number | null {
+  const m = /^([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)[fFdD]?$/.exec(s);
+  if (m === null) return null;
+  const n = Number(m[1]);
+  return Number.isFinite(n) ? n : null;
+}

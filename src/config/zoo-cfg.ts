@@ -221,6 +221,9 @@ export function parseZooCfg(text: string, opts: ParseZooCfgOptions = {}): Server
   const fourLetterWordWhitelist = resolveFourLetterWords(draft.fourLetterWords, draft.readonlyModeEnabled, (w) =>
     warnAt(whereOf('4lw.commands.whitelist'), w));
 
+  const locations = new Map<string, ConfigErrorLocation>(givenAt);
+  for (const e of serverLines.values()) locations.set(e.key, { ...e.where, key: e.key });
+
   const { snapRetainCount, purgeIntervalHours, fourLetterWords: _unused, secureClientPortAddress: _s, ...rest } = draft;
   return {
     ...rest,
@@ -241,6 +244,7 @@ export function parseZooCfg(text: string, opts: ParseZooCfgOptions = {}): Server
     raw,
     warnings,
     sourceFile: file === null ? null : path.resolve(baseDir, file),
+    locations,
   };
 
   function serverIdAt(key: string, where: ConfigErrorLocation): number {

@@ -152,3 +152,24 @@ test('server lines from a dynamicConfigFile', () => {
     key: 'tickTime', line: 4, message: /^\/x:4: tickTime: unrecognised parameter/,
   });
 });
+
+test('a quorum without tickTime gets ZooKeeper\'s default 3000, as QuorumPeerConfig gives it; 0 is refused', () => {
+  // QuorumPeerConfig starts tickTime at ZooKeeperServer.DEFAULT_TICK_TIME; its "tickTime is not set"
+  // only fires for an explicit tickTime=0, in either mode.
+  const c = parse(base + three, { readFile: files({ '/d/myid': '1' }), requireMyId: true });
+  assert.equal(c.tickTime, 3000);
+  assert.ok(isDistributedQuorum(c.servers, c.standaloneEnabled));
+  assertConfigError(() => parse(base + 'tickTime=0\n' + three), { key: 'tickTime', line: 5, message: /expected a positive integer, got "0"/ });
+});
+
+test('locations: where each setting and server line was given, for checks after parsing', () => {
+  const c = parse(base + 'reconfigEnabled=true\n' + three, {
+    overrides: [{ key: 'zookeeper.snapCount', value: '10', origin: '-Dzookeeper.snapCount=10' }],
+  });
+  assert.deepEqual(c.locations.get('reconfigEnabled'), { file: 'zoo.cfg', line: 5, key: 'reconfigEnabled' });
+  assert.deepEqual(c.locations.get('server.1'), { file: 'zoo.cfg', line: 6, key: 'server.1' });
+  assert.deepEqual(c.locations.get('server.3'), { file: 'zoo.cfg', line: 8, key: 'server.3' });
+  // Keyed by the zoo.cfg key; the location keeps the spelling that was used.
+  assert.deepEqual(c.locations.get('snapCount'), { origin: '-Dzookeeper.snapCount=10', key: 'zookeeper.snapCount' });
+  assert.equal(c.locations.has('tickTime'), false);
+});

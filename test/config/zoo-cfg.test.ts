@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseZooCfg, ConfigError, FOUR_LETTER_WORDS, type ParseZooCfgOptions } from '../../src/config/index.js';
+import { parseZooCfg, ConfigError, FOUR_LETTER_WORDS, quorumSocketTimeoutMs, type ParseZooCfgOptions } from '../../src/config/index.js';
 
 const noFiles = (): string | null => null;
 const parse = (text: string, opts: ParseZooCfgOptions = {}) =>
@@ -61,7 +61,12 @@ test('defaults are ZooKeeper 3.8\'s', () => {
   assert.equal(c.quorumListenOnAllIPs, false);
   assert.equal(c.syncEnabled, true);
   assert.equal(c.maxCnxns, 0);
-  assert.equal(c.commitLogCount, 500);
+  assert.equal(c.commitLogCount, 500); // ZKDatabase.DEFAULT_COMMIT_LOG_COUNT
+  assert.equal(c.snapshotSizeFactor, 0.33); // ZKDatabase.DEFAULT_SNAPSHOT_SIZE_FACTOR
+  assert.equal(c.forceSnapshotSync, false);
+  assert.equal(c.cnxTimeoutMs, 5000); // QuorumCnxManager.cnxTO
+  assert.equal(c.quorumCnxnTimeoutMs, -1); // QuorumPeer: tickTime * syncLimit
+  assert.equal(quorumSocketTimeoutMs(c), 0); // standalone: syncLimit 0
   assert.equal(c.snapSizeLimitKb, 4194304);
   assert.equal(c.closeSessionTxnEnabled, true);
   assert.deepEqual(c.warnings, []);
@@ -172,6 +177,61 @@ test('system property spellings work in the file too', () => {
   assert.deepEqual(c.warnings, []);
 });
 
+test('quorum tuning: cnxTimeout, quorumCnxnTimeoutMs, snapshotSizeFactor, forceSnapshotSync, commitLogCount', () => {
+  const c = parse(minimal + 'cnxTimeout=2500\nquorumCnxnTimeoutMs=0x3e8\nsnapshotSizeFactor=0.5\nforceSnapshotSync=true\ncommitLogCount=1000\n');
+  assert.equal(c.cnxTimeoutMs, 2500);
+  assert.equal(c.quorumCnxnTimeoutMs, 1000); // Integer.getInteger: hex too
+  assert.equal(quorumSocketTimeoutMs(c), 1000);
+  assert.equal(c.snapshotSizeFactor, 0.5);
+  assert.equal(c.forceSnapshotSync, true);
+  assert.equal(c.commitLogCount, 1000);
+  assert.deepEqual(c.warnings, []);
+  // The system property spellings, in the file or as -D.
+  const z = parse(minimal + 'zookeeper.cnxTimeout=100\nzookeeper.quorumCnxnTimeoutMs=7000\nzookeeper.snapshotSizeFactor=1\n', {
+    overrides: [
+      { key: 'zookeeper.forceSnapshotSync', value: 'TRUE', origin: '-Dzookeeper.forceSnapshotSync=TRUE' },
+      { key: 'zookeeper.commitLogCount', value: '600', origin: '-Dzookeeper.commitLogCount=600' },
+    ],
+  });
+  assert.deepEqual([z.cnxTimeoutMs, z.quorumCnxnTimeoutMs, z.snapshotSizeFactor, z.forceSnapshotSync, z.commitLogCount], [100, 7000, 1, true, 600]);
+  assert.deepEqual(z.warnings, []);
+  // quorumCnxnTimeoutMs <= 0 means tickTime * syncLimit.
+  const q = parse(minimal + 'tickTime=2000\ninitLimit=10\nsyncLimit=5\nquorumCnxnTimeoutMs=0\n');
+  assert.equal(q.quorumCnxnTimeoutMs, 0);
+  assert.equal(quorumSocketTimeoutMs(q), 10000);
+  assert.equal(quorumSocketTimeoutMs(parse(minimal + 'tickTime=2000\nsyncLimit=5\n')), 10000);
+  // Java's double syntax: exponent and an f/d suffix.
+  assert.equal(parse(minimal + 'snapshotSizeFactor=2.5e-1\n').snapshotSizeFactor, 0.25);
+  assert.equal(parse(minimal + 'snapshotSizeFactor=.5d\n').snapshotSizeFactor, 0.5);
+});
+
+test('quorum tuning values ZooKeeper adjusts or reads specially, with a warning where it changes them', () => {
+  // ZKDatabase raises any commitLogCount below 500 (negatives too) to 500.
+  const low = parse(minimal + 'commitLogCount=100\n');
+  assert.equal(low.commitLogCount, 500);
+  assert.match(low.warnings[0], /^zoo\.cfg:3: commitLogCount: 100 is below the minimum of 500; using 500 as ZooKeeper does$/);
+  const negative = parse(minimal + 'zookeeper.commitLogCount=-3\n');
+  assert.equal(negative.commitLogCount, 500);
+  assert.match(negative.warnings[0], /^zoo\.cfg:3: zookeeper\.commitLogCount: -3 is below the minimum of 500/);
+  assert.deepEqual(parse(minimal + 'commitLogCount=500\n').warnings, []);
+  // A factor above 1 falls back to the default; a negative one turns txn-log sync off and is kept.
+  const big = parse(minimal + 'snapshotSizeFactor=1.5\n');
+  assert.equal(big.snapshotSizeFactor, 0.33);
+  assert.match(big.warnings[0], /^zoo\.cfg:3: snapshotSizeFactor: 1\.5 is above 1; using the default 0\.33 as ZooKeeper does$/);
+  const off = parse(minimal + 'snapshotSizeFactor=-1\n');
+  assert.equal(off.snapshotSizeFactor, -1);
+  assert.deepEqual(off.warnings, []);
+  assert.equal(parse(minimal + 'snapshotSizeFactor=0\n').snapshotSizeFactor, 0);
+  // cnxTimeout=0 is Java's "no connect timeout": allowed, but said.
+  const none = parse(minimal + 'cnxTimeout=0\n');
+  assert.equal(none.cnxTimeoutMs, 0);
+  assert.match(none.warnings[0], /^zoo\.cfg:3: cnxTimeout: 0 means no connect timeout/);
+  // Boolean.getBoolean: anything but "true" is false.
+  const odd = parse(minimal + 'forceSnapshotSync=yes\n');
+  assert.equal(odd.forceSnapshotSync, false);
+  assert.match(odd.warnings[0], /forceSnapshotSync: "yes" is not true or false; ZooKeeper reads it as false/);
+});
+
 test('"*" enables every four-letter word; srvr is always on; isro joins in read-only mode', () => {
   assert.deepEqual(new Set(parse(minimal + '4lw.commands.whitelist=*\n').fourLetterWordWhitelist), new Set(FOUR_LETTER_WORDS));
   const ro = parse(minimal + '4lw.commands.whitelist=ruok\nreadonlymode.enabled=true\n');
@@ -212,6 +272,16 @@ test('malformed values of each kind are refused', () => {
     ['admin.serverPort=http', /admin\.serverPort: expected/],
     ['preAllocSize=-1', /preAllocSize: expected a non-negative integer/],
     ['minSessionTimeout=-2', /minSessionTimeout: expected an integer >= -1/],
+    ['cnxTimeout=-1', /cnxTimeout: expected a non-negative integer, got "-1"/],
+    ['zookeeper.cnxTimeout=5s', /zookeeper\.cnxTimeout: expected a non-negative integer, got "5s"/],
+    ['cnxTimeout=0x10', /cnxTimeout: expected/], // Integer.parseInt: decimal only
+    ['quorumCnxnTimeoutMs=abc', /quorumCnxnTimeoutMs: expected an integer \(32-bit\), got "abc"/],
+    ['zookeeper.quorumCnxnTimeoutMs=2147483648', /zookeeper\.quorumCnxnTimeoutMs: expected an integer/],
+    ['snapshotSizeFactor=abc', /snapshotSizeFactor: expected a decimal number, got "abc"/],
+    ['zookeeper.snapshotSizeFactor=NaN', /zookeeper\.snapshotSizeFactor: expected a decimal number, got "NaN"/],
+    ['snapshotSizeFactor=33%', /snapshotSizeFactor: expected a decimal number/],
+    ['commitLogCount=lots', /commitLogCount: expected an integer \(32-bit\), got "lots"/],
+    ['zookeeper.commitLogCount=1e3', /zookeeper\.commitLogCount: expected an integer/],
   ];
   for (const [line, message] of cases) {
     assertConfigError(() => parse(minimal + line + '\n'), { line: 3, message });
