@@ -15,6 +15,7 @@
 // Longs that ZooKeeper fills with Long.MIN_VALUE (an observer's vote) are read as -2^63, which a
 // double holds exactly; any other long outside the safe-integer range makes the input malformed.
 
+import { isIPv6 } from 'node:net';
 import { JuteError } from './errors.js';
 import { JuteReader } from './reader.js';
 import { JuteWriter } from './writer.js';
@@ -75,8 +76,10 @@ export function decodeInitialMessage(buf: Buffer): InitialMessage | null {
   const len = r.readInt();
   if (len <= 0 || len > ELECTION_ADDRESS_MAX_BYTES) throw new JuteError(`bad election address length ${len}`, 16);
   if (buf.length < 20 + len) return null;
-  const text = buf.toString('utf8', 20, 20 + len);
-  return { sid, addresses: text.split('|'), bytes: 20 + len };
+  const addresses = buf.toString('utf8', 20, 20 + len).split('|');
+  // Java's String.split drops trailing empty strings: "a:1|" is one address, "|" none.
+  while (addresses.length > 0 && addresses[addresses.length - 1] === '') addresses.pop();
+  return { sid, addresses, bytes: 20 + len };
 }
 
 // ---------------------------------------------------------------- FLE notifications
@@ -146,7 +149,8 @@ export function decodeNotification(frame: Buffer): Notification | JuteError {
     let version = 0;
     let config: string | null = null;
     if (frame.length === 28) {
-      peerEpoch = zxid === LONG_MIN ? LONG_MIN : Math.floor(zxid / 2 ** 32);
+      // ZxidUtils.getEpochFromZxid: zxid >> 32, an arithmetic shift (Long.MIN_VALUE gives -2^31).
+      peerEpoch = Math.floor(zxid / 2 ** 32);
     } else {
       peerEpoch = readVoteLong(r);
       if (frame.length !== 40) {
@@ -178,16 +182,59 @@ export interface QuorumConfigServer {
   client?: { host: string; port: number };
 }
 
+/**
+ * The host as Java shows it after `new InetSocketAddress(host, port)` (InetSocketAddress.getHostString):
+ * an IPv6 literal comes back in Inet6Address's text form, eight lowercase hex groups without "::"
+ * (and a numeric scope as a number), an IPv4-mapped IPv6 literal as dotted IPv4. Names, IPv4
+ * literals and scopes by interface name stay as given.
+ */
+function javaHostString(host: string): string {
+  const pct = host.indexOf('%');
+  const addr = pct < 0 ? host : host.slice(0, pct);
+  const scope = pct < 0 ? null : host.slice(pct + 1);
+  if (!isIPv6(addr) || (scope !== null && !/^[0-9]+$/.test(scope))) return host;
+  let text = addr;
+  const lastColon = text.lastIndexOf(':');
+  if (text.indexOf('.', lastColon) >= 0) {
+    const [a, b, c, d] = text.slice(lastColon + 1).split('.').map(Number);
+    text = `${text.slice(0, lastColon + 1)}${(a * 256 + b).toString(16)}:${(c * 256 + d).toString(16)}`;
+  }
+  const [head, tail] = text.split('::');
+  const headGroups = head === '' ? [] : head.split(':');
+  const tailGroups = tail === undefined || tail === '' ? [] : tail.split(':');
+  const zeros = tail === undefined ? [] : new Array<string>(8 - headGroups.length - tailGroups.length).fill('0');
+  const groups = [...headGroups, ...zeros, ...tailGroups].map((g) => parseInt(g, 16));
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+    return [groups[6] >> 8, groups[6] & 0xff, groups[7] >> 8, groups[7] & 0xff].join('.');
+  }
+  return groups.map((g) => g.toString(16)).join(':') + (scope === null ? '' : `%${Number(scope)}`);
+}
+
 function hostPort(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  const h = javaHostString(host);
+  return h.includes(':') ? `[${h}]:${port}` : `${h}:${port}`;
+}
+
+/** The bucket java.util.HashMap puts a Long key in: Long.hashCode, HashMap.hash's spread, the mask. */
+function hashMapBucket(sid: number, capacity: number): number {
+  const v = BigInt.asUintN(64, BigInt(sid));
+  const h = Number(BigInt.asIntN(32, v ^ (v >> 32n)));
+  return (h ^ (h >>> 16)) & (capacity - 1);
 }
 
 /**
- * QuorumMaj.toString: a `server.N=` line per server in ascending sid order (HashMap order for the
- * small ids ZooKeeper allows), then `version=<hex>`, no newline at the end. Notifications carry it.
+ * QuorumMaj.toString: a `server.N=` line per server, then `version=<hex>`, no newline at the end.
+ * Notifications carry it. The servers come in the iteration order of QuorumMaj's HashMap<Long, …>:
+ * by bucket (sid mod 16 while there are at most 12 servers, then mod 32 up to 24, …), which is
+ * ascending sid only while every sid is below the table size. Sids sharing a bucket come in the
+ * order Java inserted them, which follows its Properties' order and is not known here: they are
+ * written in ascending order.
  */
 export function quorumConfigString(servers: readonly QuorumConfigServer[], version: number): string {
-  const lines = [...servers].sort((a, b) => a.sid - b.sid).map((s) => {
+  let capacity = 16;
+  while (servers.length > capacity * 0.75) capacity *= 2;
+  const ordered = [...servers].sort((a, b) => hashMapBucket(a.sid, capacity) - hashMapBucket(b.sid, capacity) || a.sid - b.sid);
+  const lines = ordered.map((s) => {
     let line = `server.${s.sid}=${hostPort(s.host, s.quorumPort)}:${s.electionPort}:${s.role}`;
     if (s.client) line += `;${hostPort(s.client.host, s.client.port)}`;
     return line;
