@@ -24,13 +24,12 @@ export class ElectionHost {
   private timer: NodeJS.Timeout | null = null;
   private waiting: ((d: ElectionDecision) => void) | null = null;
   private transport: NotificationTransport | null = null;
+  private readonly msPerTick: number;
 
   constructor(opts: Omit<ElectionOptions, 'msPerTick'> & { msPerTick?: number }, private readonly log: ElectionHostLog) {
-    this.fle = new FastLeaderElection({ ...opts, msPerTick: opts.msPerTick ?? ELECTION_MS_PER_TICK });
     this.msPerTick = opts.msPerTick ?? ELECTION_MS_PER_TICK;
+    this.fle = new FastLeaderElection({ ...opts, msPerTick: this.msPerTick });
   }
-
-  private readonly msPerTick: number;
 
   /** Starts ticking; `transport` carries what the election sends (self-addressed sends loop back through it). */
   start(transport: NotificationTransport): void {
