@@ -15,7 +15,9 @@
 //
 // Until the zab roles land, a small role model stands in for discovery: a LEADING peer establishes
 // once a quorum of voters (itself included) follows it and is connected, fixing the new epoch as
-// 1 + the largest acceptedEpoch among them (Leader.getEpochToPropose); peers that cannot find or keep
+// 1 + the largest acceptedEpoch among them (Leader.getEpochToPropose), after dropping any follower
+// more up to date than itself (Leader.waitForEpochAck); a learner refuses a leader whose epoch is
+// below the one it accepted (Learner.registerWithLeader); peers that cannot find or keep
 // their leader within initLimit / syncLimit ticks go LOOKING again, as Leader and Follower do.
 //
 // Checked after every tick: one established leader per epoch; epochs never go back; a round never
@@ -27,6 +29,7 @@
 
 import { FastLeaderElection, PeerState, type ElectionDecision } from '../../src/zab/election.js';
 import { makeZxid, quorumConfigString, type Notification } from '../../src/jute/quorum.js';
+import { answerLeaderInfo } from '../../src/zab/discovery.js';
 import { Prng } from './prng.js';
 
 export interface ElectionSimOptions {
@@ -130,8 +133,12 @@ export class ElectionSim {
       sid: i + 1, host: '127.0.0.1', quorumPort: 2888 + 10 * i, electionPort: 3888 + 10 * i,
       role: i < this.o.participants ? 'participant' as const : 'observer' as const,
     })), 0);
+    // A history every peer could have: the last epoch a quorum established is `base`, everyone
+    // accepted it, and logs differ in their tails (txns some peers logged and others did not).
+    // (Epochs drawn per peer would let one hold a currentEpoch no quorum ever accepted.)
+    const base = this.prng.int(0, 2);
     for (let sid = 1; sid <= total; sid++) {
-      const currentEpoch = this.prng.int(0, 2);
+      const currentEpoch = base;
       const lastLoggedZxid = makeZxid(this.prng.int(0, currentEpoch), this.prng.int(0, 3));
       const p: Peer = {
         sid, participant: sid <= this.o.participants, up: true, restartAt: 0,
@@ -392,6 +399,15 @@ export class ElectionSim {
     const quorum = followers.length + 1 > Math.floor(this.voters.size / 2);
     const tick = this.o.tickTicks;
     if (p.establishedEpoch === 0) {
+      // Leader.waitForEpochAck: a follower whose (currentEpoch, last zxid) is more recent than the
+      // leader's is dropped ("Follower is ahead of the leader") and goes LOOKING; it never counts.
+      const ahead = followers.filter((f) => f.currentEpoch > p.currentEpoch
+        || (f.currentEpoch === p.currentEpoch && f.lastLoggedZxid > p.lastLoggedZxid));
+      for (const f of ahead) {
+        this.log(`${p.sid} drops ${f.sid}: follower is ahead of the leader`);
+        this.startLooking(f);
+      }
+      if (ahead.length > 0) return;
       if (quorum) {
         // Every acknowledged write must be in the new leader's log (FLE picked the most up-to-date
         // of a quorum, and any quorum holds every acknowledged write).
@@ -437,8 +453,15 @@ export class ElectionSim {
     if (reached) {
       p.lastLeaderContact = this.now;
       if (p.leaderTerm === 0) p.leaderTerm = leader.term;
-      // Synced with a leader established without this learner: take its epoch.
+      // Synced with a leader established without this learner: take its epoch, unless this learner
+      // accepted a later one (then LEADERINFO is refused and it goes LOOKING, as Learner does).
       if (leader.establishedEpoch > 0 && p.syncedEpoch !== leader.establishedEpoch) {
+        const answer = answerLeaderInfo(leader.establishedEpoch, p.acceptedEpoch, p.currentEpoch);
+        if (answer.type === 'reject') {
+          this.log(`${p.sid} stops ${p.role}: ${answer.reason}`);
+          this.startLooking(p);
+          return;
+        }
         if (p.participant) this.adoptEpoch(p, leader.establishedEpoch);
         else p.fle.updateElectionVote(leader.establishedEpoch);
         this.sync(p, leader);
