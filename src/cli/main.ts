@@ -5,6 +5,8 @@
 import { loadServerConfig, startupRefusals, ConfigError } from '../config/index.js';
 import { openStorage } from '../storage/index.js';
 import { ZkServer } from '../server/server.js';
+import { QuorumPeer } from '../server/quorum/peer.js';
+import { isDistributedQuorum } from '../config/index.js';
 import { createLogger } from '../server/log.js';
 import { purgeCommand } from './purge.js';
 import { inspectCommand } from './inspect.js';
@@ -29,7 +31,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const config = cmd.config;
-  // Configs that parse but that this version cannot serve (a quorum, dynamic reconfig): one line each.
+  // Configs that parse but that this version cannot serve (dynamic reconfig): one line each.
   const refusals = startupRefusals(config);
   if (refusals.length > 0) {
     for (const r of refusals) process.stderr.write(`zk-server: ${r.message}\n`);
@@ -56,7 +58,10 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`zk-server: cannot open storage "${config.storage}": ${err instanceof Error ? err.message : String(err)}\n`);
     return 2;
   }
-  const server = new ZkServer(config, storage, log);
+  // A quorum member (several participants, or standaloneEnabled=false) never runs standalone.
+  const server = isDistributedQuorum(config.servers, config.standaloneEnabled)
+    ? new QuorumPeer(config, storage, createLogger(`zk-server myid:${config.myid}`))
+    : new ZkServer(config, storage, log);
   try {
     await server.start();
   } catch (err) {

@@ -3,16 +3,10 @@
 // quorum server being built, future offline tools) still gets a ServerConfig; only starting refuses.
 
 import { ConfigError, type ConfigErrorLocation } from './errors.js';
-import { isDistributedQuorum, quorumShape } from './quorum.js';
+import { isDistributedQuorum } from './quorum.js';
 import type { ServerConfig } from './types.js';
 
 type StartupInput = Pick<ServerConfig, 'servers' | 'standaloneEnabled' | 'reconfigEnabled' | 'dynamicConfigFile' | 'locations' | 'sourceFile'>;
-
-/** The first server.N line, in the order the lines were given. */
-function firstServerLine(config: StartupInput): ConfigErrorLocation | undefined {
-  for (const [key, where] of config.locations) if (key.startsWith('server.')) return where;
-  return undefined;
-}
 
 function whereOf(config: StartupInput, key: string): ConfigErrorLocation {
   return config.locations.get(key) ?? { file: config.sourceFile, key };
@@ -25,18 +19,6 @@ function whereOf(config: StartupInput, key: string): ConfigErrorLocation {
 export function startupRefusals(config: StartupInput): ConfigError[] {
   const refusals: ConfigError[] = [];
   const distributed = isDistributedQuorum(config.servers, config.standaloneEnabled);
-
-  // QuorumPeerConfig.isDistributed: such a config must never run as a standalone server, or each
-  // member would serve its own database and they would drift apart without anyone noticing.
-  if (distributed) {
-    const { participants } = quorumShape(config.servers);
-    const why = participants > 1 ? `${participants} participants` : 'standaloneEnabled=false';
-    refusals.push(new ConfigError(
-      'quorum mode (server.N lines with more than one participant, or standaloneEnabled=false) is not available ' +
-      `yet in this version of zk-server (this config: ${why}); refusing to start rather than run a member standalone`,
-      firstServerLine(config) ?? whereOf(config, 'standaloneEnabled'),
-    ));
-  }
 
   // The dynamic file belongs to dynamic reconfiguration (its version is in its name, ZooKeeper
   // rewrites it and zoo.cfg on every reconfig), which zk-server does not do yet.

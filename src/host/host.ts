@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 
 import { ZabCore } from '../zab/core.js';
 import { encodeTxnEntries } from '../storage/txn-entry.js';
-import type { TxnLog } from '../storage/spi.js';
+import type { TxnEntry, TxnLog } from '../storage/spi.js';
 import type { CommitStage, Proposal } from '../pipeline/pipeline.js';
 
 export interface HostEvents {
@@ -38,6 +38,10 @@ export interface HostEvents {
    * send its next write within a round trip (it joins HostEvents.expected once answered).
    */
   freesWriters?(proposals: readonly Proposal[]): boolean;
+  /** Proposals handed to the txn log: a leader sends them to its followers now, in parallel with its own write. */
+  proposed?(proposals: readonly Proposal[], entries: readonly TxnEntry[]): void;
+  /** A proposal a quorum has acknowledged, just before it is applied: a leader sends COMMIT and INFORM. */
+  committed?(p: Proposal): void;
 }
 
 /** A batch waits for expected writes at most this long, or the last writes' average, if shorter. */
@@ -46,6 +50,8 @@ export const GATHER_MAX_MS = 1;
 export interface HostOptions {
   /** This server's id in the zab core. Default 1. */
   readonly selfId?: number;
+  /** The voting members whose acks (ack()) count, self included. Default: self alone (standalone). */
+  readonly voters?: readonly number[];
   /** The longest a batch waits for expected writes (HostEvents.expected), ms. Default GATHER_MAX_MS. */
   readonly gatherMaxMs?: number;
 }
@@ -73,7 +79,7 @@ export class StandaloneHost implements CommitStage {
 
   constructor(private readonly txnLog: TxnLog, private readonly events: HostEvents, options: HostOptions = {}) {
     const selfId = options.selfId ?? 1;
-    this.core = new ZabCore<Proposal>({ selfId, voters: [selfId] });
+    this.core = new ZabCore<Proposal>({ selfId, voters: options.voters ?? [selfId] });
     this.gatherMaxMs = options.gatherMaxMs ?? GATHER_MAX_MS;
   }
 
@@ -87,6 +93,13 @@ export class StandaloneHost implements CommitStage {
       this.gatherFrom = performance.now();
       setImmediate(this.pumpScheduled);
     }
+  }
+
+  /** A follower made every proposal up to zxid durable (a leader's view of its ACKs). */
+  ack(from: number, zxid: number): void {
+    if (this.failed) return;
+    this.core.step({ type: 'ack', from, zxid });
+    if (!this.appending && !this.scheduled) this.pump();
   }
 
   /** The scheduled pump: first waits, a turn at a time, while expected writes are on their way. */
@@ -127,7 +140,7 @@ export class StandaloneHost implements CommitStage {
       // The proposals that queued behind the write would go out without the clients this write
       // answers, whose next writes are a round trip away: answer those first, then gather as a
       // fresh batch does, so that the two halves of a closed loop share one write.
-      for (const p of rd.commit) this.events.apply(p);
+      this.applyAll(rd.commit);
       this.core.advance({ persist: [], commit: rd.commit });
       this.scheduled = true;
       this.gatherFrom = performance.now();
@@ -143,6 +156,7 @@ export class StandaloneHost implements CommitStage {
       this.batches++;
       this.entriesLogged += entries.length;
       const started = performance.now();
+      this.events.proposed?.(rd.persist, entries);
       this.inflight = this.txnLog.append(entries, { inline: this.events.alone?.(rd.persist.length) === true });
       this.inflight.then(
         () => {
@@ -160,8 +174,16 @@ export class StandaloneHost implements CommitStage {
         },
       );
     }
-    for (const p of rd.commit) this.events.apply(p);
+    this.applyAll(rd.commit);
     this.core.advance(rd);
     if (!this.appending && this.core.hasReady()) this.pump();
+  }
+
+  private applyAll(commit: readonly Proposal[]): void {
+    const committed = this.events.committed;
+    for (const p of commit) {
+      committed?.(p);
+      this.events.apply(p);
+    }
   }
 }

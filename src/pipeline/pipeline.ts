@@ -101,6 +101,13 @@ export class Pipeline {
   private readonly w = new JuteWriter(512);
   private lastZxid: number;
   private commit: CommitStage | null = null;
+  /**
+   * On a learner: where client writes go instead of prep (to the leader, as REQUEST packets). Their
+   * slots wait in `forwarded`, per session in request order, for the committed txn that carries the
+   * same session id and cxid (the leader keeps both in the TxnHeader).
+   */
+  private forwarder: ((req: PipelineRequest) => void) | null = null;
+  private readonly forwarded = new Map<bigint, QueuedItem[]>();
   outstanding = 0;
 
   constructor(
@@ -116,6 +123,22 @@ export class Pipeline {
 
   attach(commit: CommitStage): void {
     this.commit = commit;
+  }
+
+  /** A learner forwards its clients' writes (null: prep them here, as a leader or standalone server does). */
+  forwardWritesTo(forwarder: ((req: PipelineRequest) => void) | null): void {
+    this.forwarder = forwarder;
+  }
+
+  /**
+   * Drops every request still waiting for a reply (the server left its role: the leader that would
+   * have committed them is gone); their connections are closed by the server.
+   */
+  abandonPending(): void {
+    this.outstanding = 0;
+    this.queues.clear();
+    this.forwarded.clear();
+    this.pendingSyncs.length = 0;
   }
 
   /** The zxid of the last proposal made (the next one is one above). */
@@ -149,6 +172,13 @@ export class Pipeline {
     if (WRITE_OPS.has(req.type)) {
       const item: QueuedItem = { req, ready: false, read: false, err: 0, zxid: 0, body: null };
       queue.push(item);
+      if (this.forwarder !== null && req.internal !== true) {
+        let waiting = this.forwarded.get(req.sessionId);
+        if (!waiting) this.forwarded.set(req.sessionId, (waiting = []));
+        waiting.push(item);
+        this.forwarder(req);
+        return;
+      }
       const zxid = ++this.lastZxid;
       const prepared = this.prep.prepare(req.type, req.xid, req, req.body, zxid, this.opts.now());
       if (!this.commit) throw new Error('pipeline: no commit stage attached');
@@ -169,6 +199,7 @@ export class Pipeline {
 
   /** Called by the commit stage for every committed proposal, in zxid order. */
   applyCommitted(p: Proposal): void {
+    if (p.request === null && this.forwarded.size > 0) p = this.matchForwarded(p);
     const { hdr, txn, digest } = p.prepared;
     const result = this.tree.apply(hdr, txn, digest);
     this.changes.committed(p.zxid);
@@ -192,6 +223,17 @@ export class Pipeline {
     while (this.pendingSyncs.length > 0 && (this.pendingSyncs[0].syncZxid ?? 0) <= this.tree.lastProcessedZxid) {
       this.finishSync(this.pendingSyncs.shift() as QueuedItem);
     }
+  }
+
+  /** A txn from the leader: the slot of this server's own forwarded request, if it is one. */
+  private matchForwarded(p: Proposal): Proposal {
+    const { clientId, cxid } = p.prepared.hdr;
+    const waiting = this.forwarded.get(clientId);
+    const head = waiting?.[0];
+    if (!waiting || !head || head.req.xid !== cxid) return p;
+    waiting.shift();
+    if (waiting.length === 0) this.forwarded.delete(clientId);
+    return { ...p, request: head.req, slot: head };
   }
 
   /** After restoring from storage: proposals continue above the last zxid applied. */

@@ -46,7 +46,9 @@ export function createAdminView(server: ZkServer): AdminView {
     get serving() {
       return server.isServing;
     },
-    serverState: 'standalone',
+    get serverState() {
+      return server.serverState;
+    },
     isReadOnly: false,
     stats(): ServerStatsView {
       const s = server.stats;

@@ -18,7 +18,7 @@ import { SessionTracker, sessionPassword } from './session-tracker.js';
 import { ContainerReaper } from './container-reaper.js';
 import { Snapshotter, restoreDatabase } from './persistence.js';
 import { createAdminView } from './admin-view.js';
-import { isFourLetterWord, fourLetterWordOf, runFourLetterWord, lastOperationName, type AdminView } from './four-letter.js';
+import { isFourLetterWord, fourLetterWordOf, runFourLetterWord, lastOperationName, type AdminView, type ServerState } from './four-letter.js';
 import { createLogger, hex, type Logger } from './log.js';
 import { WritersInTransit } from './writers-in-transit.js';
 import { SESSION_PASSWORD_BYTES, STANDALONE_SERVER_ID } from './limits.js';
@@ -62,11 +62,19 @@ export class ZkServer implements ConnectionOwner {
   private expiryTimer: NodeJS.Timeout | null = null;
   private serving = false;
   private stopping: Promise<void> | null = null;
+  /** What `srvr` and `mntr` call this server: standalone, or its role in a quorum. */
+  serverState: ServerState = 'standalone';
+  /** In a quorum: the commit stage of the current role (a leader's host), drained when the role ends. */
+  private roleHost: StandaloneHost | null = null;
 
-  constructor(readonly config: ServerConfig, readonly storage: StorageBackend, log?: Logger) {
+  /**
+   * `quorumServerId`: this server is a quorum member with that myid (session ids carry it in their
+   * top byte); it serves only while a role (beginRole) says so.
+   */
+  constructor(readonly config: ServerConfig, readonly storage: StorageBackend, log?: Logger, readonly quorumServerId?: number) {
     this.log = log ?? createLogger('zk-server');
     this.tree = new DataTree({ digestEnabled: config.digestEnabled, extendedTypesEnabled: config.extendedTypesEnabled });
-    this.sessions = new SessionTracker(config.tickTime, STANDALONE_SERVER_ID, Date.now());
+    this.sessions = new SessionTracker(config.tickTime, quorumServerId ?? STANDALONE_SERVER_ID, Date.now());
     this.pipeline = new Pipeline(this.tree, {
       extendedTypesEnabled: config.extendedTypesEnabled,
       digestEnabled: config.digestEnabled,
@@ -103,6 +111,13 @@ export class ZkServer implements ConnectionOwner {
 
   /** Restores state from storage, then listens. Resolves once the server is serving. */
   async start(): Promise<void> {
+    await this.open();
+    this.startServing();
+    this.log.info(`serving on ${this.config.clientPortAddress ?? '0.0.0.0'}:${this.port} (storage ${this.storage.kind}, last zxid ${hex(this.tree.lastProcessedZxid)})`);
+  }
+
+  /** Restores state from storage and listens on the client port, not yet serving (a quorum member's start). */
+  async open(): Promise<void> {
     await this.restore();
     this.listener = createServer({ noDelay: true }, (socket) => this.accept(socket));
     const host = this.config.clientPortAddress ?? '0.0.0.0';
@@ -114,11 +129,60 @@ export class ZkServer implements ConnectionOwner {
         resolve();
       });
     });
+    this.snapshotter.startAutopurge();
+  }
+
+  /** Standalone, or a quorum's leader: sessions expire here and containers are reaped here. */
+  private startServing(): void {
     this.expiryTimer = setInterval(() => this.expireSessions(), this.config.tickTime);
     this.reaper.start();
-    this.snapshotter.startAutopurge();
     this.serving = true;
-    this.log.info(`serving on ${host}:${this.port} (storage ${this.storage.kind}, last zxid ${hex(this.tree.lastProcessedZxid)})`);
+  }
+
+  /**
+   * A quorum role begins: a leader commits through `commit` (its host) and expires sessions; a
+   * follower forwards writes to its leader with `forward`. Either way the server now serves.
+   */
+  beginRole(role: 'leader' | 'follower' | 'observer', commit: StandaloneHost | null, forward: ((req: PipelineRequest) => void) | null): void {
+    this.serverState = role;
+    this.roleHost = commit;
+    if (commit) this.pipeline.attach(commit);
+    this.pipeline.forwardWritesTo(forward);
+    if (role === 'leader') {
+      // A new leader's sessions start their timeouts afresh (their clients touched other servers).
+      const now = Date.now();
+      for (const sess of this.sessions.all()) this.sessions.touch(sess.sessionId, now);
+      this.startServing();
+    } else {
+      this.serving = true;
+    }
+    this.log.info(`serving as ${role} (last zxid ${hex(this.tree.lastProcessedZxid)})`);
+  }
+
+  /** The role ended (election, lost leader or quorum): stop serving, drop clients and what they wait for. */
+  async leaveRole(): Promise<void> {
+    const wasServing = this.serving;
+    this.serving = false;
+    if (this.expiryTimer) clearInterval(this.expiryTimer);
+    this.expiryTimer = null;
+    this.reaper.stop();
+    for (const c of this.connections) c.close();
+    this.pipeline.forwardWritesTo(null);
+    const host = this.roleHost;
+    this.roleHost = null;
+    if (host) await host.drain();
+    this.pipeline.abandonPending();
+    if (wasServing) this.log.info(`stopped serving as ${this.serverState}`);
+  }
+
+  /** The local connection of a session, if it has one here (a follower reports these in PING replies). */
+  connectionOf(sessionId: bigint): ClientConnection | undefined {
+    return this.bySession.get(sessionId);
+  }
+
+  /** Sessions with a connection to this server. */
+  localSessions(): IterableIterator<bigint> {
+    return this.bySession.keys();
   }
 
   get port(): number {
@@ -177,6 +241,7 @@ export class ZkServer implements ConnectionOwner {
       for (const c of this.connections) c.socket.destroy();
       await closed;
       await this.host.drain();
+      if (this.roleHost) await this.roleHost.drain();
       await this.snapshotter.stop();
       await this.storage.close();
       this.log.info('stopped');

@@ -1,7 +1,6 @@
-// `zk-server` on configs this version cannot serve: a quorum (several participants, or
-// standaloneEnabled=false), reconfigEnabled=true on a quorum, a dynamicConfigFile. The real command
-// must exit non-zero with one line per reason naming key, file and line — and never start a
-// standalone server in their place. The standalone configs next to them still start.
+// `zk-server` on quorum configs: several participants, or standaloneEnabled=false, start a quorum
+// member, never a standalone server; reconfigEnabled=true on a quorum and a dynamicConfigFile are
+// refused with one line per reason naming key, file and line. Standalone configs still start.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -9,7 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { freePort, REPO_ROOT, startZkServer } from '../helpers/zk-server.js';
+import { fourLetter, freePort, REPO_ROOT, startZkServer } from '../helpers/zk-server.js';
 
 const CLI_MAIN = path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
 /** A refused start is immediate; a server that did start would run until killed. */
@@ -33,7 +32,7 @@ function runZkServer(args: string[], cwd: string): Promise<Run> {
 
 const lines = (s: string): string[] => s.split('\n').filter((l) => l !== '');
 
-describe('zk-server refuses configs it cannot serve yet', () => {
+describe('zk-server on quorum configs', () => {
   let dir = '';
   let port = 0;
   let n = 0;
@@ -56,39 +55,49 @@ describe('zk-server refuses configs it cannot serve yet', () => {
   });
   after(() => { rmSync(dir, { recursive: true, force: true }); });
 
-  it('a 3-server zoo.cfg with myid: exit 2 and one line naming the first server.N key, file and line', async () => {
-    const cwd = setup(head() + three, '2');
-    const r = await runZkServer(['zoo.cfg'], cwd);
-    assert.equal(r.signal, null, `zk-server did not exit by itself (it started a server?)\n${r.stderr}`);
-    assert.equal(r.code, 2, r.stderr);
-    assert.equal(r.stdout, '');
-    assert.deepEqual(lines(r.stderr), [
-      'zk-server: zoo.cfg:6: server.1: quorum mode (server.N lines with more than one participant, or standaloneEnabled=false) ' +
-      'is not available yet in this version of zk-server (this config: 3 participants); refusing to start rather than run a member standalone',
-    ]);
-    // Nothing was opened: the data directory holds only myid (no version-2 of a standalone server).
-    assert.deepEqual(readdirSync(path.join(cwd, 'data')), ['myid']);
+  /** Starts the command, waits until `srvr` answers `want`, then stops it with SIGTERM (exit 0). */
+  async function runUntilSrvr(args: string[], cwd: string, want: RegExp): Promise<string> {
+    const child = spawn(process.execPath, [CLI_MAIN, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    try {
+      const deadline = Date.now() + DEADLINE_MS;
+      let last = '';
+      while (Date.now() < deadline) {
+        last = await fourLetter(port, 'srvr', 500).catch(() => '');
+        if (want.test(last)) return last;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`srvr never answered ${want}: last ${JSON.stringify(last)}\n${stderr}`);
+    } finally {
+      child.kill('SIGTERM');
+      const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 5000))]);
+      if (code === 'hung') child.kill('SIGKILL');
+      assert.equal(code, 0, `zk-server stops cleanly on SIGTERM\n${stderr}`);
+    }
+  }
+
+  it('a 3-server zoo.cfg with myid starts a quorum member, not a standalone server: alone, it does not serve', async () => {
+    const cwd = setup(head() + `4lw.commands.whitelist=*\n` + three, '2');
+    const srvr = await runUntilSrvr(['zoo.cfg', '--storage', 'memory'], cwd, /not currently serving/);
+    assert.equal(srvr, 'This ZooKeeper instance is not currently serving requests\n');
   });
 
-  it('standaloneEnabled=false with a single server: refused the same way', async () => {
-    const cwd = setup(head() + 'standaloneEnabled=false\nserver.1=127.0.0.1:12888:13888\n', '1');
-    const r = await runZkServer(['--config', 'zoo.cfg', '--storage', 'memory'], cwd);
-    assert.equal(r.code, 2, r.stderr);
-    assert.deepEqual(lines(r.stderr), [
-      'zk-server: zoo.cfg:7: server.1: quorum mode (server.N lines with more than one participant, or standaloneEnabled=false) ' +
-      'is not available yet in this version of zk-server (this config: standaloneEnabled=false); refusing to start rather than run a member standalone',
-    ]);
+  it('standaloneEnabled=false with a single server: a quorum of one, which leads itself', async () => {
+    const cwd = setup(head() + '4lw.commands.whitelist=*\nstandaloneEnabled=false\nserver.1=127.0.0.1:12888:13888\n', '1');
+    const srvr = await runUntilSrvr(['--config', 'zoo.cfg', '--storage', 'memory'], cwd, /Mode: /);
+    assert.match(srvr, /^Mode: leader$/m);
   });
 
-  it('reconfigEnabled=true on a quorum: exit 2, a line for the quorum and one naming reconfigEnabled', async () => {
+  it('reconfigEnabled=true on a quorum: exit 2, one line naming reconfigEnabled', async () => {
     const cwd = setup(head() + 'reconfigEnabled=true\n' + three, '1');
     const r = await runZkServer(['zoo.cfg'], cwd);
     assert.equal(r.code, 2, r.stderr);
-    const out = lines(r.stderr);
-    assert.equal(out.length, 2, r.stderr);
-    assert.match(out[0], /^zk-server: zoo\.cfg:7: server\.1: quorum mode .* not available yet/);
-    assert.equal(out[1], 'zk-server: zoo.cfg:6: reconfigEnabled: true is not supported yet for a quorum by zk-server ' +
-      '(dynamic reconfig is not implemented); set reconfigEnabled=false');
+    assert.deepEqual(lines(r.stderr), ['zk-server: zoo.cfg:6: reconfigEnabled: true is not supported yet for a quorum by zk-server ' +
+      '(dynamic reconfig is not implemented); set reconfigEnabled=false']);
+    // Nothing was opened: the data directory holds only myid.
+    assert.deepEqual(readdirSync(path.join(cwd, 'data')), ['myid']);
   });
 
   it('dynamicConfigFile: exit 2 naming the key and its line', async () => {

@@ -28,6 +28,8 @@ export interface StartZkServerOptions {
   /** More zoo.cfg keys; they override the defaults the helper writes. */
   extraConfig?: Record<string, string>;
   env?: Record<string, string>;
+  /** Listen on this client port (a quorum member's, fixed by the server lines) instead of a free one. */
+  port?: number;
   /**
    * When the server counts as started. `ruok` answers `imok` as soon as the port listens, before
    * the server serves (ZooKeeper's RuokCommand does not check), so 'serving' also waits until `srvr`
@@ -113,7 +115,7 @@ async function launchOnce(spec: LaunchSpec, opts: StartZkServerOptions): Promise
   tempDirs.add(tmp);
   const ownsDataDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? path.join(tmp, 'data');
-  const port = await freePort();
+  const port = opts.port ?? await freePort();
   const configPath = path.join(tmp, 'zoo.cfg');
   writeFileSync(configPath, renderConfig({
     tickTime: '2000',

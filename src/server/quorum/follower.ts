@@ -1,0 +1,312 @@
+// A follower (or observer) of a leader, as ZooKeeper 3.8's Learner.registerWithLeader and
+// syncWithLeader and Follower.followLeader run it: FOLLOWERINFO → LEADERINFO → ACKEPOCH, then DIFF,
+// TRUNC or SNAP, the history up to NEWLEADER (logged, currentEpoch written, then ACKed), UPTODATE,
+// and the broadcast: PROPOSAL logged then ACKed, COMMIT applied in order, PING answered with the
+// sessions this server holds. Client writes go to the leader as REQUEST packets. Resolves never:
+// the role ends by rejecting (leader gone, timeout, protocol error), and the peer goes LOOKING.
+
+import { encodeLearnerInfo, LEARNER_PROTOCOL_VERSION, makeZxid, PacketType, zxidEpoch, type QuorumPacket } from '../../jute/quorum.js';
+import { answerLeaderInfo } from '../../zab/discovery.js';
+import { connectQuorum, QuorumConnection } from '../../transport/quorum.js';
+import { SyncSnapshotReceiver } from '../../storage/snapshot/sync-stream.js';
+import { restoreDatabase } from '../persistence.js';
+import type { Proposal } from '../../pipeline/pipeline.js';
+import { hex } from '../log.js';
+import { RoleEnded, type QuorumContext } from './context.js';
+import { encodeRequest, encodeTouches, intData, packet, proposalOf } from './packets.js';
+
+/** Learner.connectToLeader: tries within the initLimit budget, this far apart. */
+const CONNECT_RETRY_MS = 100;
+const CONNECT_TRIES = 5;
+
+interface PendingTxn {
+  readonly zxid: number;
+  readonly payload: Buffer;
+  readonly proposal: Proposal;
+  committed: boolean;
+  logged: boolean;
+}
+
+type Phase = 'register' | 'syncStart' | 'sync' | 'synced' | 'broadcast';
+
+export class FollowerRole {
+  private conn: QuorumConnection | null = null;
+  private phase: Phase = 'register';
+  private newEpoch = 0;
+  /** Received proposals not yet applied, in zxid order. */
+  private readonly pending: PendingTxn[] = [];
+  private toLog: PendingTxn[] = [];
+  private logging = false;
+  private lastHeard = Date.now();
+  private timer: NodeJS.Timeout | null = null;
+  private chain: Promise<void> = Promise.resolve();
+  private fail: (err: Error) => void = () => undefined;
+  private ended = false;
+
+  constructor(private readonly ctx: QuorumContext, private readonly leaderSid: number) {}
+
+  /** Runs the role; rejects (RoleEnded or another error) when it ends. */
+  async run(): Promise<never> {
+    const ended = new Promise<never>((_, reject) => { this.fail = reject; });
+    try {
+      await this.connect();
+      this.timer = setInterval(() => this.checkLeader(), Math.max(10, Math.floor(this.ctx.config.tickTime / 2)));
+      const { accepted } = this.ctx.epochs;
+      this.send(packet(this.ctx.participant ? PacketType.FOLLOWERINFO : PacketType.OBSERVERINFO, makeZxid(accepted, 0),
+        encodeLearnerInfo({ serverId: this.ctx.myid, protocolVersion: LEARNER_PROTOCOL_VERSION, configVersion: 0 })));
+      return await ended;
+    } finally {
+      this.ended = true;
+      if (this.timer) clearInterval(this.timer);
+      this.conn?.close('follower role ended');
+    }
+  }
+
+  /** Ends the role (the peer is shutting down, or it failed): run() rejects with `reason`. */
+  stop(reason: string): void {
+    this.end(reason);
+  }
+
+  private end(reason: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.fail(new RoleEnded(reason));
+  }
+
+  private async connect(): Promise<void> {
+    const spec = this.ctx.config.servers.get(this.leaderSid);
+    if (!spec) throw new RoleEnded(`leader ${this.leaderSid} is not in the server list`);
+    const budget = this.ctx.config.initLimit * this.ctx.config.tickTime;
+    const deadline = Date.now() + budget;
+    let lastError: unknown = null;
+    for (let i = 0; i < CONNECT_TRIES && Date.now() < deadline; i++) {
+      try {
+        const socket = await connectQuorum(spec.host, spec.quorumPort, Math.max(1, deadline - Date.now()));
+        this.conn = new QuorumConnection(socket, {
+          maxBufferBytes: this.ctx.maxPacketBytes,
+          onPacket: (p) => this.onPacket(p),
+          onClose: (reason) => this.end(`connection to leader ${this.leaderSid} closed: ${reason}`),
+        });
+        this.ctx.log.info(`connected to leader ${this.leaderSid} at ${this.conn.remote}`);
+        return;
+      } catch (err) {
+        lastError = err;
+        await new Promise((r) => setTimeout(r, CONNECT_RETRY_MS));
+      }
+    }
+    throw new RoleEnded(`cannot connect to leader ${this.leaderSid} at ${spec.host}:${spec.quorumPort}: ${lastError instanceof Error ? lastError.message : String(lastError)}`);
+  }
+
+  private send(p: QuorumPacket): void {
+    this.conn?.send(p);
+  }
+
+  private checkLeader(): void {
+    const { tickTime, initLimit, syncLimit } = this.ctx.config;
+    const limit = (this.phase === 'broadcast' || this.phase === 'synced' ? syncLimit : initLimit) * tickTime;
+    if (Date.now() - this.lastHeard > limit) this.end(`no word from leader ${this.leaderSid} for ${limit} ms`);
+  }
+
+  private onPacket(p: QuorumPacket): void {
+    this.lastHeard = Date.now();
+    if (p.type === PacketType.SNAP && this.phase === 'syncStart') {
+      // The raw stream follows at once: it must not be read as packets.
+      this.startSnap(p.zxid);
+      return;
+    }
+    // Packets are handled one after another: some wait for the disk.
+    this.chain = this.chain.then(() => this.handle(p)).catch((err: unknown) => {
+      this.end(err instanceof Error ? err.message : String(err));
+    });
+  }
+
+  private async handle(p: QuorumPacket): Promise<void> {
+    if (this.ended) return;
+    switch (this.phase) {
+      case 'register':
+        return this.onLeaderInfo(p);
+      case 'syncStart':
+        return this.onSyncStart(p);
+      default:
+        return this.onSyncOrBroadcast(p);
+    }
+  }
+
+  private async onLeaderInfo(p: QuorumPacket): Promise<void> {
+    if (p.type !== PacketType.LEADERINFO) throw new RoleEnded(`first packet from the leader is type ${p.type}, not LEADERINFO`);
+    const newEpoch = zxidEpoch(p.zxid);
+    const { accepted, current } = this.ctx.epochs;
+    const answer = answerLeaderInfo(newEpoch, accepted, current);
+    if (answer.type === 'reject') throw new RoleEnded(answer.reason);
+    if (answer.type === 'accept') await this.ctx.setAcceptedEpoch(newEpoch);
+    this.newEpoch = newEpoch;
+    this.phase = 'syncStart';
+    this.send(packet(PacketType.ACKEPOCH, this.ctx.server.tree.lastProcessedZxid, intData(answer.ackEpochData)));
+  }
+
+  private async onSyncStart(p: QuorumPacket): Promise<void> {
+    const server = this.ctx.server;
+    if (p.type === PacketType.DIFF) {
+      this.ctx.log.info(`sync with leader ${this.leaderSid}: DIFF to ${hex(p.zxid)}`);
+    } else if (p.type === PacketType.TRUNC) {
+      this.ctx.log.info(`sync with leader ${this.leaderSid}: TRUNC to ${hex(p.zxid)}`);
+      await this.ctx.storage.txnLog.truncate(p.zxid);
+      server.tree.beginRestore();
+      const restored = await restoreDatabase(this.ctx.storage, server.tree, this.ctx.log);
+      this.replaceSessions(restored.sessions);
+      if (server.tree.lastProcessedZxid !== p.zxid) {
+        throw new RoleEnded(`TRUNC to ${hex(p.zxid)} left the tree at ${hex(server.tree.lastProcessedZxid)}`);
+      }
+    } else {
+      throw new RoleEnded(`first sync packet from the leader is type ${p.type}, not DIFF, TRUNC or SNAP`);
+    }
+    this.phase = 'sync';
+  }
+
+  private startSnap(zxid: number): void {
+    const server = this.ctx.server;
+    this.ctx.log.info(`sync with leader ${this.leaderSid}: SNAP at ${hex(zxid)}`);
+    const receiver = new SyncSnapshotReceiver(server.tree, { juteMaxBufferBytes: this.ctx.config.maxBufferBytes });
+    this.phase = 'sync';
+    this.conn?.readRaw({
+      push: (chunk) => {
+        const left = receiver.push(chunk);
+        if (left !== null) {
+          server.tree.lastProcessedZxid = zxid;
+          this.replaceSessions(receiver.sessions);
+          this.ctx.log.info(`snapshot from leader ${this.leaderSid}: ${receiver.nodeCount} nodes, ${receiver.sessions.size} sessions`);
+          // What the log holds above the snapshot is another history: later proposals continue from it.
+          this.chain = this.chain.then(() => this.ctx.storage.txnLog.truncate(zxid));
+        }
+        return left;
+      },
+    });
+  }
+
+  private replaceSessions(sessions: Map<bigint, number>): void {
+    const tracker = this.ctx.server.sessions;
+    for (const s of [...tracker.all()]) if (!sessions.has(s.sessionId)) tracker.remove(s.sessionId);
+    const now = Date.now();
+    for (const [id, timeout] of sessions) if (!tracker.get(id)) tracker.add(id, timeout, now);
+  }
+
+  private async onSyncOrBroadcast(p: QuorumPacket): Promise<void> {
+    switch (p.type) {
+      case PacketType.PROPOSAL: {
+        if (!this.ctx.participant && this.phase === 'broadcast') return; // observers take INFORM
+        const t = this.receive(p);
+        if (this.phase === 'synced' || this.phase === 'broadcast') this.log([t]);
+        return;
+      }
+      case PacketType.COMMIT:
+        if (!this.ctx.participant && this.phase === 'broadcast') return;
+        return this.commit(p.zxid);
+      case PacketType.INFORM: {
+        const t = this.receive(p);
+        if (this.phase === 'synced' || this.phase === 'broadcast') this.log([t]);
+        return this.commit(t.zxid);
+      }
+      case PacketType.NEWLEADER:
+        return this.onNewLeader(p);
+      case PacketType.UPTODATE:
+        return this.onUpToDate();
+      case PacketType.PING:
+        // ZooKeeper's learner does not answer pings while it syncs.
+        if (this.phase === 'broadcast') this.send(packet(PacketType.PING, p.zxid, this.touches()));
+        return;
+      case PacketType.SYNC: case PacketType.REVALIDATE:
+        return;
+      default:
+        if (this.phase !== 'broadcast') return;
+        throw new RoleEnded(`unexpected packet type ${p.type} from the leader`);
+    }
+  }
+
+  private receive(p: QuorumPacket): PendingTxn {
+    if (p.data === null) throw new RoleEnded(`proposal ${hex(p.zxid)} without a txn`);
+    const last = this.pending[this.pending.length - 1];
+    if (last && p.zxid <= last.zxid) throw new RoleEnded(`proposal ${hex(p.zxid)} is not above ${hex(last.zxid)}`);
+    const t: PendingTxn = { zxid: p.zxid, payload: p.data, proposal: proposalOf(p.zxid, p.data), committed: false, logged: false };
+    this.pending.push(t);
+    this.ctx.server.pipeline.resetZxid(Math.max(this.ctx.server.pipeline.lastProposedZxid, p.zxid));
+    return t;
+  }
+
+  /** COMMIT must name the oldest proposal not yet committed (ZooKeeper's follower exits otherwise). */
+  private commit(zxid: number): void {
+    const next = this.pending.find((t) => !t.committed);
+    if (!next || next.zxid !== zxid) {
+      throw new RoleEnded(`Committing ${hex(zxid)}, but next pending txn is ${next ? hex(next.zxid) : 'none'}`);
+    }
+    next.committed = true;
+    while (this.pending.length > 0 && this.pending[0].committed) {
+      const t = this.pending.shift() as PendingTxn;
+      this.ctx.server.pipeline.applyCommitted(t.proposal);
+    }
+  }
+
+  private async onNewLeader(p: QuorumPacket): Promise<void> {
+    if (p.zxid !== makeZxid(this.newEpoch, 0)) throw new RoleEnded(`NEWLEADER for ${hex(p.zxid)}, expected epoch ${this.newEpoch}`);
+    // ZOOKEEPER-3911: the history received so far is logged before NEWLEADER is acknowledged, and
+    // the epoch is current only once it is (ZOOKEEPER-4785).
+    const unlogged = [...this.pending];
+    await this.appendDurably(unlogged);
+    await this.ctx.setCurrentEpoch(this.newEpoch);
+    this.phase = 'synced';
+    this.send(packet(PacketType.ACK, makeZxid(this.newEpoch, 0)));
+    if (this.ctx.participant) for (const t of unlogged) this.send(packet(PacketType.ACK, t.zxid));
+  }
+
+  private async onUpToDate(): Promise<void> {
+    if (this.phase !== 'synced') throw new RoleEnded('UPTODATE before NEWLEADER');
+    this.phase = 'broadcast';
+    this.send(packet(PacketType.ACK, makeZxid(this.newEpoch, 0)));
+    const conn = this.conn;
+    this.ctx.server.beginRole(this.ctx.participant ? 'follower' : 'observer', null, (req) => conn?.send(encodeRequest(req)));
+    this.ctx.onSynced?.(this.newEpoch);
+  }
+
+  /** After NEWLEADER: each proposal is logged (group-committed with others) and then ACKed. */
+  private log(ts: PendingTxn[]): void {
+    this.toLog.push(...ts);
+    if (!this.logging) void this.logLoop();
+  }
+
+  private async logLoop(): Promise<void> {
+    this.logging = true;
+    try {
+      while (this.toLog.length > 0 && !this.ended) {
+        const batch = this.toLog;
+        this.toLog = [];
+        await this.appendDurably(batch);
+        if (this.ctx.participant) for (const t of batch) this.send(packet(PacketType.ACK, t.zxid));
+      }
+    } catch (err) {
+      this.ctx.log.error(`txn log failed: ${err instanceof Error ? err.message : String(err)}`);
+      this.end('txn log failed');
+    } finally {
+      this.logging = false;
+    }
+  }
+
+  private async appendDurably(ts: PendingTxn[]): Promise<void> {
+    const entries = ts.filter((t) => !t.logged).map((t) => ({ zxid: t.zxid, payload: t.payload }));
+    if (entries.length === 0) return;
+    for (const t of ts) t.logged = true;
+    await this.ctx.storage.txnLog.append(entries);
+    let bytes = 0;
+    for (const e of entries) bytes += e.payload.length;
+    this.ctx.server.snapshotter.onLogged(entries.length, bytes);
+  }
+
+  /** PING's answer: every session with a connection here, so the leader keeps them alive. */
+  private touches(): Buffer {
+    const server = this.ctx.server;
+    const out: Array<[bigint, number]> = [];
+    for (const id of server.localSessions()) {
+      const s = server.sessions.get(id);
+      if (s) out.push([id, s.timeoutMs]);
+    }
+    return encodeTouches(out);
+  }
+}

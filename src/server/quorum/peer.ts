@@ -1,0 +1,128 @@
+// A quorum member (ZooKeeper's QuorumPeer): restores its database, listens for clients (served only
+// while it has a role), and loops: elect (Fast Leader Election on the election port), then lead or
+// follow until that ends, then elect again.
+
+import { quorumConfigString } from '../../jute/quorum.js';
+import { ElectionHost } from '../../host/election-host.js';
+import { ElectionTransport } from '../../transport/election.js';
+import { PeerState } from '../../zab/election.js';
+import type { ServerConfig } from '../../config/types.js';
+import type { StorageBackend } from '../../storage/spi.js';
+import { createLogger, hex, type Logger } from '../log.js';
+import { ZkServer } from '../server.js';
+import { RoleEnded, type QuorumContext } from './context.js';
+import { FollowerRole } from './follower.js';
+import { LeaderRole } from './leader.js';
+
+/** BinaryInputArchive's bound: jute.maxbuffer plus zookeeper.jute.maxbuffer.extrasize (same default). */
+const maxPacketBytes = (config: ServerConfig): number => 2 * config.maxBufferBytes;
+
+/** QuorumPeer's pause before a new election after a role ended, so a crashed leader's peers do not spin. */
+const REELECT_PAUSE_MS = 100;
+
+export class QuorumPeer {
+  readonly server: ZkServer;
+  readonly log: Logger;
+  private readonly electionTransport: ElectionTransport;
+  private readonly election: ElectionHost;
+  private readonly ctx: QuorumContext;
+  private stopped = false;
+  private loop: Promise<void> | null = null;
+  private currentRole: LeaderRole | FollowerRole | null = null;
+  private roleDone: Promise<void> | null = null;
+
+  constructor(readonly config: ServerConfig, readonly storage: StorageBackend, log?: Logger) {
+    const myid = config.myid;
+    if (myid === null) throw new Error('a quorum member needs its myid');
+    const me = config.servers.get(myid);
+    if (!me) throw new Error(`my id ${myid} is not in the server list`);
+    this.log = log ?? createLogger(`zk-server myid:${myid}`);
+    this.server = new ZkServer(config, storage, this.log, myid);
+    const voters = new Set([...config.servers].filter(([, s]) => s.role === 'participant').map(([sid]) => sid));
+    const configString = quorumConfigString([...config.servers].map(([sid, s]) => ({
+      sid, host: s.host, quorumPort: s.quorumPort, electionPort: s.electionPort, role: s.role,
+      ...(s.clientPort !== undefined ? { client: { host: s.clientHost ?? '0.0.0.0', port: s.clientPort } } : {}),
+    })), 0);
+    const participant = me.role === 'participant';
+    const epochs = { accepted: 0, current: 0 };
+    this.ctx = {
+      config, myid, server: this.server, storage, log: this.log, voters, participant, configString,
+      maxPacketBytes: maxPacketBytes(config), epochs,
+      setAcceptedEpoch: async (e) => { await storage.epochs.writeAcceptedEpoch(e); epochs.accepted = e; },
+      setCurrentEpoch: async (e) => { await storage.epochs.writeCurrentEpoch(e); epochs.current = e; },
+      onSynced: (e) => this.election.updateElectionVote(e),
+    };
+    this.election = new ElectionHost({ selfId: myid, voters, participant, config: configString }, this.log.child('election'));
+    const peers = new Map([...config.servers].filter(([sid]) => sid !== myid).map(([sid, s]) => [sid, { host: s.host, port: s.electionPort }]));
+    this.electionTransport = new ElectionTransport({
+      selfId: myid,
+      bindHost: config.quorumListenOnAllIPs ? '0.0.0.0' : me.host,
+      port: me.electionPort,
+      advertisedAddress: me.host.includes(':') ? `[${me.host}]:${me.electionPort}` : `${me.host}:${me.electionPort}`,
+      peers,
+      connectTimeoutMs: config.cnxTimeoutMs,
+      handshakeTimeoutMs: config.quorumCnxnTimeoutMs > 0 ? config.quorumCnxnTimeoutMs : config.tickTime * config.syncLimit,
+      onMessage: (sid, payload) => this.election.onMessage(sid, payload),
+      log: (level, msg) => this.log[level === 'debug' ? 'debug' : level](`election: ${msg}`),
+    });
+  }
+
+  /** Restores, listens for clients and peers, and starts electing. Resolves once listening. */
+  async start(): Promise<void> {
+    await this.server.open();
+    await this.loadEpochs();
+    await this.electionTransport.start();
+    this.election.start(this.electionTransport);
+    this.loop = this.run();
+  }
+
+  /** QuorumPeer.loadDataBase's epoch rules: missing files come from the last zxid's epoch. */
+  private async loadEpochs(): Promise<void> {
+    const lastEpoch = Math.floor(this.server.tree.lastProcessedZxid / 2 ** 32);
+    let current = await this.storage.epochs.readCurrentEpoch();
+    if (current === null) {
+      current = lastEpoch;
+      await this.storage.epochs.writeCurrentEpoch(current);
+    }
+    let accepted = await this.storage.epochs.readAcceptedEpoch();
+    if (accepted === null) {
+      accepted = current;
+      await this.storage.epochs.writeAcceptedEpoch(accepted);
+    }
+    if (lastEpoch > current) throw new Error(`the current epoch ${current} is older than the last zxid ${hex(this.server.tree.lastProcessedZxid)}`);
+    if (accepted < current) throw new Error(`the accepted epoch ${accepted} is less than the current epoch ${current}`);
+    this.ctx.epochs.accepted = accepted;
+    this.ctx.epochs.current = current;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      const decision = await this.election.lookForLeader({
+        lastLoggedZxid: this.server.tree.lastProcessedZxid,
+        currentEpoch: this.ctx.epochs.current,
+      });
+      if (this.stopped) break;
+      const role = decision.state === PeerState.LEADING ? new LeaderRole(this.ctx) : new FollowerRole(this.ctx, decision.vote.leader);
+      this.currentRole = role;
+      const done = role.run().catch((err: unknown) => {
+        if (this.stopped) return;
+        const why = err instanceof RoleEnded ? err.message : err instanceof Error ? err.stack ?? err.message : String(err);
+        this.log.warn(`${decision.state === PeerState.LEADING ? 'leading' : 'following'} ended: ${why}`);
+      }).then(() => this.server.leaveRole());
+      this.roleDone = done;
+      await done;
+      this.currentRole = null;
+      this.roleDone = null;
+      if (!this.stopped) await new Promise((r) => setTimeout(r, REELECT_PAUSE_MS));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.currentRole?.stop('shutting down');
+    await this.roleDone;
+    this.election.stop();
+    await this.electionTransport.stop();
+    await this.server.stop();
+  }
+}

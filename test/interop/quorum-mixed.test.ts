@@ -1,0 +1,155 @@
+// Mixed ensembles: zk-server peers and Apache ZooKeeper 3.8 peers in one quorum, each side leading
+// the other: they elect, sync, replicate writes made through every member, and the Apache peers'
+// logs show no protocol errors about the zk-server peers.
+
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startZkServer, type ZkServerHandle } from '../helpers/zk-server.js';
+import { assertZooKeeperInstalled, javaMissingReason } from './apache-zk.js';
+import {
+  allocateEnsemble, ensembleConfig, formatProtocolErrors, protocolErrors, srvrStatus, startApacheMember,
+  stopAllApacheMembers, waitForMode, type ApacheMember, type EnsembleMember,
+} from './apache-ensemble.js';
+import { NzkClient } from '../integration/support/nzk.js';
+
+const skip = javaMissingReason();
+const ROLE_TIMEOUT_MS = 30_000;
+
+after(async () => {
+  await stopAllApacheMembers();
+});
+
+/** A zk-server member of `members` (its own dataDir with myid), started on the members' ports. */
+async function startOurMember(members: readonly EnsembleMember[], sid: number, dataDir?: string): Promise<ZkServerHandle & { dataDir: string }> {
+  const me = members.find((m) => m.sid === sid)!;
+  const dir = dataDir ?? mkdtempSync(path.join(os.tmpdir(), `zk-mixed-${sid}-`));
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'myid'), String(sid));
+  const cfg = ensembleConfig(members);
+  const handle = await startZkServer({
+    storage: 'filelog',
+    dataDir: dir,
+    port: me.clientPort,
+    extraConfig: cfg,
+    waitFor: 'ruok',
+  });
+  return Object.assign(handle, { dataDir: dir });
+}
+
+async function waitServing(port: number, modes: Array<'leader' | 'follower'>): Promise<string> {
+  return waitForMode(port, modes, ROLE_TIMEOUT_MS);
+}
+
+/** The data of every /mixed child, read through one member. */
+async function readAll(port: number): Promise<Map<string, string>> {
+  const c = await NzkClient.connect(port);
+  try {
+    const out = new Map<string, string>();
+    const { children } = await c.getChildren('/mixed');
+    for (const k of children.sort()) {
+      const { data } = await c.getData(`/mixed/${k}`);
+      out.set(k, data?.toString('utf8') ?? '');
+    }
+    return out;
+  } finally {
+    c.close();
+  }
+}
+
+/** A follower may apply a moment after the leader: poll until `port` reads `expected`. */
+async function converges(port: number, expected: Map<string, string>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  let got = await readAll(port);
+  while (Date.now() < deadline && JSON.stringify([...got]) !== JSON.stringify([...expected])) {
+    await new Promise((r) => setTimeout(r, 100));
+    got = await readAll(port);
+  }
+  assert.deepEqual(got, expected, `member on port ${port} has the same /mixed`);
+}
+
+async function writeThrough(port: number, names: string[]): Promise<void> {
+  const c = await NzkClient.connect(port);
+  try {
+    for (const n of names) await c.create(`/mixed/${n}`, Buffer.from(`via ${port}`));
+  } finally {
+    c.close();
+  }
+}
+
+function assertNoProtocolErrors(zks: ApacheMember[], ours: number[]): void {
+  for (const zk of zks) {
+    for (const sid of ours) {
+      const errors = protocolErrors(zk.logFile, sid).filter((e) => e.kind === 'protocol');
+      assert.deepEqual(errors, [], `Apache peer ${zk.sid} logged protocol errors about zk-server peer ${sid}:\n${formatProtocolErrors(errors)}`);
+    }
+  }
+}
+
+test('a zk-server peer follows an Apache ZooKeeper leader: syncs, forwards writes, replicates', { skip: skip ?? false, timeout: 120_000 }, async () => {
+  assertZooKeeperInstalled();
+  const members = await allocateEnsemble(3);
+  const [zk2, zk3] = await Promise.all([startApacheMember(members, 2), startApacheMember(members, 3)]);
+  let ours: (ZkServerHandle & { dataDir: string }) | null = null;
+  try {
+    const modes = await Promise.all([waitServing(zk2.clientPort, ['leader', 'follower']), waitServing(zk3.clientPort, ['leader', 'follower'])]);
+    assert.deepEqual([...modes].sort(), ['follower', 'leader']);
+    const c = await NzkClient.connect(zk2.clientPort);
+    await c.create('/mixed', Buffer.from('root'));
+    c.close();
+    await writeThrough(zk3.clientPort, ['before-1', 'before-2']);
+
+    const started = Date.now();
+    ours = await startOurMember(members, 1);
+    assert.equal(await waitServing(members[0].clientPort, ['follower']), 'follower');
+    console.log(`mixed: zk-server 1 joined the Apache ensemble as follower in ${Date.now() - started} ms`);
+
+    await writeThrough(members[0].clientPort, ['ours-1', 'ours-2', 'ours-3']);
+    await writeThrough(zk2.clientPort, ['zk2-1']);
+    await writeThrough(zk3.clientPort, ['zk3-1']);
+    const expected = await readAll(zk2.clientPort);
+    assert.equal(expected.size, 7);
+    await converges(members[0].clientPort, expected);
+    await converges(zk3.clientPort, expected);
+    const statuses = await Promise.all([members[0].clientPort, zk2.clientPort, zk3.clientPort].map((p) => srvrStatus(p)));
+    assert.equal(new Set(statuses.map((s) => s?.zxid)).size, 1, `one zxid everywhere: ${statuses.map((s) => s?.zxid.toString(16)).join(', ')}`);
+    assertNoProtocolErrors([zk2, zk3], [1]);
+  } finally {
+    await ours?.stop();
+    await Promise.all([zk2.stop(), zk3.stop()]);
+  }
+});
+
+test('Apache ZooKeeper peers follow a zk-server leader: sync from it, forward writes to it, replicate', { skip: skip ?? false, timeout: 120_000 }, async () => {
+  assertZooKeeperInstalled();
+  const members = await allocateEnsemble(3);
+  // zk-server is sid 3 and starts first: with equal (empty) histories the largest sid leads.
+  const ours = await startOurMember(members, 3);
+  let zk1: ApacheMember | null = null;
+  let zk2: ApacheMember | null = null;
+  try {
+    zk1 = await startApacheMember(members, 1);
+    assert.equal(await waitServing(members[2].clientPort, ['leader']), 'leader');
+    assert.equal(await waitServing(zk1.clientPort, ['follower']), 'follower');
+    const c = await NzkClient.connect(members[2].clientPort);
+    await c.create('/mixed', Buffer.from('root'));
+    c.close();
+    await writeThrough(zk1.clientPort, ['zk1-1', 'zk1-2']);
+    await writeThrough(members[2].clientPort, ['ours-1']);
+
+    // A late Apache peer syncs from the zk-server leader.
+    zk2 = await startApacheMember(members, 2);
+    assert.equal(await waitServing(zk2.clientPort, ['follower']), 'follower');
+    await writeThrough(zk2.clientPort, ['zk2-1']);
+    const expected = await readAll(members[2].clientPort);
+    assert.equal(expected.size, 4);
+    await converges(zk1.clientPort, expected);
+    await converges(zk2.clientPort, expected);
+    assertNoProtocolErrors([zk1, zk2], [3]);
+  } finally {
+    await ours.stop();
+    await Promise.all([zk1?.stop(), zk2?.stop()]);
+  }
+});
