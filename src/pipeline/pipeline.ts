@@ -4,7 +4,8 @@
 // Replies leave each session in request order: a read waits behind that session's earlier writes.
 
 import { JuteWriter } from '../jute/writer.js';
-import { type Id, type MultiResult, writeStat, writeMultiResults } from '../jute/records.js';
+import { type Id, type MultiResult, readMultiOps, writeStat, writeMultiResults } from '../jute/records.js';
+import { JuteReader } from '../jute/reader.js';
 import { ErrorCode, OpCode } from '../protocol/constants.js';
 import type { DataTree } from '../tree/data-tree.js';
 import type { ApplyResult } from '../tree/apply.js';
@@ -108,6 +109,8 @@ export class Pipeline {
    */
   private forwarder: ((req: PipelineRequest) => void) | null = null;
   private readonly forwarded = new Map<bigint, QueuedItem[]>();
+  /** Forwarded syncs, answered in order as the leader's SYNC packets arrive (Learner's pendingSyncs). */
+  private readonly forwardedSyncs: QueuedItem[] = [];
   outstanding = 0;
 
   constructor(
@@ -138,6 +141,7 @@ export class Pipeline {
     this.outstanding = 0;
     this.queues.clear();
     this.forwarded.clear();
+    this.forwardedSyncs.length = 0;
     this.pendingSyncs.length = 0;
   }
 
@@ -165,6 +169,12 @@ export class Pipeline {
     if (req.type === OpCode.sync) {
       const item: QueuedItem = { req, ready: false, read: false, err: 0, zxid: 0, body: null, syncZxid: this.lastZxid };
       queue.push(item);
+      if (this.forwarder !== null) {
+        // The leader answers once everything proposed before it has committed here (SYNC packet).
+        this.forwardedSyncs.push(item);
+        this.forwarder(req);
+        return;
+      }
       if (this.tree.lastProcessedZxid >= this.lastZxid) this.finishSync(item);
       else this.pendingSyncs.push(item);
       return;
@@ -225,6 +235,12 @@ export class Pipeline {
     }
   }
 
+  /** The leader's SYNC: the oldest forwarded sync is answered (after every txn applied before it). */
+  syncedByLeader(): void {
+    const item = this.forwardedSyncs.shift();
+    if (item) this.finishSync(item);
+  }
+
   /** A txn from the leader: the slot of this server's own forwarded request, if it is one. */
   private matchForwarded(p: Proposal): Proposal {
     const { clientId, cxid } = p.prepared.hdr;
@@ -233,7 +249,10 @@ export class Pipeline {
     if (!waiting || !head || head.req.xid !== cxid) return p;
     waiting.shift();
     if (waiting.length === 0) this.forwarded.delete(clientId);
-    return { ...p, request: head.req, slot: head };
+    // A multi's results take their shapes from the ops as requested (a create2 answers with a stat).
+    const multiOpTypes = head.req.type === OpCode.multi ? multiOpTypesOf(head.req.body) : undefined;
+    const prepared = multiOpTypes ? { ...p.prepared, multiOpTypes } : p.prepared;
+    return { ...p, prepared, request: head.req, slot: head };
   }
 
   /** After restoring from storage: proposals continue above the last zxid applied. */
@@ -312,6 +331,14 @@ export class Pipeline {
         return null;
     }
     return w.view();
+  }
+}
+
+function multiOpTypesOf(body: Buffer): number[] | undefined {
+  try {
+    return readMultiOps(new JuteReader(body)).ops.map((op) => op.type);
+  } catch {
+    return undefined;
   }
 }
 

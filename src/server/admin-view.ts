@@ -49,6 +49,9 @@ export function createAdminView(server: ZkServer): AdminView {
     get serverState() {
       return server.serverState;
     },
+    get peerState() {
+      return server.quorum?.peerState();
+    },
     isReadOnly: false,
     stats(): ServerStatsView {
       const s = server.stats;
@@ -134,6 +137,8 @@ export function createAdminView(server: ZkServer): AdminView {
         maxClientResponseSize: -1,
         // ZooKeeper's ServerMetrics counter: txns whose logged digest differed from the tree's.
         counters: [['digest_mismatches_count', server.tree.digestHistory.mismatches]],
+        ...(server.quorum ? { quorumSize: server.quorum.quorumSize } : {}),
+        ...(server.quorum?.leader ? { leader: server.quorum.leader() } : {}),
       };
     },
     digestLog: () => server.tree.digestHistory.history(),

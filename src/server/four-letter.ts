@@ -200,6 +200,8 @@ export interface AdminView {
   /** False during election or before the tree is loaded: most words then answer ZK_NOT_SERVING. */
   serving: boolean;
   serverState: ServerState;
+  /** Quorum members: QuorumPeer.getDetailedPeerState, e.g. "following - broadcast" (mntr's zk_peer_state). */
+  peerState?: string;
   /** A read-only server says "read-only" as its mode and "ro" to `isro`. */
   isReadOnly: boolean;
   stats(): ServerStatsView;
@@ -344,6 +346,7 @@ function mntrText(view: AdminView): string {
   const m = view.monitor();
   const long = (v: number | bigint): MetricValue => ({ long: v });
   let out = `zk_version\t${ln(view.version)}zk_server_state\t${ln(modeOf(view))}`;
+  if (view.peerState !== undefined) out += `zk_peer_state\t${ln(view.peerState)}`;
   // The gauges of ZooKeeperServer.registerMetrics, in the order 3.8 prints them for a standalone server.
   const gauges: Array<[string, MetricValue | undefined]> = [
     ['ephemerals_count', long(m.ephemeralsCount)],

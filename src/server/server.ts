@@ -18,7 +18,7 @@ import { SessionTracker, sessionPassword } from './session-tracker.js';
 import { ContainerReaper } from './container-reaper.js';
 import { Snapshotter, restoreDatabase } from './persistence.js';
 import { createAdminView } from './admin-view.js';
-import { isFourLetterWord, fourLetterWordOf, runFourLetterWord, lastOperationName, type AdminView, type ServerState } from './four-letter.js';
+import { isFourLetterWord, fourLetterWordOf, runFourLetterWord, lastOperationName, type AdminView, type LeaderView, type ServerState } from './four-letter.js';
 import { createLogger, hex, type Logger } from './log.js';
 import { WritersInTransit } from './writers-in-transit.js';
 import { SESSION_PASSWORD_BYTES, STANDALONE_SERVER_ID } from './limits.js';
@@ -64,6 +64,8 @@ export class ZkServer implements ConnectionOwner {
   private stopping: Promise<void> | null = null;
   /** What `srvr` and `mntr` call this server: standalone, or its role in a quorum. */
   serverState: ServerState = 'standalone';
+  /** In a quorum: what mntr reports of it (set by the quorum peer and its roles). */
+  quorum: { quorumSize: number; peerState(): string; leader?: () => LeaderView } | null = null;
   /** In a quorum: the commit stage of the current role (a leader's host), drained when the role ends. */
   private roleHost: StandaloneHost | null = null;
 

@@ -214,7 +214,10 @@ export class FollowerRole {
         // ZooKeeper's learner does not answer pings while it syncs.
         if (this.phase === 'broadcast') this.send(packet(PacketType.PING, p.zxid, this.touches()));
         return;
-      case PacketType.SYNC: case PacketType.REVALIDATE:
+      case PacketType.SYNC:
+        if (this.phase === 'broadcast') this.ctx.server.pipeline.syncedByLeader();
+        return;
+      case PacketType.REVALIDATE:
         return;
       default:
         if (this.phase !== 'broadcast') return;

@@ -54,6 +54,10 @@ export class LeaderRole {
   private readonly outstanding = new Map<number, Buffer>();
   /** The last commitLogCount committed txns (ZKDatabase.committedLog). */
   private readonly committedLog: LoggedTxn[] = [];
+  /** Learners' syncs waiting for the COMMIT of the zxid they were made after. */
+  private readonly pendingSyncs = new Map<number, LearnerHandler[]>();
+  /** For srvr and mntr: -1 before the first proposal. */
+  private readonly proposalSizes = { lastProposalSize: -1, minProposalSize: -1, maxProposalSize: -1 };
   private epoch = 0;
   private timer: NodeJS.Timeout | null = null;
   private ticks = 0;
@@ -87,6 +91,7 @@ export class LeaderRole {
       return await ended;
     } finally {
       this.ended = true;
+      if (this.ctx.server.quorum) delete this.ctx.server.quorum.leader;
       if (this.timer) clearInterval(this.timer);
       for (const h of this.handlers) h.conn.close('leader role ended');
       await new Promise<void>((r) => (this.listener ? this.listener.close(() => r()) : r()));
@@ -302,6 +307,22 @@ export class LeaderRole {
   private establish(epoch: number): void {
     const ctx = this.ctx;
     const server = ctx.server;
+    const establishedAt = Date.now();
+    const quorum = server.quorum;
+    if (quorum) {
+      quorum.leader = () => {
+        const live = [...this.handlers].filter((h) => h.state === 'broadcast');
+        return {
+          learners: this.handlers.size,
+          syncedFollowers: live.filter((h) => h.participant).length,
+          syncedNonVotingFollowers: 0,
+          syncedObservers: live.filter((h) => !h.participant).length,
+          pendingSyncs: this.pendingSyncs.size,
+          leaderUptimeMs: Date.now() - establishedAt,
+          ...this.proposalSizes,
+        };
+      };
+    }
     this.lastQuorumAt = Date.now();
     server.pipeline.setEpoch(epoch);
     this.host = new StandaloneHost(ctx.storage.txnLog, {
@@ -323,6 +344,12 @@ export class LeaderRole {
   }
 
   private proposed(proposals: readonly Proposal[], entries: readonly { zxid: number; payload: Buffer }[]): void {
+    const sizes = this.proposalSizes;
+    for (const e of entries) {
+      sizes.lastProposalSize = e.payload.length;
+      sizes.minProposalSize = sizes.minProposalSize < 0 ? e.payload.length : Math.min(sizes.minProposalSize, e.payload.length);
+      sizes.maxProposalSize = Math.max(sizes.maxProposalSize, e.payload.length);
+    }
     if (zxidCounter(proposals[proposals.length - 1].zxid) === 0xffffffff) {
       this.end('zxid lower 32 bits have rolled over, forcing re-election, and therefore new epoch start');
     }
@@ -347,6 +374,11 @@ export class LeaderRole {
       if (h.participant) h.send(commit);
       else if (inform) h.send(inform);
     }
+    const syncs = this.pendingSyncs.get(p.zxid);
+    if (syncs) {
+      this.pendingSyncs.delete(p.zxid);
+      for (const h of syncs) if (this.handlers.has(h)) h.send(packet(PacketType.SYNC, 0));
+    }
   }
 
   private broadcastPacket(h: LearnerHandler, p: QuorumPacket): void {
@@ -365,6 +397,10 @@ export class LeaderRole {
         if (p.data === null) throw new Error('REQUEST without data');
         const r = decodeRequest(p.data);
         if (!server.isServing) return;
+        if (r.type === OpCode.sync) {
+          this.learnerSync(h);
+          return;
+        }
         if (r.type !== OpCode.createSession) server.sessions.touch(r.sessionId, Date.now());
         server.pipeline.submit({
           type: r.type, xid: r.cxid, body: r.body, sessionId: r.sessionId, authInfo: p.authinfo ?? [], sink: null,
@@ -386,6 +422,21 @@ export class LeaderRole {
       default:
         throw new Error(`unexpected quorum packet type ${p.type}`);
     }
+  }
+
+  /**
+   * Leader.processSync: a learner's sync is answered once every proposal made before it has
+   * committed: at once when nothing is outstanding, else right after that proposal's COMMIT.
+   */
+  private learnerSync(h: LearnerHandler): void {
+    const last = this.ctx.server.pipeline.lastProposedZxid;
+    if (!this.outstanding.has(last)) {
+      h.send(packet(PacketType.SYNC, 0));
+      return;
+    }
+    let waiting = this.pendingSyncs.get(last);
+    if (!waiting) this.pendingSyncs.set(last, (waiting = []));
+    waiting.push(h);
   }
 
   // ---------------------------------------------------------------- liveness

@@ -52,6 +52,10 @@ export class QuorumPeer {
       setCurrentEpoch: async (e) => { await storage.epochs.writeCurrentEpoch(e); epochs.current = e; },
       onSynced: (e) => this.election.updateElectionVote(e),
     };
+    this.server.quorum = {
+      quorumSize: voters.size,
+      peerState: () => this.peerState(),
+    };
     this.election = new ElectionHost({ selfId: myid, voters, participant, config: configString }, this.log.child('election'));
     const peers = new Map([...config.servers].filter(([sid]) => sid !== myid).map(([sid, s]) => [sid, { host: s.host, port: s.electionPort }]));
     this.electionTransport = new ElectionTransport({
@@ -65,6 +69,14 @@ export class QuorumPeer {
       onMessage: (sid, payload) => this.election.onMessage(sid, payload),
       log: (level, msg) => this.log[level === 'debug' ? 'debug' : level](`election: ${msg}`),
     });
+  }
+
+  /** QuorumPeer.getDetailedPeerState: the state, then the Zab phase unless electing. */
+  private peerState(): string {
+    const role = this.currentRole;
+    if (role === null) return 'looking';
+    const state = role instanceof LeaderRole ? 'leading' : this.ctx.participant ? 'following' : 'observing';
+    return `${state} - ${this.server.isServing ? 'broadcast' : 'synchronization'}`;
   }
 
   /** Restores, listens for clients and peers, and starts electing. Resolves once listening. */
