@@ -115,7 +115,27 @@ test('a zk-server peer follows an Apache ZooKeeper leader: syncs, forwards write
     await converges(zk3.clientPort, expected);
     const statuses = await Promise.all([members[0].clientPort, zk2.clientPort, zk3.clientPort].map((p) => srvrStatus(p)));
     assert.equal(new Set(statuses.map((s) => s?.zxid)).size, 1, `one zxid everywhere: ${statuses.map((s) => s?.zxid.toString(16)).join(', ')}`);
-    assertNoProtocolErrors([zk2, zk3], [1]);
+
+    // The Apache leader dies: the Apache follower and the zk-server peer elect a new leader (the
+    // Apache one: its sid is larger and the histories are equal) and serve writes again, ours too.
+    const [leader, survivor] = modes[0] === 'leader' ? [zk2, zk3] : [zk3, zk2];
+    const killedAt = Date.now();
+    await leader.kill9();
+    assert.equal(await waitServing(survivor.clientPort, ['leader']), 'leader');
+    assert.equal(await waitServing(members[0].clientPort, ['follower']), 'follower');
+    await writeThrough(members[0].clientPort, ['after-kill-ours']);
+    console.log(`mixed: Apache leader killed, writes through zk-server acknowledged again after ${Date.now() - killedAt} ms`);
+    await writeThrough(survivor.clientPort, ['after-kill-zk']);
+    // The old leader restarts on its data and catches up; nothing acknowledged is lost anywhere.
+    const restarted = await startApacheMember(members, leader.sid, { dataDir: leader.dataDir });
+    assert.equal(await waitServing(restarted.clientPort, ['follower']), 'follower');
+    const final = await readAll(survivor.clientPort);
+    assert.equal(final.size, 9);
+    for (const k of expected.keys()) assert.ok(final.has(k), `acknowledged ${k} survived the leader's death`);
+    await converges(members[0].clientPort, final);
+    await converges(restarted.clientPort, final);
+    assertNoProtocolErrors([survivor, restarted], [1]);
+    await restarted.stop();
   } finally {
     await ours?.stop();
     await Promise.all([zk2.stop(), zk3.stop()]);
@@ -126,7 +146,7 @@ test('Apache ZooKeeper peers follow a zk-server leader: sync from it, forward wr
   assertZooKeeperInstalled();
   const members = await allocateEnsemble(3);
   // zk-server is sid 3 and starts first: with equal (empty) histories the largest sid leads.
-  const ours = await startOurMember(members, 3);
+  let ours = await startOurMember(members, 3);
   let zk1: ApacheMember | null = null;
   let zk2: ApacheMember | null = null;
   try {
@@ -148,8 +168,72 @@ test('Apache ZooKeeper peers follow a zk-server leader: sync from it, forward wr
     await converges(zk1.clientPort, expected);
     await converges(zk2.clientPort, expected);
     assertNoProtocolErrors([zk1, zk2], [3]);
+
+    // The zk-server leader dies: the Apache peers elect one of theirs; restarted on its data, the
+    // zk-server peer rejoins as their follower and catches up, with nothing acknowledged lost.
+    const killedAt = Date.now();
+    await ours.kill9();
+    const modes = await Promise.all([waitServing(zk1.clientPort, ['leader', 'follower']), waitServing(zk2.clientPort, ['leader', 'follower'])]);
+    assert.deepEqual([...modes].sort(), ['follower', 'leader']);
+    await writeThrough(zk1.clientPort, ['after-kill-zk1']);
+    console.log(`mixed: zk-server leader killed, writes acknowledged again after ${Date.now() - killedAt} ms`);
+    ours = await startOurMember(members, 3, ours.dataDir);
+    assert.equal(await waitServing(members[2].clientPort, ['follower']), 'follower');
+    await writeThrough(members[2].clientPort, ['after-restart-ours']);
+    const final = await readAll(zk2.clientPort);
+    assert.equal(final.size, 6);
+    for (const k of expected.keys()) assert.ok(final.has(k), `acknowledged ${k} survived the leader's death`);
+    await converges(members[2].clientPort, final);
+    await converges(zk1.clientPort, final);
+    assertNoProtocolErrors([zk1, zk2], [3]);
   } finally {
     await ours.stop();
     await Promise.all([zk1?.stop(), zk2?.stop()]);
+  }
+});
+
+test('two zk-server peers and one Apache ZooKeeper: an Apache leader, then, after it dies, a zk-server leader it rejoins under', { skip: skip ?? false, timeout: 120_000 }, async () => {
+  assertZooKeeperInstalled();
+  const members = await allocateEnsemble(3);
+  // Apache is sid 3 and forms the first quorum with zk-server 1: the largest sid leads.
+  let zk3: ApacheMember = await startApacheMember(members, 3);
+  const ours1 = await startOurMember(members, 1);
+  let ours2: (ZkServerHandle & { dataDir: string }) | null = null;
+  try {
+    assert.equal(await waitServing(zk3.clientPort, ['leader']), 'leader');
+    assert.equal(await waitServing(members[0].clientPort, ['follower']), 'follower');
+    ours2 = await startOurMember(members, 2);
+    assert.equal(await waitServing(members[1].clientPort, ['follower']), 'follower');
+    const c = await NzkClient.connect(members[1].clientPort);
+    await c.create('/mixed', Buffer.from('root'));
+    c.close();
+    await writeThrough(members[0].clientPort, ['ours1-1']);
+    await writeThrough(members[1].clientPort, ['ours2-1']);
+    await writeThrough(zk3.clientPort, ['zk3-1']);
+    const expected = await readAll(zk3.clientPort);
+    assert.equal(expected.size, 3);
+    await converges(members[0].clientPort, expected);
+    await converges(members[1].clientPort, expected);
+
+    // The Apache leader dies: the two zk-server peers elect one of theirs (sid 2).
+    const killedAt = Date.now();
+    await zk3.kill9();
+    assert.equal(await waitServing(members[1].clientPort, ['leader']), 'leader');
+    assert.equal(await waitServing(members[0].clientPort, ['follower']), 'follower');
+    await writeThrough(members[0].clientPort, ['after-kill']);
+    console.log(`mixed: Apache leader killed, the zk-server peers acknowledged writes again after ${Date.now() - killedAt} ms`);
+
+    // Restarted on its data, the Apache peer follows the zk-server leader and catches up.
+    zk3 = await startApacheMember(members, 3, { dataDir: zk3.dataDir });
+    assert.equal(await waitServing(zk3.clientPort, ['follower']), 'follower');
+    await writeThrough(zk3.clientPort, ['zk3-after']);
+    const final = await readAll(members[1].clientPort);
+    assert.equal(final.size, 5);
+    for (const k of expected.keys()) assert.ok(final.has(k), `acknowledged ${k} survived the leader's death`);
+    await converges(zk3.clientPort, final);
+    await converges(members[0].clientPort, final);
+    assertNoProtocolErrors([zk3], [1, 2]);
+  } finally {
+    await Promise.all([ours1.stop(), ours2?.stop(), zk3.stop()]);
   }
 });
