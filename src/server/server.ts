@@ -64,6 +64,8 @@ export class ZkServer implements ConnectionOwner {
   private stopping: Promise<void> | null = null;
   /** What `srvr` and `mntr` call this server: standalone, or its role in a quorum. */
   serverState: ServerState = 'standalone';
+  /** On a learner: asks the leader whether a session a client reconnects with is still valid. */
+  revalidate: ((sessionId: bigint, timeoutMs: number) => Promise<boolean>) | null = null;
   /** In a quorum: what mntr reports of it (set by the quorum peer and its roles). */
   quorum: { quorumSize: number; peerState(): string; leader?: () => LeaderView } | null = null;
   /** In a quorum: the commit stage of the current role (a leader's host), drained when the role ends. */
@@ -170,6 +172,7 @@ export class ZkServer implements ConnectionOwner {
     this.reaper.stop();
     for (const c of this.connections) c.close();
     this.pipeline.forwardWritesTo(null);
+    this.revalidate = null;
     const host = this.roleHost;
     this.roleHost = null;
     if (host) await host.drain();
@@ -334,6 +337,15 @@ export class ZkServer implements ConnectionOwner {
     if (previous && previous !== conn) previous.close();
     const passwordOk = req.passwd.equals(sessionPassword(sessionId));
     if (!passwordOk) this.log.warn(`Incorrect password from ${conn.describe()} for session ${hex(sessionId)}`);
+    const revalidate = this.revalidate;
+    if (passwordOk && revalidate) {
+      // A learner asks its leader, which owns session expiry (Learner.validateSession).
+      revalidate(sessionId, timeout).then(
+        (valid) => { if (conn.state !== 'closed') this.finishSessionInit(conn, sessionId, timeout, valid); },
+        () => conn.close(),
+      );
+      return;
+    }
     const valid = passwordOk && this.sessions.touch(sessionId, Date.now());
     this.finishSessionInit(conn, sessionId, timeout, valid);
   }

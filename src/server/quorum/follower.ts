@@ -42,6 +42,8 @@ export class FollowerRole {
   private chain: Promise<void> = Promise.resolve();
   private fail: (err: Error) => void = () => undefined;
   private ended = false;
+  /** Reconnecting sessions waiting for the leader's REVALIDATE answer. */
+  private readonly revalidating = new Map<bigint, (valid: boolean) => void>();
 
   constructor(private readonly ctx: QuorumContext, private readonly leaderSid: number) {}
 
@@ -58,6 +60,8 @@ export class FollowerRole {
     } finally {
       this.ended = true;
       if (this.timer) clearInterval(this.timer);
+      for (const resolve of this.revalidating.values()) resolve(false);
+      this.revalidating.clear();
       this.conn?.close('follower role ended');
     }
   }
@@ -217,8 +221,14 @@ export class FollowerRole {
       case PacketType.SYNC:
         if (this.phase === 'broadcast') this.ctx.server.pipeline.syncedByLeader();
         return;
-      case PacketType.REVALIDATE:
+      case PacketType.REVALIDATE: {
+        if (p.data === null || p.data.length < 9) throw new RoleEnded('REVALIDATE answer without a session id');
+        const sessionId = p.data.readBigInt64BE(0);
+        const waiting = this.revalidating.get(sessionId);
+        this.revalidating.delete(sessionId);
+        waiting?.(p.data[8] !== 0);
         return;
+      }
       default:
         if (this.phase !== 'broadcast') return;
         throw new RoleEnded(`unexpected packet type ${p.type} from the leader`);
@@ -266,6 +276,7 @@ export class FollowerRole {
     this.send(packet(PacketType.ACK, makeZxid(this.newEpoch, 0)));
     const conn = this.conn;
     this.ctx.server.beginRole(this.ctx.participant ? 'follower' : 'observer', null, (req) => conn?.send(encodeRequest(req)));
+    this.ctx.server.revalidate = (sessionId, timeoutMs) => this.revalidate(sessionId, timeoutMs);
     this.ctx.onSynced?.(this.newEpoch);
   }
 
@@ -300,6 +311,20 @@ export class FollowerRole {
     let bytes = 0;
     for (const e of entries) bytes += e.payload.length;
     this.ctx.server.snapshotter.onLogged(entries.length, bytes);
+  }
+
+  /** Learner.validateSession: REVALIDATE(sessionId, timeout), answered with (sessionId, valid). */
+  private revalidate(sessionId: bigint, timeoutMs: number): Promise<boolean> {
+    if (this.ended) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      // A second reconnect of the same session supersedes the first.
+      this.revalidating.get(sessionId)?.(false);
+      this.revalidating.set(sessionId, resolve);
+      const data = Buffer.alloc(12);
+      data.writeBigInt64BE(sessionId, 0);
+      data.writeInt32BE(timeoutMs, 8);
+      this.send(packet(PacketType.REVALIDATE, -1, data));
+    });
   }
 
   /** PING's answer: every session with a connection here, so the leader keeps them alive. */
