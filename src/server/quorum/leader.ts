@@ -168,7 +168,12 @@ export class LeaderRole {
         throw new Error(`packet ${p.type} while syncing`);
       case 'newLeader':
         if (p.type !== PacketType.ACK) throw new Error(`Next packet was supposed to be an ACK, but received packet type ${p.type}`);
-        if (p.zxid !== makeZxid(this.epoch, 0)) throw new Error(`NEWLEADER ACK from sid: ${h.sid} is from a different epoch`);
+        if (p.zxid !== makeZxid(this.epoch, 0)) {
+          // ZooKeeper 3.8.0-3.8.4 learners may ACK proposals of the sync before NEWLEADER
+          // (ZOOKEEPER-4685): count them as acks and keep waiting for the NEWLEADER one.
+          if (zxidCounter(p.zxid) !== 0 && h.participant && this.host) this.host.ack(h.sid, p.zxid);
+          return;
+        }
         h.state = 'synced';
         this.discovery.newLeaderAck(h.sid, p.zxid);
         this.runActions(this.discovery.take());
