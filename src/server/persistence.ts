@@ -196,6 +196,18 @@ export class Snapshotter {
     return this.running;
   }
 
+  /**
+   * A snapshot of the tree as it is now (after waiting out one already running, which may be of an
+   * older tree); rejects when it fails. A learner synced by SNAP needs it before it acknowledges
+   * NEWLEADER: its log alone no longer rebuilds the tree it was sent.
+   */
+  async snapshotNow(): Promise<void> {
+    if (this.running) await this.running;
+    const before = this.snapshotsTaken;
+    await this.snapshot();
+    if (this.snapshotsTaken === before) throw new Error('snapshot failed (see the log)');
+  }
+
   /** autopurge: first run now, then every purgeInterval hours (0 = off), as DatadirCleanupManager. */
   startAutopurge(): void {
     const hours = this.policy.autopurgePurgeIntervalHours;

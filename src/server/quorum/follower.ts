@@ -32,6 +32,7 @@ type Phase = 'register' | 'syncStart' | 'sync' | 'synced' | 'broadcast';
 export class FollowerRole {
   private conn: QuorumConnection | null = null;
   private phase: Phase = 'register';
+  private syncMode: 'DIFF' | 'TRUNC' | 'SNAP' = 'DIFF';
   private newEpoch = 0;
   /** Received proposals not yet applied, in zxid order. */
   private readonly pending: PendingTxn[] = [];
@@ -153,6 +154,7 @@ export class FollowerRole {
     if (p.type === PacketType.DIFF) {
       this.ctx.log.info(`sync with leader ${this.leaderSid}: DIFF to ${hex(p.zxid)}`);
     } else if (p.type === PacketType.TRUNC) {
+      this.syncMode = 'TRUNC';
       this.ctx.log.info(`sync with leader ${this.leaderSid}: TRUNC to ${hex(p.zxid)}`);
       await this.ctx.storage.txnLog.truncate(p.zxid);
       server.tree.beginRestore();
@@ -172,6 +174,7 @@ export class FollowerRole {
     this.ctx.log.info(`sync with leader ${this.leaderSid}: SNAP at ${hex(zxid)}`);
     const receiver = new SyncSnapshotReceiver(server.tree, { juteMaxBufferBytes: this.ctx.config.maxBufferBytes });
     this.phase = 'sync';
+    this.syncMode = 'SNAP';
     this.conn?.readRaw({
       push: (chunk) => {
         const left = receiver.push(chunk);
@@ -260,6 +263,9 @@ export class FollowerRole {
 
   private async onNewLeader(p: QuorumPacket): Promise<void> {
     if (p.zxid !== makeZxid(this.newEpoch, 0)) throw new RoleEnded(`NEWLEADER for ${hex(p.zxid)}, expected epoch ${this.newEpoch}`);
+    // After SNAP or TRUNC the tree on disk is not this one: snapshot it first, or a restart would
+    // replay the log onto the old snapshot (Learner.syncWithLeader takes one here too).
+    if (this.syncMode !== 'DIFF') await this.ctx.server.snapshotter.snapshotNow();
     // ZOOKEEPER-3911: the history received so far is logged before NEWLEADER is acknowledged, and
     // the epoch is current only once it is (ZOOKEEPER-4785).
     const unlogged = [...this.pending];
