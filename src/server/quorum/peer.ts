@@ -13,6 +13,7 @@ import { ZkServer } from '../server.js';
 import { RoleEnded, type QuorumContext } from './context.js';
 import { FollowerRole } from './follower.js';
 import { LeaderRole } from './leader.js';
+import { proposalOf } from './packets.js';
 
 /** BinaryInputArchive's bound: jute.maxbuffer plus zookeeper.jute.maxbuffer.extrasize (same default). */
 const maxPacketBytes = (config: ServerConfig): number => 2 * config.maxBufferBytes;
@@ -125,8 +126,27 @@ export class QuorumPeer {
       await done;
       this.currentRole = null;
       this.roleDone = null;
+      if (!this.stopped) await this.fastForward();
       if (!this.stopped) await new Promise((r) => setTimeout(r, REELECT_PAUSE_MS));
     }
+  }
+
+  /**
+   * ZKDatabase.fastForwardDataBase, as ZooKeeperServer.shutdown runs it when a role ends: applies
+   * what the txn log holds beyond the tree (proposals logged and acknowledged, never committed
+   * here), so the next election proposes the last *logged* zxid. A quorum may have logged a write
+   * whose COMMIT never arrived; the peer that holds it must be able to win with it.
+   */
+  private async fastForward(): Promise<void> {
+    const tree = this.server.tree;
+    await this.storage.txnLog.lastZxid(); // every append issued by the role has settled
+    let applied = 0;
+    for await (const e of this.storage.txnLog.read(tree.lastProcessedZxid + 1)) {
+      if (e.zxid <= tree.lastProcessedZxid) continue;
+      this.server.pipeline.applyCommitted(proposalOf(e.zxid, e.payload));
+      applied++;
+    }
+    if (applied > 0) this.log.info(`fast-forwarded ${applied} logged txns to ${hex(tree.lastProcessedZxid)}`);
   }
 
   async stop(): Promise<void> {
