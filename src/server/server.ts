@@ -65,9 +65,15 @@ export class ZkServer implements ConnectionOwner {
   /** What `srvr` and `mntr` call this server: standalone, or its role in a quorum. */
   serverState: ServerState = 'standalone';
   /** On a learner: asks the leader whether a session a client reconnects with is still valid. */
-  revalidate: ((sessionId: bigint, timeoutMs: number) => Promise<boolean>) | null = null;
+  revalidate: ((sessionId: bigint, timeoutMs: number) => Promise<boolean | null>) | null = null;
   /** In a quorum: what mntr reports of it (set by the quorum peer and its roles). */
-  quorum: { quorumSize: number; peerState(): string; leader?: () => LeaderView } | null = null;
+  quorum: {
+    quorumSize: number;
+    peerState(): string;
+    leader?: () => LeaderView;
+    /** A leader: whether it heard from a synced quorum within syncLimit (else it neither expires sessions nor takes clients). */
+    inQuorum?: () => boolean;
+  } | null = null;
   /** In a quorum: the commit stage of the current role (a leader's host), drained when the role ends. */
   private roleHost: StandaloneHost | null = null;
 
@@ -309,7 +315,7 @@ export class ZkServer implements ConnectionOwner {
   }
 
   connectRequest(conn: ClientConnection, req: ConnectRequest): void {
-    if (!this.serving) {
+    if (!this.serving || this.quorum?.inQuorum?.() === false) {
       conn.close();
       return;
     }
@@ -340,8 +346,13 @@ export class ZkServer implements ConnectionOwner {
     const revalidate = this.revalidate;
     if (passwordOk && revalidate) {
       // A learner asks its leader, which owns session expiry (Learner.validateSession).
+      // No answer (the learner lost its leader meanwhile) is not "expired": the client tries elsewhere.
       revalidate(sessionId, timeout).then(
-        (valid) => { if (conn.state !== 'closed') this.finishSessionInit(conn, sessionId, timeout, valid); },
+        (valid) => {
+          if (conn.state === 'closed') return;
+          if (valid === null) conn.close();
+          else this.finishSessionInit(conn, sessionId, timeout, valid);
+        },
         () => conn.close(),
       );
       return;
@@ -454,6 +465,9 @@ export class ZkServer implements ConnectionOwner {
   }
 
   private expireSessions(): void {
+    // A leader that has not heard from a quorum lately (paused, partitioned) may be deposed already:
+    // the clients it has not heard from are touching the new leader, not it.
+    if (this.quorum?.inQuorum?.() === false) return;
     for (const s of this.sessions.takeExpired(Date.now())) {
       this.log.info(`Expiring session ${hex(s.sessionId)}, timeout of ${s.timeoutMs}ms exceeded`);
       this.pipeline.submitInternal(OpCode.closeSession, s.sessionId, Buffer.alloc(0));

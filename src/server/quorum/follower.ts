@@ -44,7 +44,7 @@ export class FollowerRole {
   private fail: (err: Error) => void = () => undefined;
   private ended = false;
   /** Reconnecting sessions waiting for the leader's REVALIDATE answer. */
-  private readonly revalidating = new Map<bigint, (valid: boolean) => void>();
+  private readonly revalidating = new Map<bigint, (valid: boolean | null) => void>();
 
   constructor(private readonly ctx: QuorumContext, private readonly leaderSid: number) {}
 
@@ -61,7 +61,7 @@ export class FollowerRole {
     } finally {
       this.ended = true;
       if (this.timer) clearInterval(this.timer);
-      for (const resolve of this.revalidating.values()) resolve(false);
+      for (const resolve of this.revalidating.values()) resolve(null);
       this.revalidating.clear();
       this.conn?.close('follower role ended');
     }
@@ -319,12 +319,15 @@ export class FollowerRole {
     this.ctx.server.snapshotter.onLogged(entries.length, bytes);
   }
 
-  /** Learner.validateSession: REVALIDATE(sessionId, timeout), answered with (sessionId, valid). */
-  private revalidate(sessionId: bigint, timeoutMs: number): Promise<boolean> {
-    if (this.ended) return Promise.resolve(false);
+  /**
+   * Learner.validateSession: REVALIDATE(sessionId, timeout), answered with (sessionId, valid); null
+   * when the role ends first (no answer: the client is disconnected, not told it expired).
+   */
+  private revalidate(sessionId: bigint, timeoutMs: number): Promise<boolean | null> {
+    if (this.ended) return Promise.resolve(null);
     return new Promise((resolve) => {
       // A second reconnect of the same session supersedes the first.
-      this.revalidating.get(sessionId)?.(false);
+      this.revalidating.get(sessionId)?.(null);
       this.revalidating.set(sessionId, resolve);
       const data = Buffer.alloc(12);
       data.writeBigInt64BE(sessionId, 0);

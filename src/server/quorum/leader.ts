@@ -91,7 +91,10 @@ export class LeaderRole {
       return await ended;
     } finally {
       this.ended = true;
-      if (this.ctx.server.quorum) delete this.ctx.server.quorum.leader;
+      if (this.ctx.server.quorum) {
+        delete this.ctx.server.quorum.leader;
+        delete this.ctx.server.quorum.inQuorum;
+      }
       if (this.timer) clearInterval(this.timer);
       for (const h of this.handlers) h.conn.close('leader role ended');
       await new Promise<void>((r) => (this.listener ? this.listener.close(() => r()) : r()));
@@ -327,6 +330,8 @@ export class LeaderRole {
           ...this.proposalSizes,
         };
       };
+      const limitMs = ctx.config.syncLimit * ctx.config.tickTime;
+      quorum.inQuorum = () => !this.ended && Date.now() - this.lastQuorumAt <= limitMs;
     }
     this.lastQuorumAt = Date.now();
     server.pipeline.setEpoch(epoch);
