@@ -4,10 +4,11 @@
 // in which a Java peer complains about the quorum protocol.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fourLetter, freePort } from '../helpers/zk-server.js';
+import { KEEP_MEMBER_DIRS, MemberReaper } from '../helpers/member-reaper.js';
 import { FAST_JVM_FLAGS, JAVA, ZK_JAR } from './apache-zk.js';
 
 const SLF4J_SIMPLE_JAR = '/usr/share/java/slf4j-simple.jar';
@@ -22,8 +23,6 @@ const LISTEN_DEADLINE_MS = 20_000;
 const STOP_DEADLINE_MS = 5_000;
 const POLL_INTERVAL_MS = 50;
 const FOUR_LETTER_TIMEOUT_MS = 1_000;
-/** ZK_ENSEMBLE_KEEP=1 keeps every member's directory (config, log, data) after the run. */
-const KEEP_DIRS = process.env.ZK_ENSEMBLE_KEEP !== undefined && process.env.ZK_ENSEMBLE_KEEP !== '';
 
 export type MemberRole = 'participant' | 'observer';
 
@@ -139,33 +138,7 @@ export interface ApacheMember {
   log(lines?: number): string;
 }
 
-// Safety net: whatever a test leaves running is killed when the test process ends, and the member
-// directories are removed (unless ZK_ENSEMBLE_KEEP is set).
-const liveChildren = new Set<ChildProcess>();
-const memberDirs = new Set<string>();
-function killAllSync(): void {
-  for (const child of liveChildren) signalGroup(child, 'SIGKILL');
-  liveChildren.clear();
-}
-function removeDirsSync(): void {
-  if (KEEP_DIRS) return;
-  for (const dir of memberDirs) {
-    try { rmSync(dir, { recursive: true, force: true, maxRetries: 3 }); } catch { /* best effort */ }
-  }
-  memberDirs.clear();
-}
-process.on('exit', () => {
-  killAllSync();
-  removeDirsSync();
-});
-// A signal ends the process without 'exit': kill the JVMs, then let the signal take its course (the
-// shared server helper re-raises it; if no one else listens, re-raise it here).
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(sig, () => {
-    killAllSync();
-    if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
-  });
-}
+const reaper = new MemberReaper((child) => signalGroup(child, 'SIGKILL'));
 
 function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined) return;
@@ -195,7 +168,7 @@ export async function startApacheMember(
   if (member === undefined) throw new Error(`sid ${sid} is not in the ensemble (${members.map((m) => m.sid).join(', ')})`);
 
   const dir = mkdtempSync(path.join(os.tmpdir(), `zk-ensemble-${sid}-`));
-  memberDirs.add(dir);
+  reaper.dirs.add(dir);
   const dataDir = opts.dataDir ?? path.join(dir, 'data');
   mkdirSync(dataDir, { recursive: true });
   const myidFile = path.join(dataDir, 'myid');
@@ -231,13 +204,12 @@ export async function startApacheMember(
   } finally {
     closeSync(outFd);
   }
-  liveChildren.add(child);
+  reaper.track(child);
 
   let running = true;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => {
       running = false;
-      liveChildren.delete(child);
       resolve({ code, signal });
     });
   });
@@ -310,17 +282,17 @@ export async function startApacheMember(
 
 /** Kills every member still running (SIGKILL) and removes the member directories (unless kept). */
 export async function stopAllApacheMembers(): Promise<void> {
-  const children = [...liveChildren];
-  for (const child of children) signalGroup(child, 'SIGKILL');
+  const children = [...reaper.children];
+  reaper.killAll();
   await Promise.all(children.map((child) => new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
     else child.once('exit', () => resolve());
   })));
-  if (KEEP_DIRS) {
-    for (const dir of memberDirs) console.log(`apache ensemble: kept ${dir}`);
+  if (KEEP_MEMBER_DIRS) {
+    for (const dir of reaper.dirs) console.log(`apache ensemble: kept ${dir}`);
     return;
   }
-  removeDirsSync();
+  reaper.removeDirs();
 }
 
 async function listens(clientPort: number): Promise<boolean> {

@@ -21,6 +21,7 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, 
 import os from 'node:os';
 import path from 'node:path';
 import { fourLetter, REPO_ROOT } from '../helpers/zk-server.js';
+import { KEEP_MEMBER_DIRS, MemberReaper } from '../helpers/member-reaper.js';
 import {
   allocateEnsemble, INIT_LIMIT_TICKS, modeOf, serverLines, srvrStatus, SYNC_LIMIT_TICKS, waitForMode,
   type EnsembleMember, type ServingMode, type SrvrStatus,
@@ -46,8 +47,6 @@ const STOP_DEADLINE_MS = 5_000;
 const POLL_INTERVAL_MS = 50;
 /** Ensemble.start tries this many sets of ports. */
 const PORT_ATTEMPTS = 3;
-/** ZK_ENSEMBLE_KEEP=1 keeps every member's directories (config, log, data) after the run. */
-const KEEP_DIRS = process.env.ZK_ENSEMBLE_KEEP !== undefined && process.env.ZK_ENSEMBLE_KEEP !== '';
 
 // ---------------------------------------------------------------------------------------------------
 // One member process.
@@ -99,32 +98,9 @@ export interface ZkMember {
   log(lines?: number): string;
 }
 
-const liveChildren = new Set<ChildProcess>();
-const memberDirs = new Set<string>();
-function killAllSync(): void {
-  for (const child of liveChildren) {
-    try { child.kill('SIGKILL'); } catch { /* gone */ }
-  }
-  liveChildren.clear();
-}
-function removeDirsSync(): void {
-  if (KEEP_DIRS) return;
-  for (const dir of memberDirs) {
-    try { rmSync(dir, { recursive: true, force: true, maxRetries: 3 }); } catch { /* best effort */ }
-  }
-  memberDirs.clear();
-}
-process.on('exit', () => {
-  killAllSync();
-  removeDirsSync();
+const reaper = new MemberReaper((child) => {
+  try { child.kill('SIGKILL'); } catch { /* gone */ }
 });
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(sig, () => {
-    killAllSync();
-    removeDirsSync();
-    if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
-  });
-}
 
 function renderConfig(entries: Record<string, string>): string {
   return Object.entries(entries).map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
@@ -151,7 +127,7 @@ export async function startZkMember(members: readonly EnsembleMember[], sid: num
   const member = members.find((m) => m.sid === sid);
   if (member === undefined) throw new Error(`sid ${sid} is not in the ensemble (${members.map((m) => m.sid).join(', ')})`);
   const dir = mkdtempSync(path.join(os.tmpdir(), `zk-quorum-${sid}-`));
-  memberDirs.add(dir);
+  reaper.dirs.add(dir);
   const dataDir = opts.dataDir ?? path.join(dir, 'data');
   mkdirSync(dataDir, { recursive: true });
   const myidFile = path.join(dataDir, 'myid');
@@ -171,12 +147,11 @@ export async function startZkMember(members: readonly EnsembleMember[], sid: num
   } finally {
     closeSync(fd);
   }
-  liveChildren.add(child);
+  reaper.track(child);
   let running = true;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => {
       running = false;
-      liveChildren.delete(child);
       resolve({ code, signal });
     });
   });
@@ -422,14 +397,11 @@ export class Ensemble {
       if (wasRunning && end.signal === 'SIGKILL') console.log(`zk ensemble: member ${m.sid} (pid ${m.pid}) ignored SIGTERM for ${STOP_DEADLINE_MS} ms; killed\n${m.log(15)}`);
     }
     if (Date.now() - t0 > 2_000) console.log(`zk ensemble: stopping took ${Date.now() - t0} ms`);
-    if (KEEP_DIRS) {
+    if (KEEP_MEMBER_DIRS) {
       for (const m of this.all) console.log(`zk ensemble: kept ${m.dir}`);
       return;
     }
-    for (const m of this.all) {
-      rmSync(m.dir, { recursive: true, force: true, maxRetries: 3 });
-      memberDirs.delete(m.dir);
-    }
+    for (const m of this.all) reaper.removeDirs(m.dir);
   }
 }
 
