@@ -33,6 +33,8 @@ export class FollowerRole {
   private conn: QuorumConnection | null = null;
   private phase: Phase = 'register';
   private syncMode: 'DIFF' | 'TRUNC' | 'SNAP' = 'DIFF';
+  /** From the SNAP packet until the snapshot at NEWLEADER holds what it brought. */
+  private snapUnsaved = false;
   private newEpoch = 0;
   /** Received proposals not yet applied, in zxid order. */
   private readonly pending: PendingTxn[] = [];
@@ -64,7 +66,19 @@ export class FollowerRole {
       for (const resolve of this.revalidating.values()) resolve(null);
       this.revalidating.clear();
       this.conn?.close('follower role ended');
+      // A SNAP not yet snapshotted left a tree the data directory cannot rebuild (or half a tree,
+      // if the stream broke): start over from what is durable.
+      if (this.snapUnsaved) await this.reloadFromDisk();
     }
+  }
+
+  private async reloadFromDisk(): Promise<void> {
+    await this.chain.catch(() => undefined);
+    const server = this.ctx.server;
+    server.tree.beginRestore();
+    const restored = await restoreDatabase(this.ctx.storage, server.tree, this.ctx.log);
+    this.replaceSessions(restored.sessions);
+    this.ctx.log.info(`SNAP sync did not complete: reloaded the tree from disk at ${hex(server.tree.lastProcessedZxid)}`);
   }
 
   /** Ends the role (the peer is shutting down, or it failed): run() rejects with `reason`. */
@@ -175,6 +189,7 @@ export class FollowerRole {
     const receiver = new SyncSnapshotReceiver(server.tree, { juteMaxBufferBytes: this.ctx.config.maxBufferBytes });
     this.phase = 'sync';
     this.syncMode = 'SNAP';
+    this.snapUnsaved = true;
     this.conn?.readRaw({
       push: (chunk) => {
         const left = receiver.push(chunk);
@@ -266,6 +281,7 @@ export class FollowerRole {
     // After SNAP or TRUNC the tree on disk is not this one: snapshot it first, or a restart would
     // replay the log onto the old snapshot (Learner.syncWithLeader takes one here too).
     if (this.syncMode !== 'DIFF') await this.ctx.server.snapshotter.snapshotNow();
+    this.snapUnsaved = false;
     // ZOOKEEPER-3911: the history received so far is logged before NEWLEADER is acknowledged, and
     // the epoch is current only once it is (ZOOKEEPER-4785).
     const unlogged = [...this.pending];

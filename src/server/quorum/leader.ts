@@ -60,7 +60,6 @@ export class LeaderRole {
   private readonly proposalSizes = { lastProposalSize: -1, minProposalSize: -1, maxProposalSize: -1 };
   private epoch = 0;
   private timer: NodeJS.Timeout | null = null;
-  private ticks = 0;
   private lastQuorumAt = Date.now();
   private actions: Promise<void> = Promise.resolve();
   private fail: (err: Error) => void = () => undefined;
@@ -254,7 +253,7 @@ export class LeaderRole {
       let disk: LoggedTxn[] = [];
       if (plan.kind === 'needDiskLog') {
         disk = await this.readDiskLog(plan.from);
-        if (this.ended || h.conn === null) return;
+        if (this.ended || !this.handlers.has(h)) return;
         plan = planSync({ ...input(), diskLog: disk.map((t) => t.zxid) });
       }
       if (plan.kind !== 'sync') throw new Error('sync plan incomplete');
@@ -453,7 +452,6 @@ export class LeaderRole {
 
   private tick(): void {
     if (this.ended) return;
-    this.ticks++;
     const { tickTime, syncLimit, initLimit } = this.ctx.config;
     const now = Date.now();
     if (!this.host) {
