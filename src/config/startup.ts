@@ -1,6 +1,6 @@
 // What `zk-server` refuses to start, although the config parses: setups this version has no server
-// for yet. Parsing stays permissive so that code reading a config without serving it (tests, the
-// quorum server being built, future offline tools) still gets a ServerConfig; only starting refuses.
+// for yet (dynamic reconfig). Parsing stays permissive so that code reading a config without
+// serving it (tests, offline tools) still gets a ServerConfig; only starting refuses.
 
 import { ConfigError, type ConfigErrorLocation } from './errors.js';
 import { isDistributedQuorum } from './quorum.js';
