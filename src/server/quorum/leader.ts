@@ -121,8 +121,11 @@ export class LeaderRole {
       maxBufferBytes: this.ctx.maxPacketBytes,
       onPacket: (p) => this.onPacket(h as LearnerHandler, p),
       onClose: (reason) => {
-        if (h) this.handlers.delete(h);
-        if (h && h.sid >= 0) this.ctx.log.info(`learner ${h.sid} gone: ${reason}`);
+        if (!h || !this.handlers.delete(h)) return; // dropped by us: logged there
+        const who = h.sid >= 0 ? `learner ${h.sid}` : 'an unregistered learner';
+        const line = `${who} (${h.conn.remote}) gone: ${reason}`;
+        if (/^malformed/.test(reason)) this.ctx.log.warn(line);
+        else this.ctx.log.info(line);
       },
     });
     h = new LearnerHandler(conn);
