@@ -14,6 +14,7 @@ import {
   stopAllApacheMembers, waitForMode, type ApacheMember, type EnsembleMember,
 } from './apache-ensemble.js';
 import { NzkClient } from '../integration/support/nzk.js';
+import { RawClient } from '../helpers/raw-client.js';
 
 const skip = javaMissingReason();
 const ROLE_TIMEOUT_MS = 30_000;
@@ -57,6 +58,14 @@ async function readAll(port: number): Promise<Map<string, string>> {
   } finally {
     c.close();
   }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms); }),
+  ]);
 }
 
 /** Until exactly one of `ports` leads and the others follow. */
@@ -118,11 +127,20 @@ test('a zk-server peer follows an Apache ZooKeeper leader: syncs, forwards write
     assert.equal(await waitServing(members[0].clientPort, ['follower']), 'follower');
     console.log(`mixed: zk-server 1 joined the Apache ensemble as follower in ${Date.now() - started} ms`);
 
+    // A sync through the zk-server follower goes to the Apache leader and comes back as its SYNC.
+    await writeThrough(zk2.clientPort, ['before-sync']);
+    const raw = await RawClient.connect(members[0].clientPort);
+    try {
+      assert.equal(await withTimeout(raw.sync('/mixed'), 10_000, 'sync through a zk-server follower of an Apache leader'), '/mixed');
+      assert.ok(await raw.exists('/mixed/before-sync'), 'a read after sync sees the write made through another member');
+    } finally {
+      await raw.close();
+    }
     await writeThrough(members[0].clientPort, ['ours-1', 'ours-2', 'ours-3']);
     await writeThrough(zk2.clientPort, ['zk2-1']);
     await writeThrough(zk3.clientPort, ['zk3-1']);
     const expected = await readAll(zk2.clientPort);
-    assert.equal(expected.size, 7);
+    assert.equal(expected.size, 8);
     await converges(members[0].clientPort, expected);
     await converges(zk3.clientPort, expected);
     // Once quiet, every member has applied the same last txn (a follower may lag a moment).
@@ -149,7 +167,7 @@ test('a zk-server peer follows an Apache ZooKeeper leader: syncs, forwards write
     const restarted = await startApacheMember(members, leader.sid, { dataDir: leader.dataDir });
     assert.equal(await waitServing(restarted.clientPort, ['follower']), 'follower');
     const final = await readAll(survivor.clientPort);
-    assert.equal(final.size, 9);
+    assert.equal(final.size, 10);
     for (const k of expected.keys()) assert.ok(final.has(k), `acknowledged ${k} survived the leader's death`);
     await converges(members[0].clientPort, final);
     await converges(restarted.clientPort, final);
@@ -178,12 +196,23 @@ test('Apache ZooKeeper peers follow a zk-server leader: sync from it, forward wr
     await writeThrough(zk1.clientPort, ['zk1-1', 'zk1-2']);
     await writeThrough(members[2].clientPort, ['ours-1']);
 
+    // A sync through an Apache follower is forwarded to the zk-server leader, which must answer it
+    // with a SYNC packet (else the client waits forever); a read after it sees the leader's write.
+    await writeThrough(members[2].clientPort, ['before-sync']);
+    const raw = await RawClient.connect(zk1.clientPort);
+    try {
+      assert.equal(await withTimeout(raw.sync('/mixed'), 10_000, 'sync through an Apache follower of a zk-server leader'), '/mixed');
+      assert.ok(await raw.exists('/mixed/before-sync'), 'a read after sync sees the write made through the leader');
+    } finally {
+      await raw.close();
+    }
+
     // A late Apache peer syncs from the zk-server leader.
     zk2 = await startApacheMember(members, 2);
     assert.equal(await waitServing(zk2.clientPort, ['follower']), 'follower');
     await writeThrough(zk2.clientPort, ['zk2-1']);
     const expected = await readAll(members[2].clientPort);
-    assert.equal(expected.size, 4);
+    assert.equal(expected.size, 5);
     await converges(zk1.clientPort, expected);
     await converges(zk2.clientPort, expected);
     assertNoProtocolErrors([zk1, zk2], [3]);
@@ -200,7 +229,7 @@ test('Apache ZooKeeper peers follow a zk-server leader: sync from it, forward wr
     assert.equal(await waitServing(members[2].clientPort, ['follower']), 'follower');
     await writeThrough(members[2].clientPort, ['after-restart-ours']);
     const final = await readAll(zk2.clientPort);
-    assert.equal(final.size, 6);
+    assert.equal(final.size, 7);
     for (const k of expected.keys()) assert.ok(final.has(k), `acknowledged ${k} survived the leader's death`);
     await converges(members[2].clientPort, final);
     await converges(zk1.clientPort, final);
