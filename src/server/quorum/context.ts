@@ -4,6 +4,7 @@ import type { ServerConfig } from '../../config/types.js';
 import type { StorageBackend } from '../../storage/spi.js';
 import type { Logger } from '../log.js';
 import type { ZkServer } from '../server.js';
+import type { CommittedLog } from './committed-log.js';
 
 export interface QuorumContext {
   readonly config: ServerConfig;
@@ -20,6 +21,8 @@ export interface QuorumContext {
   readonly maxPacketBytes: number;
   /** The persisted epochs, kept in step with storage.epochs by setAcceptedEpoch / setCurrentEpoch. */
   readonly epochs: { accepted: number; current: number };
+  /** ZKDatabase.committedLog: the last commitLogCount committed txns, kept across roles. */
+  readonly committedLog: CommittedLog;
   setAcceptedEpoch(epoch: number): Promise<void>;
   setCurrentEpoch(epoch: number): Promise<void>;
   /** Synced in a new epoch (leader: established; learner: UPTODATE): election answers carry it now. */

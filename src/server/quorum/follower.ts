@@ -78,6 +78,7 @@ export class FollowerRole {
     server.tree.beginRestore();
     const restored = await restoreDatabase(this.ctx.storage, server.tree, this.ctx.log);
     this.replaceSessions(restored.sessions);
+    await this.ctx.committedLog.load(this.ctx.storage.txnLog, server.tree.lastProcessedZxid);
     this.ctx.log.info(`SNAP sync did not complete: reloaded the tree from disk at ${hex(server.tree.lastProcessedZxid)}`);
   }
 
@@ -174,6 +175,7 @@ export class FollowerRole {
       server.tree.beginRestore();
       const restored = await restoreDatabase(this.ctx.storage, server.tree, this.ctx.log);
       this.replaceSessions(restored.sessions);
+      await this.ctx.committedLog.load(this.ctx.storage.txnLog, server.tree.lastProcessedZxid);
       if (server.tree.lastProcessedZxid !== p.zxid) {
         throw new RoleEnded(`TRUNC to ${hex(p.zxid)} left the tree at ${hex(server.tree.lastProcessedZxid)}`);
       }
@@ -195,6 +197,8 @@ export class FollowerRole {
         const left = receiver.push(chunk);
         if (left !== null) {
           server.tree.lastProcessedZxid = zxid;
+          // The history behind the snapshot is not known here any more (ZKDatabase.clear).
+          this.ctx.committedLog.clear();
           this.replaceSessions(receiver.sessions);
           this.ctx.log.info(`snapshot from leader ${this.leaderSid}: ${receiver.nodeCount} nodes, ${receiver.sessions.size} sessions`);
           // What the log holds above the snapshot is another history: later proposals continue from it.
@@ -273,6 +277,7 @@ export class FollowerRole {
     while (this.pending.length > 0 && this.pending[0].committed) {
       const t = this.pending.shift() as PendingTxn;
       this.ctx.server.pipeline.applyCommitted(t.proposal);
+      this.ctx.committedLog.add(t.zxid, t.payload);
     }
   }
 

@@ -52,8 +52,6 @@ export class LeaderRole {
   private host: StandaloneHost | null = null;
   /** Proposed, not yet committed: what a learner joining now must also get. */
   private readonly outstanding = new Map<number, Buffer>();
-  /** The last commitLogCount committed txns (ZKDatabase.committedLog). */
-  private readonly committedLog: LoggedTxn[] = [];
   /** Learners' syncs waiting for the COMMIT of the zxid they were made after. */
   private readonly pendingSyncs = new Map<number, LearnerHandler[]>();
   /** For srvr and mntr: -1 before the first proposal. */
@@ -248,7 +246,7 @@ export class LeaderRole {
       const input = (): SyncInput => ({
         peerLastZxid: h.peerLastZxid,
         lastProcessedZxid: tree.lastProcessedZxid,
-        committedLog: this.committedLog.map((t) => t.zxid),
+        committedLog: this.ctx.committedLog.view().map((t) => t.zxid),
         forceSnapshotSync: this.ctx.config.forceSnapshotSync,
         txnLogSyncEnabled: this.ctx.config.snapshotSizeFactor >= 0,
       });
@@ -263,7 +261,7 @@ export class LeaderRole {
       this.ctx.log.info(`syncing learner ${h.sid} (last zxid ${hex(h.peerLastZxid)}): ${plan.mode} ${hex(plan.zxid)}, ${plan.txns.length} txns`);
       const payloads = new Map<number, Buffer>();
       for (const t of disk) payloads.set(t.zxid, t.payload);
-      for (const t of this.committedLog) payloads.set(t.zxid, t.payload);
+      for (const t of this.ctx.committedLog.view()) payloads.set(t.zxid, t.payload);
       if (plan.mode === 'SNAP') {
         h.conn.send(packet(PacketType.SNAP, plan.zxid));
         h.held = [];
@@ -303,11 +301,25 @@ export class LeaderRole {
   }
 
   /** The txns of the on-disk log from `from` on, or none when the log does not reach back to it. */
+  /**
+   * ZKDatabase.getProposalsFromTxnLog: the txns of the on-disk log from `from` on; none when the log
+   * does not reach back to it, or when it holds more than snapshotSizeFactor × the newest
+   * snapshot's size (a snapshot is then the cheaper sync; a factor of 0, or no snapshot, is no limit).
+   */
   private async readDiskLog(from: number): Promise<LoggedTxn[]> {
+    const newest = (await this.ctx.storage.snapshots.list())[0];
+    const limit = Math.floor((newest?.sizeBytes ?? 0) * this.ctx.config.snapshotSizeFactor);
     const out: LoggedTxn[] = [];
+    let bytes = 0;
     for await (const e of this.ctx.storage.txnLog.read(from)) {
       if (out.length === 0 && e.zxid > from) return [];
       out.push({ zxid: e.zxid, payload: e.payload });
+      // As a log file stores an entry: checksum, length, payload, end-of-record byte.
+      bytes += 13 + e.payload.length;
+      if (limit > 0 && bytes > limit) {
+        this.ctx.log.info(`txn log from ${hex(from)} is larger than snapshotSizeFactor allows (${limit} bytes): SNAP instead`);
+        return [];
+      }
     }
     return out;
   }
@@ -375,10 +387,7 @@ export class LeaderRole {
   private committed(p: Proposal): void {
     const payload = this.outstanding.get(p.zxid);
     this.outstanding.delete(p.zxid);
-    if (payload) {
-      this.committedLog.push({ zxid: p.zxid, payload });
-      if (this.committedLog.length > this.ctx.config.commitLogCount) this.committedLog.shift();
-    }
+    if (payload) this.ctx.committedLog.add(p.zxid, payload);
     const commit = packet(PacketType.COMMIT, p.zxid);
     const inform = payload ? packet(PacketType.INFORM, p.zxid, payload) : null;
     for (const h of this.handlers) {

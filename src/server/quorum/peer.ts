@@ -14,6 +14,7 @@ import { RoleEnded, type QuorumContext } from './context.js';
 import { FollowerRole } from './follower.js';
 import { LeaderRole } from './leader.js';
 import { proposalOf } from './packets.js';
+import { CommittedLog } from './committed-log.js';
 
 /** BinaryInputArchive's bound: jute.maxbuffer plus zookeeper.jute.maxbuffer.extrasize (same default). */
 const maxPacketBytes = (config: ServerConfig): number => 2 * config.maxBufferBytes;
@@ -48,7 +49,7 @@ export class QuorumPeer {
     const epochs = { accepted: 0, current: 0 };
     this.ctx = {
       config, myid, server: this.server, storage, log: this.log, voters, participant, configString,
-      maxPacketBytes: maxPacketBytes(config), epochs,
+      maxPacketBytes: maxPacketBytes(config), epochs, committedLog: new CommittedLog(config.commitLogCount),
       setAcceptedEpoch: async (e) => { await storage.epochs.writeAcceptedEpoch(e); epochs.accepted = e; },
       setCurrentEpoch: async (e) => { await storage.epochs.writeCurrentEpoch(e); epochs.current = e; },
       onSynced: (e) => this.election.updateElectionVote(e),
@@ -84,6 +85,7 @@ export class QuorumPeer {
   async start(): Promise<void> {
     await this.server.open();
     await this.loadEpochs();
+    await this.ctx.committedLog.load(this.storage.txnLog, this.server.tree.lastProcessedZxid);
     await this.electionTransport.start();
     this.election.start(this.electionTransport);
     this.loop = this.run();
@@ -144,6 +146,7 @@ export class QuorumPeer {
     for await (const e of this.storage.txnLog.read(tree.lastProcessedZxid + 1)) {
       if (e.zxid <= tree.lastProcessedZxid) continue;
       this.server.pipeline.applyCommitted(proposalOf(e.zxid, e.payload));
+      this.ctx.committedLog.add(e.zxid, e.payload);
       applied++;
     }
     if (applied > 0) this.log.info(`fast-forwarded ${applied} logged txns to ${hex(tree.lastProcessedZxid)}`);
