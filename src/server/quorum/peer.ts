@@ -88,7 +88,12 @@ export class QuorumPeer {
     await this.ctx.committedLog.load(this.storage.txnLog, this.server.tree.lastProcessedZxid);
     await this.electionTransport.start();
     this.election.start(this.electionTransport);
-    this.loop = this.run();
+    // A failure outside a role (the txn log unreadable while fast-forwarding, say) leaves the peer
+    // unable to vote for what it holds: stop, as a standalone server stops when its log fails.
+    this.loop = this.run().catch((err: unknown) => {
+      this.log.error(`quorum peer failed, shutting down: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+      void this.stop();
+    });
   }
 
   /** QuorumPeer.loadDataBase's epoch rules: missing files come from the last zxid's epoch. */
