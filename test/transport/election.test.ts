@@ -2,7 +2,6 @@
 // sockets on 127.0.0.1. Waits are event-driven: every log line and delivery re-checks the condition.
 
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { afterEach, describe, it } from 'node:test';
 import { ELECTION_PACKET_MAX_BYTES, encodeInitialMessage } from '../../src/jute/quorum.js';
@@ -14,34 +13,12 @@ import {
   type ElectionPeer,
   type ElectionTransportOptions,
 } from '../../src/transport/election.js';
+import { announce, waitFor as waitForChange } from '../helpers/changes.js';
 
 const HOST = '127.0.0.1';
 const WAIT_MS = 5000;
 
-const changed = new EventEmitter();
-changed.setMaxListeners(0);
-
-function waitFor(what: string, condition: () => boolean, ms = WAIT_MS): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const finish = (err?: Error): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      changed.off('change', onChange);
-      if (err) reject(err);
-      else resolve();
-    };
-    const check = (): void => {
-      if (!settled && condition()) finish();
-    };
-    // Deferred, so the check sees the state after the callback that announced the change.
-    const onChange = (): void => void setImmediate(check);
-    const timer = setTimeout(() => finish(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    changed.on('change', onChange);
-    check();
-  });
-}
+const waitFor = (what: string, condition: () => boolean, ms = WAIT_MS): Promise<void> => waitForChange(what, condition, ms);
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -83,12 +60,12 @@ function node(sid: number, port: number, peers: Record<number, number | Election
     handshakeTimeoutMs: 2000,
     onMessage(from, payload) {
       got.push({ sid: from, text: payload.toString() });
-      changed.emit('change');
+      announce();
     },
     log(level, message) {
       logs.push(`${level} ${message}`);
       if (process.env.ELECTION_TEST_LOG) console.log(`[sid ${sid}] ${level} ${message}`);
-      changed.emit('change');
+      announce();
     },
     ...extra,
   });
@@ -115,12 +92,12 @@ function watch(socket: net.Socket): Raw {
   const raw: Raw = { socket, data: Buffer.alloc(0), closed: false };
   socket.on('data', (chunk: Buffer) => {
     raw.data = Buffer.concat([raw.data, chunk]);
-    changed.emit('change');
+    announce();
   });
   socket.on('error', () => {});
   socket.on('close', () => {
     raw.closed = true;
-    changed.emit('change');
+    announce();
   });
   cleanups.push(() => socket.destroy());
   return raw;
@@ -312,7 +289,7 @@ describe('ElectionTransport', () => {
     const accepted: Raw[] = [];
     javaOne.on('connection', (s) => {
       accepted.push(watch(s));
-      changed.emit('change');
+      announce();
     });
     await new Promise<void>((resolve) => javaOne.listen(p1, HOST, resolve));
     cleanups.push(() => new Promise((resolve) => javaOne.close(resolve)));

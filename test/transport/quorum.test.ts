@@ -16,35 +16,13 @@ import {
   type QuorumConnectionOptions,
   type RawStreamConsumer,
 } from '../../src/transport/quorum.js';
+import { announce, waitFor as waitForChange } from '../helpers/changes.js';
 
 const HOST = '127.0.0.1';
 const WAIT_MS = 5000;
 const MAX_BUFFER = 2 * 0xfffff;
 
-const changed = new EventEmitter();
-changed.setMaxListeners(0);
-const announce = (): void => void changed.emit('change');
-
-function waitFor(what: string, condition: () => boolean, ms = WAIT_MS): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const finish = (err?: Error): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      changed.off('change', onChange);
-      if (err) reject(err);
-      else resolve();
-    };
-    const check = (): void => {
-      if (!settled && condition()) finish();
-    };
-    const onChange = (): void => void setImmediate(check);
-    const timer = setTimeout(() => finish(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    changed.on('change', onChange);
-    check();
-  });
-}
+const waitFor = (what: string, condition: () => boolean, ms = WAIT_MS): Promise<void> => waitForChange(what, condition, ms);
 
 /** Resolves on `event`, rejects after a bound. */
 async function eventWithin(emitter: EventEmitter, event: string, what: string, ms = WAIT_MS): Promise<unknown[]> {
