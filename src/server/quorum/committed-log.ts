@@ -2,22 +2,16 @@
 // every member (filled at start-up from the txn log, then by every txn it commits), so that a leader
 // can sync a learner that is slightly behind by DIFF without reading the disk.
 
-import type { TxnLog } from '../../storage/spi.js';
+import type { TxnEntry, TxnLog } from '../../storage/spi.js';
 import { makeZxid, zxidEpoch } from '../../jute/quorum.js';
 
-export interface CommittedTxn {
-  readonly zxid: number;
-  readonly payload: Buffer;
-}
+/** A committed txn as the txn log holds it. */
+export type CommittedTxn = TxnEntry;
 
 export class CommittedLog {
   private txns: CommittedTxn[] = [];
 
   constructor(private readonly capacity: number) {}
-
-  get entries(): readonly CommittedTxn[] {
-    return this.txns;
-  }
 
   add(zxid: number, payload: Buffer): void {
     const last = this.txns[this.txns.length - 1];

@@ -13,6 +13,7 @@ import { planSync, type SyncInput } from '../../zab/sync-plan.js';
 import { listenQuorum, QuorumConnection } from '../../transport/quorum.js';
 import { syncSnapshotChunks } from '../../storage/snapshot/sync-stream.js';
 import { StandaloneHost } from '../../host/host.js';
+import type { TxnEntry } from '../../storage/spi.js';
 import type { Proposal } from '../../pipeline/pipeline.js';
 import { OpCode } from '../../protocol/constants.js';
 import { hex } from '../log.js';
@@ -38,11 +39,6 @@ class LearnerHandler {
     if (this.held !== null) this.held.push(p);
     else this.conn.send(p);
   }
-}
-
-interface LoggedTxn {
-  zxid: number;
-  payload: Buffer;
 }
 
 export class LeaderRole {
@@ -251,7 +247,7 @@ export class LeaderRole {
         txnLogSyncEnabled: this.ctx.config.snapshotSizeFactor >= 0,
       });
       let plan = planSync(input());
-      let disk: LoggedTxn[] = [];
+      let disk: TxnEntry[] = [];
       if (plan.kind === 'needDiskLog') {
         disk = await this.readDiskLog(plan.from);
         if (this.ended || !this.handlers.has(h)) return;
@@ -306,14 +302,14 @@ export class LeaderRole {
    * does not reach back to it, or when it holds more than snapshotSizeFactor × the newest
    * snapshot's size (a snapshot is then the cheaper sync; a factor of 0, or no snapshot, is no limit).
    */
-  private async readDiskLog(from: number): Promise<LoggedTxn[]> {
+  private async readDiskLog(from: number): Promise<TxnEntry[]> {
     const newest = (await this.ctx.storage.snapshots.list())[0];
     const limit = Math.floor((newest?.sizeBytes ?? 0) * this.ctx.config.snapshotSizeFactor);
-    const out: LoggedTxn[] = [];
+    const out: TxnEntry[] = [];
     let bytes = 0;
     for await (const e of this.ctx.storage.txnLog.read(from)) {
       if (out.length === 0 && e.zxid > from) return [];
-      out.push({ zxid: e.zxid, payload: e.payload });
+      out.push(e);
       // As a log file stores an entry: checksum, length, payload, end-of-record byte.
       bytes += 13 + e.payload.length;
       if (limit > 0 && bytes > limit) {
@@ -367,7 +363,7 @@ export class LeaderRole {
     h.send(packet(PacketType.UPTODATE, -1));
   }
 
-  private proposed(proposals: readonly Proposal[], entries: readonly { zxid: number; payload: Buffer }[]): void {
+  private proposed(proposals: readonly Proposal[], entries: readonly TxnEntry[]): void {
     const sizes = this.proposalSizes;
     for (const e of entries) {
       sizes.lastProposalSize = e.payload.length;
