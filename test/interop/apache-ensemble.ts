@@ -463,7 +463,9 @@ const APACHE_BUGS: ReadonlyArray<{ issue: string; detail: RegExp }> = [
 ];
 
 /** The exception lines that only say the connection ended or went silent. */
-const DISCONNECT_CAUSE = /^(?:Caused by: )?java\.(?:io\.EOFException|net\.SocketException: (?:Connection reset|Broken pipe|Socket closed|Connection refused)|net\.SocketTimeoutException|net\.ConnectException)/;
+// Learner.connectToLeader gives up with "IOException: Failed connect to <leader>" when every dial
+// failed (the leader it chose is gone): a connection failure like ConnectException, not content.
+const DISCONNECT_CAUSE = /^(?:Caused by: )?java\.(?:io\.EOFException|io\.IOException: Failed connect to |net\.SocketException: (?:Connection reset|Broken pipe|Socket closed|Connection refused)|net\.SocketTimeoutException|net\.ConnectException)/;
 const EXCEPTION_LINE = /^(?:Caused by: )?[\w$]+(?:\.[\w$]+)+(?:Exception|Error|Throwable)\b/;
 
 /** The harness's slf4j-simple layout: `<ISO time> [<thread>] <LEVEL> <logger> - <message>`. */
