@@ -4,6 +4,7 @@
 
 import { FastLeaderElection, type ElectionDecision, type ElectionInit, type ElectionOptions } from '../zab/election.js';
 import { decodeNotification, encodeNotification, PeerState } from '../jute/quorum.js';
+import { systemClock, type Clock, type TimerHandle } from './clock.js';
 
 /** What the election needs of a transport (src/transport/election.ts provides it). */
 export interface NotificationTransport {
@@ -21,12 +22,16 @@ export const ELECTION_MS_PER_TICK = 50;
 
 export class ElectionHost {
   private readonly fle: FastLeaderElection;
-  private timer: NodeJS.Timeout | null = null;
+  private timer: TimerHandle | null = null;
   private waiting: ((d: ElectionDecision) => void) | null = null;
   private transport: NotificationTransport | null = null;
   private readonly msPerTick: number;
 
-  constructor(opts: Omit<ElectionOptions, 'msPerTick'> & { msPerTick?: number }, private readonly log: ElectionHostLog) {
+  constructor(
+    opts: Omit<ElectionOptions, 'msPerTick'> & { msPerTick?: number },
+    private readonly log: ElectionHostLog,
+    private readonly clock: Clock = systemClock,
+  ) {
     this.msPerTick = opts.msPerTick ?? ELECTION_MS_PER_TICK;
     this.fle = new FastLeaderElection({ ...opts, msPerTick: this.msPerTick });
   }
@@ -34,7 +39,7 @@ export class ElectionHost {
   /** Starts ticking; `transport` carries what the election sends (self-addressed sends loop back through it). */
   start(transport: NotificationTransport): void {
     this.transport = transport;
-    this.timer = setInterval(() => {
+    this.timer = this.clock.setInterval(() => {
       this.fle.tick();
       this.flush();
     }, this.msPerTick);
@@ -42,7 +47,7 @@ export class ElectionHost {
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.clock.clear(this.timer);
     this.timer = null;
     this.transport = null;
     this.waiting = null;

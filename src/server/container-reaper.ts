@@ -6,26 +6,28 @@ import type { ServerConfig } from '../config/types.js';
 import type { DataTree } from '../tree/data-tree.js';
 import { ephemeralTypeOf, ttlOf } from '../tree/ephemeral-type.js';
 import type { Logger } from './log.js';
+import { systemClock, type Clock, type TimerHandle } from '../host/clock.js';
 
 export class ContainerReaper {
-  private timer: NodeJS.Timeout | null = null;
-  private draining: NodeJS.Timeout | null = null;
+  private timer: TimerHandle | null = null;
+  private draining: TimerHandle | null = null;
 
   constructor(
     private readonly tree: DataTree,
     private readonly config: Pick<ServerConfig, 'containerCheckIntervalMs' | 'containerMaxPerMinute' | 'containerMaxNeverUsedIntervalMs' | 'extendedTypesEnabled'>,
     private readonly deleteContainer: (path: string) => void,
     private readonly log: Logger,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   start(): void {
     if (this.config.containerCheckIntervalMs <= 0) return;
-    this.timer = setInterval(() => this.check(), this.config.containerCheckIntervalMs);
+    this.timer = this.clock.setInterval(() => this.check(), this.config.containerCheckIntervalMs);
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    if (this.draining) clearTimeout(this.draining);
+    this.clock.clear(this.timer);
+    this.clock.clear(this.draining);
     this.timer = null;
     this.draining = null;
   }
@@ -52,7 +54,7 @@ export class ContainerReaper {
 
   private check(): void {
     if (this.draining) return;
-    const queue = this.candidates(Date.now());
+    const queue = this.candidates(this.clock.now());
     if (queue.length === 0) return;
     const minIntervalMs = Math.floor(60_000 / Math.max(1, this.config.containerMaxPerMinute));
     const next = (): void => {
@@ -61,7 +63,7 @@ export class ContainerReaper {
       if (path === undefined) return;
       this.log.debug(`deleting container/ttl node ${path}`);
       this.deleteContainer(path);
-      if (queue.length > 0) this.draining = setTimeout(next, minIntervalMs);
+      if (queue.length > 0) this.draining = this.clock.setTimeout(next, minIntervalMs);
     };
     next();
   }

@@ -11,6 +11,7 @@ import { purge } from '../storage/purge.js';
 import { OpCode } from '../protocol/constants.js';
 import type { Logger } from './log.js';
 import { hex } from './log.js';
+import { systemClock, type Clock, type TimerHandle } from '../host/clock.js';
 
 /** ZooKeeper tries at most this many of the newest snapshots before giving up. */
 const SNAPSHOTS_TRIED_MAX = 100;
@@ -109,7 +110,7 @@ export class Snapshotter {
   private running: Promise<void> | null = null;
   private purgeTimer: NodeJS.Timeout | null = null;
   /** A snapshot is due once the log has started its new file (see onLogged). */
-  private startTimer: NodeJS.Timeout | null = null;
+  private startTimer: TimerHandle | null = null;
   private stopped = false;
   snapshotsTaken = 0;
 
@@ -120,6 +121,7 @@ export class Snapshotter {
     private readonly policy: SnapshotPolicy,
     private readonly log: Logger,
     private readonly random: () => number = Math.random,
+    private readonly clock: Clock = systemClock,
   ) {
     this.randRoll = this.nextRandRoll();
     this.randSize = this.nextRandSize();
@@ -166,12 +168,12 @@ export class Snapshotter {
       this.log.warn('Too busy to snap, skipping');
       return;
     }
-    this.startTimer = setTimeout(() => this.startDeferred(), START_AFTER_ROLL_MS);
-    this.startTimer.unref();
+    this.startTimer = this.clock.setTimeout(() => this.startDeferred(), START_AFTER_ROLL_MS);
+    this.startTimer.unref?.();
   }
 
   private startDeferred(): void {
-    if (this.startTimer !== null) clearTimeout(this.startTimer);
+    this.clock.clear(this.startTimer);
     this.startTimer = null;
     if (!this.stopped) void this.snapshot();
   }
@@ -230,7 +232,7 @@ export class Snapshotter {
     this.stopped = true;
     if (this.purgeTimer) clearInterval(this.purgeTimer);
     this.purgeTimer = null;
-    if (this.startTimer) clearTimeout(this.startTimer);
+    this.clock.clear(this.startTimer);
     this.startTimer = null;
     await this.running;
   }

@@ -2,7 +2,7 @@
 // serves client connections (sessions, auth, 4lw, limits). A quorum of one on the same pipeline a
 // quorum will use.
 
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { JuteWriter } from '../jute/writer.js';
 import { type ConnectRequest, writeConnectResponse } from '../jute/records.js';
 import { ErrorCode, OpCode } from '../protocol/constants.js';
@@ -13,6 +13,8 @@ import type { ApplyResult } from '../tree/apply.js';
 import { isClientWrite, Pipeline, type PipelineRequest, type Proposal } from '../pipeline/pipeline.js';
 import { generateDigest } from '../pipeline/acl.js';
 import { StandaloneHost } from '../host/host.js';
+import { systemClock, type Clock, type TimerHandle } from '../host/clock.js';
+import { tcpNet, type NetEnv } from '../transport/net-env.js';
 import { ClientConnection, type ConnectionOwner } from './connection.js';
 import { SessionTracker, sessionPassword } from './session-tracker.js';
 import { ContainerReaper } from './container-reaper.js';
@@ -41,13 +43,21 @@ export interface ServerStatsCounters {
   packetsSent: number;
 }
 
+/** Where a server gets its time and sockets (default: the system's). */
+export interface ServerEnv {
+  clock?: Clock;
+  net?: NetEnv;
+  /** The snapshot policy's randomness (default Math.random). */
+  random?: () => number;
+}
+
 export class ZkServer implements ConnectionOwner {
   readonly log: Logger;
   readonly tree: DataTree;
   readonly pipeline: Pipeline;
   readonly sessions: SessionTracker;
   readonly connections = new Set<ClientConnection>();
-  readonly startedAtMs = Date.now();
+  readonly startedAtMs: number;
   readonly stats: ServerStatsCounters = {
     minLatencyMs: Number.MAX_SAFE_INTEGER, maxLatencyMs: 0, totalLatencyMs: 0, latencyCount: 0,
     packetsReceived: 0, packetsSent: 0,
@@ -59,7 +69,10 @@ export class ZkServer implements ConnectionOwner {
   private readonly reaper: ContainerReaper;
   readonly snapshotter: Snapshotter;
   private listener: Server | null = null;
-  private expiryTimer: NodeJS.Timeout | null = null;
+  private expiryTimer: TimerHandle | null = null;
+  /** Time and sockets: the system's, or the simulator's fakes. */
+  readonly clock: Clock;
+  private readonly net: NetEnv;
   private serving = false;
   private stopping: Promise<void> | null = null;
   /** What `srvr` and `mntr` call this server: standalone, or its role in a quorum. */
@@ -81,15 +94,21 @@ export class ZkServer implements ConnectionOwner {
    * `quorumServerId`: this server is a quorum member with that myid (session ids carry it in their
    * top byte); it serves only while a role (beginRole) says so.
    */
-  constructor(readonly config: ServerConfig, readonly storage: StorageBackend, log?: Logger, readonly quorumServerId?: number) {
+  constructor(
+    readonly config: ServerConfig, readonly storage: StorageBackend, log?: Logger, readonly quorumServerId?: number,
+    env: ServerEnv = {},
+  ) {
+    this.clock = env.clock ?? systemClock;
+    this.net = env.net ?? tcpNet;
+    this.startedAtMs = this.clock.now();
     this.log = log ?? createLogger('zk-server');
     this.tree = new DataTree({ digestEnabled: config.digestEnabled, extendedTypesEnabled: config.extendedTypesEnabled });
-    this.sessions = new SessionTracker(config.tickTime, quorumServerId ?? STANDALONE_SERVER_ID, Date.now());
+    this.sessions = new SessionTracker(config.tickTime, quorumServerId ?? STANDALONE_SERVER_ID, this.clock.now());
     this.pipeline = new Pipeline(this.tree, {
       extendedTypesEnabled: config.extendedTypesEnabled,
       digestEnabled: config.digestEnabled,
       reconfigEnabled: config.reconfigEnabled,
-      now: () => Date.now(),
+      now: () => this.clock.now(),
     }, {
       isSessionValid: (sid) => this.sessions.isValid(sid),
       afterApply: (p, r) => this.afterApply(p, r),
@@ -115,8 +134,8 @@ export class ZkServer implements ConnectionOwner {
     });
     this.pipeline.attach(this.host);
     this.admin = createAdminView(this);
-    this.snapshotter = new Snapshotter(storage, this.tree, () => this.openSessions(), config, this.log.child('snapshot'));
-    this.reaper = new ContainerReaper(this.tree, config, (path) => this.deleteContainer(path), this.log);
+    this.snapshotter = new Snapshotter(storage, this.tree, () => this.openSessions(), config, this.log.child('snapshot'), env.random, this.clock);
+    this.reaper = new ContainerReaper(this.tree, config, (path) => this.deleteContainer(path), this.log, this.clock);
   }
 
   /** Restores state from storage, then listens. Resolves once the server is serving. */
@@ -129,7 +148,7 @@ export class ZkServer implements ConnectionOwner {
   /** Restores state from storage and listens on the client port, not yet serving (a quorum member's start). */
   async open(): Promise<void> {
     await this.restore();
-    this.listener = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.listener = this.net.createServer((socket) => this.accept(socket));
     const host = this.config.clientPortAddress ?? '0.0.0.0';
     await new Promise<void>((resolve, reject) => {
       const l = this.listener as Server;
@@ -144,7 +163,7 @@ export class ZkServer implements ConnectionOwner {
 
   /** Standalone, or a quorum's leader: sessions expire here and containers are reaped here. */
   private startServing(): void {
-    this.expiryTimer = setInterval(() => this.expireSessions(), this.config.tickTime);
+    this.expiryTimer = this.clock.setInterval(() => this.expireSessions(), this.config.tickTime);
     this.reaper.start();
     this.serving = true;
   }
@@ -160,7 +179,7 @@ export class ZkServer implements ConnectionOwner {
     this.pipeline.forwardWritesTo(forward);
     if (role === 'leader') {
       // A new leader's sessions start their timeouts afresh (their clients touched other servers).
-      const now = Date.now();
+      const now = this.clock.now();
       for (const sess of this.sessions.all()) this.sessions.touch(sess.sessionId, now);
       this.startServing();
     } else {
@@ -173,7 +192,7 @@ export class ZkServer implements ConnectionOwner {
   async leaveRole(): Promise<void> {
     const wasServing = this.serving;
     this.serving = false;
-    if (this.expiryTimer) clearInterval(this.expiryTimer);
+    this.clock.clear(this.expiryTimer);
     this.expiryTimer = null;
     this.reaper.stop();
     for (const c of this.connections) c.close();
@@ -220,7 +239,7 @@ export class ZkServer implements ConnectionOwner {
   private async restore(): Promise<void> {
     const started = performance.now();
     const restored = await restoreDatabase(this.storage, this.tree, this.log);
-    const now = Date.now();
+    const now = this.clock.now();
     for (const [sessionId, timeoutMs] of restored.sessions) this.sessions.add(sessionId, timeoutMs, now);
     this.pipeline.resetZxid(this.tree.lastProcessedZxid);
     this.log.info(`restored to ${hex(this.tree.lastProcessedZxid)} (${restored.txnsReplayed} txns replayed, ` +
@@ -246,7 +265,7 @@ export class ZkServer implements ConnectionOwner {
     if (this.stopping) return this.stopping;
     this.stopping = (async () => {
       this.serving = false;
-      if (this.expiryTimer) clearInterval(this.expiryTimer);
+      this.clock.clear(this.expiryTimer);
       this.reaper.stop();
       const closed = this.listener ? new Promise<void>((r) => this.listener?.close(() => r())) : Promise.resolve();
       for (const c of this.connections) c.socket.destroy();
@@ -274,7 +293,7 @@ export class ZkServer implements ConnectionOwner {
         return;
       }
     }
-    const conn = new ClientConnection(socket, this, Date.now());
+    const conn = new ClientConnection(socket, this, this.clock.now());
     this.connections.add(conn);
   }
 
@@ -332,7 +351,7 @@ export class ZkServer implements ConnectionOwner {
       body.writeInt32BE(timeout);
       this.pipeline.submit({
         type: OpCode.createSession, xid: 0, body, sessionId, authInfo: conn.authInfo, sink: conn,
-        receivedAtMs: Date.now(),
+        receivedAtMs: this.clock.now(),
       });
       return;
     }
@@ -357,7 +376,7 @@ export class ZkServer implements ConnectionOwner {
       );
       return;
     }
-    const valid = passwordOk && this.sessions.touch(sessionId, Date.now());
+    const valid = passwordOk && this.sessions.touch(sessionId, this.clock.now());
     this.finishSessionInit(conn, sessionId, timeout, valid);
   }
 
@@ -397,9 +416,9 @@ export class ZkServer implements ConnectionOwner {
       conn.close();
       return;
     }
-    this.sessions.touch(conn.sessionId, Date.now());
+    this.sessions.touch(conn.sessionId, this.clock.now());
     this.pipeline.submit({
-      type, xid, body, sessionId: conn.sessionId, authInfo: conn.authInfo, sink: conn, receivedAtMs: Date.now(),
+      type, xid, body, sessionId: conn.sessionId, authInfo: conn.authInfo, sink: conn, receivedAtMs: this.clock.now(),
     });
     if (type === OpCode.closeSession) this.sessions.setClosing(conn.sessionId);
   }
@@ -432,7 +451,7 @@ export class ZkServer implements ConnectionOwner {
   private afterApply(p: Proposal, result: ApplyResult): void {
     const { hdr, txn } = p.prepared;
     if (hdr.type === OpCode.createSession && txn.type === -10) {
-      this.sessions.add(hdr.clientId, txn.timeOut, Date.now());
+      this.sessions.add(hdr.clientId, txn.timeOut, this.clock.now());
     } else if (hdr.type === OpCode.closeSession) {
       this.sessions.remove(hdr.clientId);
       if (!p.request) this.bySession.get(hdr.clientId)?.close();
@@ -441,7 +460,7 @@ export class ZkServer implements ConnectionOwner {
   }
 
   private onReply(req: PipelineRequest, err: number, zxid: number): void {
-    const now = Date.now();
+    const now = this.clock.now();
     const latency = now - req.receivedAtMs;
     const s = this.stats;
     s.packetsSent++;
@@ -468,7 +487,7 @@ export class ZkServer implements ConnectionOwner {
     // A leader that has not heard from a quorum lately (paused, partitioned) may be deposed already:
     // the clients it has not heard from are touching the new leader, not it.
     if (this.quorum?.inQuorum?.() === false) return;
-    for (const s of this.sessions.takeExpired(Date.now())) {
+    for (const s of this.sessions.takeExpired(this.clock.now())) {
       this.log.info(`Expiring session ${hex(s.sessionId)}, timeout of ${s.timeoutMs}ms exceeded`);
       this.pipeline.submitInternal(OpCode.closeSession, s.sessionId, Buffer.alloc(0));
     }

@@ -4,6 +4,8 @@
 import net from 'node:net';
 import { JuteError } from '../jute/errors.js';
 import { decodeInitialMessage, encodeInitialMessage, ELECTION_PACKET_MAX_BYTES } from '../jute/quorum.js';
+import { systemClock, type Clock, type TimerHandle } from '../host/clock.js';
+import { tcpNet, type NetEnv } from './net-env.js';
 
 export interface ElectionPeer {
   host: string;
@@ -26,6 +28,9 @@ export interface ElectionTransportOptions {
   /** Delivered frames (FLE notification payloads); sid = the sender. Self-sends are looped back here too, asynchronously. */
   onMessage(sid: number, payload: Buffer): void;
   log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void;
+  /** Sockets (default TCP) and time (default the system clock): the simulator passes fakes. */
+  net?: NetEnv;
+  clock?: Clock;
 }
 
 /** One live peer connection, for diagnostics and tests. */
@@ -197,13 +202,17 @@ export class ElectionTransport {
   private readonly dialling = new Map<number, net.Socket>();
   /** Every socket not yet closed, so stop() can close them and wait for their 'close'. */
   private readonly sockets = new Set<net.Socket>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Set<TimerHandle>();
+  private readonly net: NetEnv;
+  private readonly clock: Clock;
 
   constructor(opts: ElectionTransportOptions) {
     if (!Number.isSafeInteger(opts.selfId)) throw new RangeError(`selfId must be a safe integer, got ${opts.selfId}`);
     if (!(opts.connectTimeoutMs > 0)) throw new RangeError(`connectTimeoutMs must be > 0, got ${opts.connectTimeoutMs}`);
     if (!(opts.handshakeTimeoutMs > 0)) throw new RangeError(`handshakeTimeoutMs must be > 0, got ${opts.handshakeTimeoutMs}`);
     this.opts = opts;
+    this.net = opts.net ?? tcpNet;
+    this.clock = opts.clock ?? systemClock;
     this.header = encodeInitialMessage(opts.selfId, opts.advertisedAddress);
   }
 
@@ -214,7 +223,7 @@ export class ElectionTransport {
   start(): Promise<void> {
     if (this.server !== null || this.stopped) return Promise.reject(new Error('election transport already started or stopped'));
     const address = formatAddress(this.opts.bindHost, this.opts.port);
-    const server = net.createServer((socket) => this.onAccept(socket));
+    const server = this.net.createServer((socket) => this.onAccept(socket));
     this.server = server;
     this.listening = new Promise<void>((resolve, reject) => {
       const onListenError = (err: NodeJS.ErrnoException): void => {
@@ -275,7 +284,7 @@ export class ElectionTransport {
   stop(): Promise<void> {
     if (this.stopping !== null) return this.stopping;
     this.stopped = true;
-    for (const timer of this.timers) clearTimeout(timer);
+    for (const timer of this.timers) this.clock.clear(timer);
     this.timers.clear();
     const closed = [...this.sockets].map((socket) => new Promise<void>((resolve) => socket.once('close', () => resolve())));
     for (const socket of this.sockets) socket.destroy();
@@ -350,7 +359,7 @@ export class ElectionTransport {
   }
 
   private dial(sid: number, peer: ElectionPeer): void {
-    const socket = new net.Socket();
+    const socket = this.net.createSocket();
     if (!this.adopt(socket)) return;
     this.dialling.set(sid, socket);
     const target = formatAddress(peer.host, peer.port);
@@ -468,8 +477,8 @@ export class ElectionTransport {
     return true;
   }
 
-  private setTimer(fn: () => void, ms: number): NodeJS.Timeout {
-    const timer = setTimeout(() => {
+  private setTimer(fn: () => void, ms: number): TimerHandle {
+    const timer = this.clock.setTimeout(() => {
       this.timers.delete(timer);
       fn();
     }, ms);
@@ -477,8 +486,8 @@ export class ElectionTransport {
     return timer;
   }
 
-  private clearTimer(timer: NodeJS.Timeout): void {
-    clearTimeout(timer);
+  private clearTimer(timer: TimerHandle): void {
+    this.clock.clear(timer);
     this.timers.delete(timer);
   }
 

@@ -6,6 +6,8 @@
 import net from 'node:net';
 import { JuteError } from '../jute/errors.js';
 import { decodeQuorumPacket, encodeQuorumPacket, type QuorumPacket } from '../jute/quorum.js';
+import { systemClock, type Clock } from '../host/clock.js';
+import { tcpNet, type NetEnv } from './net-env.js';
 
 export interface QuorumConnectionOptions {
   /** jute.maxbuffer + extrasize: the bound for a packet's data and strings (ZooKeeper default 2 * 0xfffff). */
@@ -324,29 +326,32 @@ export class QuorumConnection {
 // ---------------------------------------------------------------- dialling and listening
 
 /** Dial a leader's quorum port: resolves with the connected socket (setNoDelay) or rejects after timeoutMs. */
-export function connectQuorum(host: string, port: number, timeoutMs: number): Promise<net.Socket> {
+export function connectQuorum(
+  host: string, port: number, timeoutMs: number, env: { net?: NetEnv; clock?: Clock } = {},
+): Promise<net.Socket> {
+  const clock = env.clock ?? systemClock;
   const address = formatAddress(host, port);
   return new Promise<net.Socket>((resolve, reject) => {
     if (!(timeoutMs > 0)) {
       reject(new RangeError(`timeoutMs must be > 0, got ${timeoutMs}`));
       return;
     }
-    const socket = new net.Socket();
+    const socket = (env.net ?? tcpNet).createSocket();
     let settled = false;
     const fail = (message: string, cause?: Error): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      clock.clear(timer);
       socket.destroy();
       reject(new Error(`cannot connect to quorum address ${address}: ${message}`, cause ? { cause } : undefined));
     };
-    const timer = setTimeout(() => fail(`timed out after ${timeoutMs} ms`), timeoutMs);
+    const timer = clock.setTimeout(() => fail(`timed out after ${timeoutMs} ms`), timeoutMs);
     const onConnectError = (err: Error): void => fail(err.message, err);
     socket.once('error', onConnectError);
     socket.once('connect', () => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      clock.clear(timer);
       socket.off('error', onConnectError);
       // Until the caller wraps it, an error must not crash the process; 'close' still follows it.
       socket.on('error', () => undefined);
@@ -358,10 +363,10 @@ export function connectQuorum(host: string, port: number, timeoutMs: number): Pr
 }
 
 /** Listen for learners: resolves with the server; rejects with a clear error naming the address if the port is taken. */
-export function listenQuorum(host: string, port: number, onSocket: (s: net.Socket) => void): Promise<net.Server> {
+export function listenQuorum(host: string, port: number, onSocket: (s: net.Socket) => void, netEnv: NetEnv = tcpNet): Promise<net.Server> {
   const address = formatAddress(host, port);
   return new Promise<net.Server>((resolve, reject) => {
-    const server = net.createServer((socket) => {
+    const server = netEnv.createServer((socket) => {
       socket.setNoDelay(true);
       onSocket(socket);
     });

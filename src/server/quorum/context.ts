@@ -5,6 +5,8 @@ import type { StorageBackend } from '../../storage/spi.js';
 import type { Logger } from '../log.js';
 import type { ZkServer } from '../server.js';
 import type { CommittedLog } from './committed-log.js';
+import type { Clock } from '../../host/clock.js';
+import type { NetEnv } from '../../transport/net-env.js';
 
 export interface QuorumContext {
   readonly config: ServerConfig;
@@ -12,6 +14,9 @@ export interface QuorumContext {
   readonly server: ZkServer;
   readonly storage: StorageBackend;
   readonly log: Logger;
+  /** Time and sockets (the system's, or the simulator's). */
+  readonly clock: Clock;
+  readonly net: NetEnv;
   /** Participants of the committed config. */
   readonly voters: ReadonlySet<number>;
   readonly participant: boolean;

@@ -12,6 +12,7 @@ import { SyncSnapshotReceiver } from '../../storage/snapshot/sync-stream.js';
 import { restoreDatabase } from '../persistence.js';
 import type { Proposal } from '../../pipeline/pipeline.js';
 import { hex } from '../log.js';
+import { sleep, type TimerHandle } from '../../host/clock.js';
 import { RoleEnded, type QuorumContext } from './context.js';
 import { encodeRequest, encodeTouches, intData, packet, proposalOf } from './packets.js';
 
@@ -40,29 +41,31 @@ export class FollowerRole {
   private readonly pending: PendingTxn[] = [];
   private toLog: PendingTxn[] = [];
   private logging = false;
-  private lastHeard = Date.now();
-  private timer: NodeJS.Timeout | null = null;
+  private lastHeard: number;
+  private timer: TimerHandle | null = null;
   private chain: Promise<void> = Promise.resolve();
   private fail: (err: Error) => void = () => undefined;
   private ended = false;
   /** Reconnecting sessions waiting for the leader's REVALIDATE answer. */
   private readonly revalidating = new Map<bigint, (valid: boolean | null) => void>();
 
-  constructor(private readonly ctx: QuorumContext, private readonly leaderSid: number) {}
+  constructor(private readonly ctx: QuorumContext, private readonly leaderSid: number) {
+    this.lastHeard = ctx.clock.now();
+  }
 
   /** Runs the role; rejects (RoleEnded or another error) when it ends. */
   async run(): Promise<never> {
     const ended = new Promise<never>((_, reject) => { this.fail = reject; });
     try {
       await this.connect();
-      this.timer = setInterval(() => this.checkLeader(), Math.max(10, Math.floor(this.ctx.config.tickTime / 2)));
+      this.timer = this.ctx.clock.setInterval(() => this.checkLeader(), Math.max(10, Math.floor(this.ctx.config.tickTime / 2)));
       const { accepted } = this.ctx.epochs;
       this.send(packet(this.ctx.participant ? PacketType.FOLLOWERINFO : PacketType.OBSERVERINFO, makeZxid(accepted, 0),
         encodeLearnerInfo({ serverId: this.ctx.myid, protocolVersion: LEARNER_PROTOCOL_VERSION, configVersion: 0 })));
       return await ended;
     } finally {
       this.ended = true;
-      if (this.timer) clearInterval(this.timer);
+      this.ctx.clock.clear(this.timer);
       for (const resolve of this.revalidating.values()) resolve(null);
       this.revalidating.clear();
       this.conn?.close('follower role ended');
@@ -97,11 +100,11 @@ export class FollowerRole {
     const spec = this.ctx.config.servers.get(this.leaderSid);
     if (!spec) throw new RoleEnded(`leader ${this.leaderSid} is not in the server list`);
     const budget = this.ctx.config.initLimit * this.ctx.config.tickTime;
-    const deadline = Date.now() + budget;
+    const deadline = this.ctx.clock.now() + budget;
     let lastError: unknown = null;
-    for (let i = 0; i < CONNECT_TRIES && Date.now() < deadline; i++) {
+    for (let i = 0; i < CONNECT_TRIES && this.ctx.clock.now() < deadline; i++) {
       try {
-        const socket = await connectQuorum(spec.host, spec.quorumPort, Math.max(1, deadline - Date.now()));
+        const socket = await connectQuorum(spec.host, spec.quorumPort, Math.max(1, deadline - this.ctx.clock.now()), this.ctx);
         this.conn = new QuorumConnection(socket, {
           maxBufferBytes: this.ctx.maxPacketBytes,
           onPacket: (p) => this.onPacket(p),
@@ -111,7 +114,7 @@ export class FollowerRole {
         return;
       } catch (err) {
         lastError = err;
-        await new Promise((r) => setTimeout(r, CONNECT_RETRY_MS));
+        await sleep(this.ctx.clock, CONNECT_RETRY_MS);
       }
     }
     throw new RoleEnded(`cannot connect to leader ${this.leaderSid} at ${spec.host}:${spec.quorumPort}: ${lastError instanceof Error ? lastError.message : String(lastError)}`);
@@ -124,11 +127,11 @@ export class FollowerRole {
   private checkLeader(): void {
     const { tickTime, initLimit, syncLimit } = this.ctx.config;
     const limit = (this.phase === 'broadcast' || this.phase === 'synced' ? syncLimit : initLimit) * tickTime;
-    if (Date.now() - this.lastHeard > limit) this.end(`no word from leader ${this.leaderSid} for ${limit} ms`);
+    if (this.ctx.clock.now() - this.lastHeard > limit) this.end(`no word from leader ${this.leaderSid} for ${limit} ms`);
   }
 
   private onPacket(p: QuorumPacket): void {
-    this.lastHeard = Date.now();
+    this.lastHeard = this.ctx.clock.now();
     if (p.type === PacketType.SNAP && this.phase === 'syncStart') {
       // The raw stream follows at once: it must not be read as packets.
       this.startSnap(p.zxid);
@@ -212,7 +215,7 @@ export class FollowerRole {
   private replaceSessions(sessions: Map<bigint, number>): void {
     const tracker = this.ctx.server.sessions;
     for (const s of [...tracker.all()]) if (!sessions.has(s.sessionId)) tracker.remove(s.sessionId);
-    const now = Date.now();
+    const now = this.ctx.clock.now();
     for (const [id, timeout] of sessions) if (!tracker.get(id)) tracker.add(id, timeout, now);
   }
 

@@ -13,6 +13,7 @@ import { planSync, type SyncInput } from '../../zab/sync-plan.js';
 import { listenQuorum, QuorumConnection } from '../../transport/quorum.js';
 import { syncSnapshotChunks } from '../../storage/snapshot/sync-stream.js';
 import { StandaloneHost } from '../../host/host.js';
+import type { TimerHandle } from '../../host/clock.js';
 import type { TxnEntry } from '../../storage/spi.js';
 import type { Proposal } from '../../pipeline/pipeline.js';
 import { OpCode } from '../../protocol/constants.js';
@@ -27,13 +28,15 @@ class LearnerHandler {
   participant = false;
   state: LearnerState = 'info';
   peerLastZxid = 0;
-  lastHeard = Date.now();
+  lastHeard: number;
   /** Receives proposals and commits (Leader.forwardingFollowers / observingLearners). */
   forwarding = false;
   /** While a snapshot streams: packets to send behind it. */
   held: QuorumPacket[] | null = null;
 
-  constructor(readonly conn: QuorumConnection) {}
+  constructor(readonly conn: QuorumConnection, now: number) {
+    this.lastHeard = now;
+  }
 
   send(p: QuorumPacket): void {
     if (this.held !== null) this.held.push(p);
@@ -53,13 +56,14 @@ export class LeaderRole {
   /** For srvr and mntr: -1 before the first proposal. */
   private readonly proposalSizes = { lastProposalSize: -1, minProposalSize: -1, maxProposalSize: -1 };
   private epoch = 0;
-  private timer: NodeJS.Timeout | null = null;
-  private lastQuorumAt = Date.now();
+  private timer: TimerHandle | null = null;
+  private lastQuorumAt: number;
   private actions: Promise<void> = Promise.resolve();
   private fail: (err: Error) => void = () => undefined;
   private ended = false;
 
   constructor(private readonly ctx: QuorumContext) {
+    this.lastQuorumAt = ctx.clock.now();
     this.discovery = new LeaderDiscovery({
       selfId: ctx.myid,
       voters: ctx.voters,
@@ -77,9 +81,9 @@ export class LeaderRole {
     const me = config.servers.get(myid);
     if (!me) throw new RoleEnded(`my id ${myid} is not in the server list`);
     try {
-      this.listener = await listenQuorum(config.quorumListenOnAllIPs ? '0.0.0.0' : me.host, me.quorumPort, (s) => this.accept(s));
+      this.listener = await listenQuorum(config.quorumListenOnAllIPs ? '0.0.0.0' : me.host, me.quorumPort, (s) => this.accept(s), this.ctx.net);
       this.ctx.log.info(`leading: quorum port ${me.quorumPort}, waiting for a quorum of followers`);
-      this.timer = setInterval(() => this.tick(), Math.max(10, Math.floor(config.tickTime / 2)));
+      this.timer = this.ctx.clock.setInterval(() => this.tick(), Math.max(10, Math.floor(config.tickTime / 2)));
       this.runActions(this.discovery.take());
       return await ended;
     } finally {
@@ -88,7 +92,7 @@ export class LeaderRole {
         delete this.ctx.server.quorum.leader;
         delete this.ctx.server.quorum.inQuorum;
       }
-      if (this.timer) clearInterval(this.timer);
+      this.ctx.clock.clear(this.timer);
       for (const h of this.handlers) h.conn.close('leader role ended');
       await new Promise<void>((r) => (this.listener ? this.listener.close(() => r()) : r()));
     }
@@ -122,7 +126,7 @@ export class LeaderRole {
         else this.ctx.log.info(line);
       },
     });
-    h = new LearnerHandler(conn);
+    h = new LearnerHandler(conn, this.ctx.clock.now());
     this.handlers.add(h);
   }
 
@@ -133,7 +137,7 @@ export class LeaderRole {
   }
 
   private onPacket(h: LearnerHandler, p: QuorumPacket): void {
-    h.lastHeard = Date.now();
+    h.lastHeard = this.ctx.clock.now();
     try {
       this.handle(h, p);
     } catch (err) {
@@ -325,7 +329,7 @@ export class LeaderRole {
   private establish(epoch: number): void {
     const ctx = this.ctx;
     const server = ctx.server;
-    const establishedAt = Date.now();
+    const establishedAt = ctx.clock.now();
     const quorum = server.quorum;
     if (quorum) {
       quorum.leader = () => {
@@ -336,14 +340,14 @@ export class LeaderRole {
           syncedNonVotingFollowers: 0,
           syncedObservers: live.filter((h) => !h.participant).length,
           pendingSyncs: this.pendingSyncs.size,
-          leaderUptimeMs: Date.now() - establishedAt,
+          leaderUptimeMs: this.ctx.clock.now() - establishedAt,
           ...this.proposalSizes,
         };
       };
       const limitMs = ctx.config.syncLimit * ctx.config.tickTime;
-      quorum.inQuorum = () => !this.ended && Date.now() - this.lastQuorumAt <= limitMs;
+      quorum.inQuorum = () => !this.ended && this.ctx.clock.now() - this.lastQuorumAt <= limitMs;
     }
-    this.lastQuorumAt = Date.now();
+    this.lastQuorumAt = this.ctx.clock.now();
     server.pipeline.setEpoch(epoch);
     this.host = new StandaloneHost(ctx.storage.txnLog, {
       apply: (p) => server.pipeline.applyCommitted(p),
@@ -406,7 +410,7 @@ export class LeaderRole {
         if (zxidCounter(p.zxid) !== 0 && h.participant && this.host) this.host.ack(h.sid, p.zxid);
         return;
       case PacketType.PING: {
-        const now = Date.now();
+        const now = this.ctx.clock.now();
         for (const [sessionId] of decodeTouches(p.data)) server.sessions.touch(sessionId, now);
         return;
       }
@@ -418,10 +422,10 @@ export class LeaderRole {
           this.learnerSync(h);
           return;
         }
-        if (r.type !== OpCode.createSession) server.sessions.touch(r.sessionId, Date.now());
+        if (r.type !== OpCode.createSession) server.sessions.touch(r.sessionId, this.ctx.clock.now());
         server.pipeline.submit({
           type: r.type, xid: r.cxid, body: r.body, sessionId: r.sessionId, authInfo: p.authinfo ?? [], sink: null,
-          receivedAtMs: Date.now(),
+          receivedAtMs: this.ctx.clock.now(),
         });
         if (r.type === OpCode.closeSession) server.sessions.setClosing(r.sessionId);
         return;
@@ -429,7 +433,7 @@ export class LeaderRole {
       case PacketType.REVALIDATE: {
         if (p.data === null || p.data.length < 8) throw new Error('REVALIDATE without a session id');
         const sessionId = p.data.readBigInt64BE(0);
-        const valid = server.sessions.touch(sessionId, Date.now());
+        const valid = server.sessions.touch(sessionId, this.ctx.clock.now());
         const data = Buffer.alloc(9);
         data.writeBigInt64BE(sessionId);
         data[8] = valid ? 1 : 0;
@@ -461,7 +465,7 @@ export class LeaderRole {
   private tick(): void {
     if (this.ended) return;
     const { tickTime, syncLimit, initLimit } = this.ctx.config;
-    const now = Date.now();
+    const now = this.ctx.clock.now();
     if (!this.host) {
       this.discovery.tick();
       this.runActions(this.discovery.take());

@@ -9,7 +9,9 @@ import { PeerState } from '../../zab/election.js';
 import type { ServerConfig } from '../../config/types.js';
 import type { StorageBackend } from '../../storage/spi.js';
 import { createLogger, hex, type Logger } from '../log.js';
-import { ZkServer } from '../server.js';
+import { ZkServer, type ServerEnv } from '../server.js';
+import { sleep, systemClock } from '../../host/clock.js';
+import { tcpNet } from '../../transport/net-env.js';
 import { RoleEnded, type QuorumContext } from './context.js';
 import { FollowerRole } from './follower.js';
 import { LeaderRole } from './leader.js';
@@ -33,13 +35,15 @@ export class QuorumPeer {
   private currentRole: LeaderRole | FollowerRole | null = null;
   private roleDone: Promise<void> | null = null;
 
-  constructor(readonly config: ServerConfig, readonly storage: StorageBackend, log?: Logger) {
+  constructor(readonly config: ServerConfig, readonly storage: StorageBackend, log?: Logger, env: ServerEnv = {}) {
     const myid = config.myid;
     if (myid === null) throw new Error('a quorum member needs its myid');
     const me = config.servers.get(myid);
     if (!me) throw new Error(`my id ${myid} is not in the server list`);
     this.log = log ?? createLogger(`zk-server myid:${myid}`);
-    this.server = new ZkServer(config, storage, this.log, myid);
+    const clock = env.clock ?? systemClock;
+    const net = env.net ?? tcpNet;
+    this.server = new ZkServer(config, storage, this.log, myid, { ...env, clock, net });
     const voters = new Set([...config.servers].filter(([, s]) => s.role === 'participant').map(([sid]) => sid));
     const configString = quorumConfigString([...config.servers].map(([sid, s]) => ({
       sid, host: s.host, quorumPort: s.quorumPort, electionPort: s.electionPort, role: s.role,
@@ -48,7 +52,7 @@ export class QuorumPeer {
     const participant = me.role === 'participant';
     const epochs = { accepted: 0, current: 0 };
     this.ctx = {
-      config, myid, server: this.server, storage, log: this.log, voters, participant, configString,
+      config, myid, server: this.server, storage, log: this.log, clock, net, voters, participant, configString,
       maxPacketBytes: maxPacketBytes(config), epochs, committedLog: new CommittedLog(config.commitLogCount),
       setAcceptedEpoch: async (e) => { await storage.epochs.writeAcceptedEpoch(e); epochs.accepted = e; },
       setCurrentEpoch: async (e) => { await storage.epochs.writeCurrentEpoch(e); epochs.current = e; },
@@ -58,7 +62,7 @@ export class QuorumPeer {
       quorumSize: voters.size,
       peerState: () => this.peerState(),
     };
-    this.election = new ElectionHost({ selfId: myid, voters, participant, config: configString }, this.log.child('election'));
+    this.election = new ElectionHost({ selfId: myid, voters, participant, config: configString }, this.log.child('election'), clock);
     const peers = new Map([...config.servers].filter(([sid]) => sid !== myid).map(([sid, s]) => [sid, { host: s.host, port: s.electionPort }]));
     this.electionTransport = new ElectionTransport({
       selfId: myid,
@@ -70,7 +74,14 @@ export class QuorumPeer {
       handshakeTimeoutMs: config.quorumCnxnTimeoutMs > 0 ? config.quorumCnxnTimeoutMs : config.tickTime * config.syncLimit,
       onMessage: (sid, payload) => this.election.onMessage(sid, payload),
       log: (level, msg) => this.log[level === 'debug' ? 'debug' : level](`election: ${msg}`),
+      net,
+      clock,
     });
+  }
+
+  /** The persisted epochs as this peer holds them now. */
+  get epochs(): { readonly accepted: number; readonly current: number } {
+    return { ...this.ctx.epochs };
   }
 
   /** QuorumPeer.getDetailedPeerState: the state, then the Zab phase unless electing. */
@@ -134,7 +145,7 @@ export class QuorumPeer {
       this.currentRole = null;
       this.roleDone = null;
       if (!this.stopped) await this.fastForward();
-      if (!this.stopped) await new Promise((r) => setTimeout(r, REELECT_PAUSE_MS));
+      if (!this.stopped) await sleep(this.ctx.clock, REELECT_PAUSE_MS);
     }
   }
 
