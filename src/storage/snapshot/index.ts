@@ -28,7 +28,7 @@ import { giveBackShared, takeShared } from './shared-buffers.js';
 export * from './format.js';
 export * from './decoder.js';
 export { adler32, adler32Combine, ADLER32_INIT } from '../adler32.js';
-export { closeSnapshotPool, configureSnapshotPool, type SnapshotPoolOptions } from './pool.js';
+export { closeSnapshotPool, configureSnapshotPool, preparePool as prepareSnapshotPool, type SnapshotPoolOptions } from './pool.js';
 
 export interface TakeSnapshotOptions {
   /** A slice of the tree walk ends after this long (ms); the event loop runs between slices. Default 2. */

@@ -3,7 +3,7 @@
 // snapshot, restore and log read in the process, closed by closeSnapshotPool().
 
 import { availableParallelism } from 'node:os';
-import { Piscina } from 'piscina';
+import { Piscina, valueSymbol } from 'piscina';
 import type { DecodeTask, EncodeResult, EncodeTask } from './protocol.js';
 
 export interface SnapshotPoolOptions {
@@ -12,9 +12,28 @@ export interface SnapshotPoolOptions {
    * single worker: the main thread (serving clients) keeps one core, the worker gets the other.
    */
   maxThreads?: number;
+  /**
+   * Run the tasks on the calling thread instead (the seeded simulator: no threads, so a run is the
+   * same every time). Restores still stream over a MessagePort, within the one thread.
+   */
+  inline?: boolean;
 }
 
 let pool: Piscina | null = null;
+let inlineModule: typeof import('./worker.js') | null = null;
+
+async function inlineWorker(): Promise<typeof import('./worker.js')> {
+  inlineModule ??= await import('./worker.js');
+  return inlineModule;
+}
+
+/**
+ * Loads what an inline pool runs, so that its first task does not wait on a module load (file
+ * reads the simulator cannot see finish). A no-op for a threaded pool.
+ */
+export async function preparePool(): Promise<void> {
+  if (configured.inline === true) await inlineWorker();
+}
 let configured: SnapshotPoolOptions = {};
 
 /** Sets options for the pool created next; an existing pool is kept until closeSnapshotPool(). */
@@ -42,12 +61,19 @@ export function snapshotPool(): Piscina {
 }
 
 /** Encodes one batch in a worker, which reads the batch's shared buffers (and writes `out`) in place. */
-export function runEncodeTask(task: EncodeTask): Promise<EncodeResult> {
+export async function runEncodeTask(task: EncodeTask): Promise<EncodeResult> {
+  if (configured.inline === true) {
+    const result: unknown = (inlineModule ?? await inlineWorker()).encodeNodes(task);
+    // A result moved with piscina's move() wraps the value.
+    return (typeof result === 'object' && result !== null && valueSymbol in result
+      ? (result as Record<symbol, unknown>)[valueSymbol] : result) as EncodeResult;
+  }
   return snapshotPool().run(task, { name: 'encodeNodes' }) as Promise<EncodeResult>;
 }
 
 /** Starts decoding in a worker; progress and results arrive on the port the task carries. */
-export function runDecodeTask(task: DecodeTask): Promise<void> {
+export async function runDecodeTask(task: DecodeTask): Promise<void> {
+  if (configured.inline === true) return (inlineModule ?? await inlineWorker()).decodeStream(task);
   return snapshotPool().run(task, { name: 'decodeStream', transferList: [task.port] }) as Promise<void>;
 }
 

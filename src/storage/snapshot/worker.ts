@@ -2,7 +2,7 @@
 // takeSnapshot, and parses and verifies a whole snapshot for restoreSnapshot, streaming node batches
 // back over a MessagePort. It never touches the tree: only bytes and numbers cross the thread line.
 
-import type { MessagePort } from 'node:worker_threads';
+import { isMainThread, type MessagePort } from 'node:worker_threads';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { isStorageError, StorageCorruptError } from '../errors.js';
 import { encodeBatch, RestoreBatchBuilder } from './batch.js';
@@ -11,8 +11,9 @@ import { SnapshotDecoder } from './decoder.js';
 import type { SnapshotHead, SnapshotTrailer } from './format.js';
 import type { DecodeTask, EncodeResult, EncodeTask, RestoreMessage, RestoreRequest } from './protocol.js';
 
-// Loaded once per pool thread (whichever task comes first): from then on the thread runs in the background.
-lowerThisThreadPriority();
+// Loaded once per pool thread (whichever task comes first): from then on the thread runs in the
+// background. An inline pool (pool.ts) loads it on the main thread, which keeps its priority.
+if (!isMainThread) lowerThisThreadPriority();
 
 export function encodeNodes(task: EncodeTask): EncodeResult {
   const { chunk, adler } = encodeBatch(task.batch, task.out);
