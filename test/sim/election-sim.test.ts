@@ -13,7 +13,7 @@ test(`election simulator: ${SEEDS} seeds keep every check and settle on one lead
   let slowest = 0;
   for (let seed = 1; seed <= SEEDS; seed++) {
     const r = runElectionSim({ seed, ...simShape(seed) });
-    if (!r.ok) failures.push(`seed ${seed}: ${r.error} (replay: npm run sim -- --seed ${seed})`);
+    if (!r.ok) failures.push(`seed ${seed}: ${r.error} (replay: npm run sim -- --election --seed ${seed})`);
     else slowest = Math.max(slowest, r.settleTicks ?? 0);
   }
   assert.deepEqual(failures.slice(0, 5), [], `${failures.length} of ${SEEDS} seeds failed`);

@@ -45,7 +45,18 @@ export function formatScenario(blocks: ScenarioBlock[], outputs: string[][]): st
  */
 export function checkScenarioFile(path: string, run: (command: string) => string[]): string[] {
   const blocks = parseScenario(readFileSync(path, 'utf8'));
-  const outputs = blocks.map((b) => run(b.command));
+  return compareOrUpdate(path, blocks, blocks.map((b) => run(b.command)));
+}
+
+/** checkScenarioFile for a command runner that is asynchronous (the full-stack quorum scenarios). */
+export async function checkScenarioFileAsync(path: string, run: (command: string) => Promise<string[]>): Promise<string[]> {
+  const blocks = parseScenario(readFileSync(path, 'utf8'));
+  const outputs: string[][] = [];
+  for (const b of blocks) outputs.push(await run(b.command));
+  return compareOrUpdate(path, blocks, outputs);
+}
+
+function compareOrUpdate(path: string, blocks: ScenarioBlock[], outputs: string[][]): string[] {
   if (process.env.UPDATE_GOLDEN === '1') {
     writeFileSync(path, formatScenario(blocks, outputs));
     return [];

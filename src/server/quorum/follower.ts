@@ -34,8 +34,11 @@ export class FollowerRole {
   private conn: QuorumConnection | null = null;
   private phase: Phase = 'register';
   private syncMode: 'DIFF' | 'TRUNC' | 'SNAP' = 'DIFF';
-  /** From the SNAP packet until the snapshot at NEWLEADER holds what it brought. */
-  private snapUnsaved = false;
+  /**
+   * From a SNAP or TRUNC until the snapshot at NEWLEADER: the tree holds what the data directory
+   * cannot rebuild (the snapshot sent, or txns applied on top of the truncated log).
+   */
+  private treeUnsaved = false;
   private newEpoch = 0;
   /** Received proposals not yet applied, in zxid order. */
   private readonly pending: PendingTxn[] = [];
@@ -71,7 +74,7 @@ export class FollowerRole {
       this.conn?.close('follower role ended');
       // A SNAP not yet snapshotted left a tree the data directory cannot rebuild (or half a tree,
       // if the stream broke): start over from what is durable.
-      if (this.snapUnsaved) await this.reloadFromDisk();
+      if (this.treeUnsaved) await this.reloadFromDisk();
     }
   }
 
@@ -82,7 +85,7 @@ export class FollowerRole {
     const restored = await restoreDatabase(this.ctx.storage, server.tree, this.ctx.log);
     this.replaceSessions(restored.sessions);
     await this.ctx.committedLog.load(this.ctx.storage.txnLog, server.tree.lastProcessedZxid);
-    this.ctx.log.info(`SNAP sync did not complete: reloaded the tree from disk at ${hex(server.tree.lastProcessedZxid)}`);
+    this.ctx.log.info(`${this.syncMode} sync did not complete: reloaded the tree from disk at ${hex(server.tree.lastProcessedZxid)}`);
   }
 
   /** Ends the role (the peer is shutting down, or it failed): run() rejects with `reason`. */
@@ -174,7 +177,17 @@ export class FollowerRole {
     } else if (p.type === PacketType.TRUNC) {
       this.syncMode = 'TRUNC';
       this.ctx.log.info(`sync with leader ${this.leaderSid}: TRUNC to ${hex(p.zxid)}`);
+      // A snapshot above the TRUNC point holds the txns being dropped (one taken after a role ended
+      // and fast-forwarded them): it goes first, or the reload would bring them back and every
+      // later TRUNC would fail the same way (the seeded simulator's seed 413 did, for ever).
+      // ZooKeeper 3.8's truncateLog leaves such snapshots in place.
+      for (const snap of await this.ctx.storage.snapshots.list()) {
+        if (snap.zxid <= p.zxid) continue;
+        this.ctx.log.info(`TRUNC to ${hex(p.zxid)}: deleting snapshot ${hex(snap.zxid)}, which is past it`);
+        await this.ctx.storage.snapshots.delete(snap.zxid);
+      }
       await this.ctx.storage.txnLog.truncate(p.zxid);
+      this.treeUnsaved = true;
       server.tree.beginRestore();
       const restored = await restoreDatabase(this.ctx.storage, server.tree, this.ctx.log);
       this.replaceSessions(restored.sessions);
@@ -194,7 +207,7 @@ export class FollowerRole {
     const receiver = new SyncSnapshotReceiver(server.tree, { juteMaxBufferBytes: this.ctx.config.maxBufferBytes });
     this.phase = 'sync';
     this.syncMode = 'SNAP';
-    this.snapUnsaved = true;
+    this.treeUnsaved = true;
     this.conn?.readRaw({
       push: (chunk) => {
         const left = receiver.push(chunk);
@@ -270,13 +283,22 @@ export class FollowerRole {
     return t;
   }
 
-  /** COMMIT must name the oldest proposal not yet committed (ZooKeeper's follower exits otherwise). */
+  /**
+   * COMMIT must name the oldest proposal not yet committed (ZooKeeper's follower exits otherwise).
+   * In a DIFF, txns committed before NEWLEADER wait to be applied until they are logged there, as
+   * ZooKeeper 3.9's Learner does (ZOOKEEPER-4646, -4785): a sync cut short then leaves a tree its
+   * log rebuilds. After SNAP or TRUNC they are applied at once: the snapshot at NEWLEADER holds them.
+   */
   private commit(zxid: number): void {
     const next = this.pending.find((t) => !t.committed);
     if (!next || next.zxid !== zxid) {
       throw new RoleEnded(`Committing ${hex(zxid)}, but next pending txn is ${next ? hex(next.zxid) : 'none'}`);
     }
     next.committed = true;
+    if (this.phase !== 'sync' || this.syncMode !== 'DIFF') this.applyCommitted();
+  }
+
+  private applyCommitted(): void {
     while (this.pending.length > 0 && this.pending[0].committed) {
       const t = this.pending.shift() as PendingTxn;
       this.ctx.server.pipeline.applyCommitted(t.proposal);
@@ -289,15 +311,21 @@ export class FollowerRole {
     // After SNAP or TRUNC the tree on disk is not this one: snapshot it first, or a restart would
     // replay the log onto the old snapshot (Learner.syncWithLeader takes one here too).
     if (this.syncMode !== 'DIFF') await this.ctx.server.snapshotter.snapshotNow();
-    this.snapUnsaved = false;
-    // ZOOKEEPER-3911: the history received so far is logged before NEWLEADER is acknowledged, and
-    // the epoch is current only once it is (ZOOKEEPER-4785).
-    const unlogged = [...this.pending];
-    await this.appendDurably(unlogged);
+    // After a SNAP the log's older entries are another history: a tail this peer logged but nobody
+    // committed may sit below the snapshot's zxid, and a DIFF served from this log later would
+    // send it on. The snapshot now holds everything, so the log starts afresh behind it.
+    if (this.syncMode === 'SNAP') await this.ctx.storage.txnLog.truncate(0);
+    this.treeUnsaved = false;
+    // ZOOKEEPER-3911: the history received so far is logged before NEWLEADER is acknowledged; the
+    // DIFF's committed txns are applied once logged, and the epoch is current only after that
+    // (ZOOKEEPER-4785).
+    const received = [...this.pending];
+    await this.appendDurably(received);
+    this.applyCommitted();
     await this.ctx.setCurrentEpoch(this.newEpoch);
     this.phase = 'synced';
     this.send(packet(PacketType.ACK, makeZxid(this.newEpoch, 0)));
-    if (this.ctx.participant) for (const t of unlogged) this.send(packet(PacketType.ACK, t.zxid));
+    if (this.ctx.participant) for (const t of this.pending) this.send(packet(PacketType.ACK, t.zxid));
   }
 
   private async onUpToDate(): Promise<void> {

@@ -120,7 +120,19 @@ export class QuorumPeer {
       accepted = current;
       await this.storage.epochs.writeAcceptedEpoch(accepted);
     }
-    if (lastEpoch > current) throw new Error(`the current epoch ${current} is older than the last zxid ${hex(this.server.tree.lastProcessedZxid)}`);
+    if (lastEpoch > current) {
+      // A learner logs the txns a sync brought before it records their epoch as current (both
+      // before it acknowledges NEWLEADER). A crash between the two, or a torn tail of that write,
+      // leaves txns of an epoch it had accepted: it adopts the epoch, as ZooKeeper adopts the
+      // currentEpoch.tmp a crash left behind. Txns of an epoch it never accepted are refused.
+      if (lastEpoch > accepted) {
+        throw new Error(`the current epoch ${current} is older than the last zxid ${hex(this.server.tree.lastProcessedZxid)}`);
+      }
+      this.log.warn(`the last zxid ${hex(this.server.tree.lastProcessedZxid)} is of epoch ${lastEpoch}, after the current epoch ${current}: ` +
+        `a sync logged it before the epoch was recorded; the current epoch is now ${lastEpoch}`);
+      current = lastEpoch;
+      await this.storage.epochs.writeCurrentEpoch(current);
+    }
     if (accepted < current) throw new Error(`the accepted epoch ${accepted} is less than the current epoch ${current}`);
     this.ctx.epochs.accepted = accepted;
     this.ctx.epochs.current = current;
