@@ -240,6 +240,19 @@ export class QuorumConnection {
     if (!this.pumping && this.reader.buffered > 0) queueMicrotask(() => this.pump());
   }
 
+  /**
+   * Ends a raw read whose consumer finished asynchronously (its push returned null throughout):
+   * `leftover`, the bytes it was given past its stream's end, is parsed as packets, then whatever
+   * arrives next. A no-op once closed.
+   */
+  finishRaw(leftover: Buffer): void {
+    if (this.closed) return;
+    if (this.raw === null) throw new Error('finishRaw: no raw stream is being read');
+    this.raw = null;
+    this.reader.push(leftover);
+    this.pump();
+  }
+
   /** Bytes queued in the socket not yet flushed (socket.writableLength), for back-pressure decisions. */
   get pendingBytes(): number {
     return this.socket.writableLength;

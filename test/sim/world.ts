@@ -3,9 +3,9 @@
 // through here, so a run is decided by its seed alone.
 //
 // Time: one queue of events ordered by (time, sequence). The world pops the earliest, sets the
-// clock, runs it, and then lets the peers' code run until it is quiescent (no microtask, immediate
-// or in-thread MessagePort traffic left: see settle()) before the next event. Timers of a peer are
-// events too; a crashed peer's timers are cancelled.
+// clock, runs it, and then lets the peers' code run until it is quiescent (no microtask or
+// immediate left: see settle()) before the next event. Timers of a peer are events too; a crashed
+// peer's timers are cancelled.
 //
 // Network: sockets with the subset of net.Socket the transports use. Each direction of a
 // connection is FIFO with a delay drawn per write; a connection can be broken (both ends see an
@@ -98,13 +98,10 @@ export class World {
   now = 1_750_000_000_000;
   private seq = 0;
   private readonly queue = new EventQueue();
-  private baselinePorts = 0;
   /** Events run so far. */
   steps = 0;
 
-  constructor(readonly rng: Prng) {
-    this.baselinePorts = countResources('MessagePort');
-  }
+  constructor(readonly rng: Prng) {}
 
   schedule(delayMs: number, fn: () => void): SimEvent {
     const e: SimEvent = { at: this.now + Math.max(0, delayMs), seq: this.seq++, fn, cancelled: false };
@@ -143,16 +140,16 @@ export class World {
   }
 
   /**
-   * Waits until the peers' code has nothing left to do now: no pending immediate (the memory
-   * structures and the hosts use setImmediate) and no in-thread MessagePort beyond those that
-   * existed when the world was made (an inline snapshot restore streams over one).
+   * Waits until the peers' code has nothing left to do now: no pending immediate. The hosts, the
+   * memory structures and the inline snapshot pool's task channels all go through setImmediate;
+   * real I/O does not happen in the simulated peers.
    */
   async settle(): Promise<void> {
     for (let i = 0; i < 1_000_000; i++) {
       await new Promise<void>((r) => setImmediate(r));
-      if (countResources('Immediate') === 0 && countResources('MessagePort') <= this.baselinePorts) return;
+      if (countResources('Immediate') === 0) return;
     }
-    throw new Error('the simulated peers never went quiet');
+    throw new Error(`the simulated peers never went quiet: ${process.getActiveResourcesInfo().join(', ')}`);
   }
 
   /** A clock for one process incarnation: its timers die with it (kill()). */

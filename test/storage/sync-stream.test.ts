@@ -9,7 +9,7 @@ import {
   closeSnapshotPool, defaultFileHeader, encodeSnapshot, type SnapshotNode,
 } from '../../src/storage/snapshot/index.js';
 import {
-  SYNC_SIGNATURE_BYTES, SyncSnapshotReceiver, syncSnapshotChunks, type SyncSnapshotOptions,
+  PooledSyncSnapshotReceiver, SYNC_SIGNATURE_BYTES, SyncSnapshotReceiver, syncSnapshotChunks, type SyncSnapshotOptions,
 } from '../../src/storage/snapshot/sync-stream.js';
 import type { ACL } from '../../src/jute/records.js';
 import { DataTree } from '../../src/tree/index.js';
@@ -376,5 +376,56 @@ describe('SNAP sync stream: bad streams', () => {
     const rx = new SyncSnapshotReceiver(new DataTree(), {});
     assert.equal(rx.push(good)!.length, 0);
     assert.throws(() => rx.push(Buffer.from([1])), /already complete/);
+  });
+});
+
+describe('SNAP sync stream: learner with the worker pool (PooledSyncSnapshotReceiver)', () => {
+  const trailing = Buffer.concat([Buffer.from([0, 0, 0, 10, 0, 0, 0, 0x5a]), bytes(37, 9), Buffer.from('NEWLEADER…')]);
+
+  /** Pushes the pieces (a turn of the event loop between some), resolves with what onDone got. */
+  function receivePooled(pieces: readonly Buffer[], tree = new DataTree({ extendedTypesEnabled: true }), end = false) {
+    return new Promise<{ err: Error | null; rest: Buffer; rx: PooledSyncSnapshotReceiver; tree: DataTree }>((resolve) => {
+      const rx: PooledSyncSnapshotReceiver = new PooledSyncSnapshotReceiver(tree, (err, rest) => resolve({ err, rest, rx, tree }));
+      void (async () => {
+        for (let i = 0; i < pieces.length; i++) {
+          if (rx.finished) return;
+          rx.push(Buffer.from(pieces[i]));
+          if (i % 7 === 0) await new Promise((r) => setImmediate(r));
+        }
+        if (end) rx.end();
+      })();
+    });
+  }
+
+  for (const [label, size] of [['1-byte', 1], ['4 KiB', 4096], ['whole', undefined]] as const) {
+    it(`rebuilds the leader's tree from ${label} pieces and gives back every byte after the signature, in order`, async () => {
+      const { tree } = sourceTree();
+      const { bytes: stream } = await streamOf(tree);
+      const input = Buffer.concat([stream, trailing]);
+      const { err, rest, rx, tree: copy } = await receivePooled(size === undefined ? [input] : chunksOf(input, size));
+      assert.equal(err, null);
+      assert.ok(rest.equals(trailing), `rest: ${rest.length} bytes`);
+      assert.deepEqual(rx.sessions, new Map(SESSIONS));
+      assert.equal(rx.nodeCount, [...tree.nodesInSnapshotOrder()].length);
+      copy.lastProcessedZxid = tree.lastProcessedZxid;
+      assertSameTree(copy, tree);
+    });
+  }
+
+  it('a wrong signature and a cut stream fail with the offsets the in-thread receiver names', async () => {
+    const w = new Writer(new DataTree());
+    w.create('/a', Buffer.from('a'));
+    const good = (await streamOf(w.tree, new Map([[S1, 5000]]))).bytes;
+    const bad = Buffer.concat([good.subarray(0, good.length - 1), Buffer.from('x')]);
+    const wrong = await receivePooled(chunksOf(bad, 5), new DataTree());
+    assert.ok(wrong.err instanceof StorageCorruptError);
+    assert.match(wrong.err.message, /Missing signature: expected "BenWasHere", got "BenWasHerx"/);
+    assert.equal(wrong.err.offset, good.length - 14);
+    const cutInNodes = await receivePooled([good.subarray(0, good.length - 20)], new DataTree(), true);
+    assert.ok(cutInNodes.err instanceof StorageCorruptError);
+    assert.match(cutInNodes.err.message, /truncated \(after \d+ nodes, before the end-of-nodes marker\)/);
+    const cutInSignature = await receivePooled([good.subarray(0, good.length - 12)], new DataTree(), true);
+    assert.ok(cutInSignature.err instanceof StorageCorruptError);
+    assert.match(cutInSignature.err.message, /Missing signature: the stream ended 2 bytes into "BenWasHere"/);
   });
 });

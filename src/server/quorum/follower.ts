@@ -8,7 +8,7 @@
 import { encodeLearnerInfo, LEARNER_PROTOCOL_VERSION, makeZxid, PacketType, zxidEpoch, type QuorumPacket } from '../../jute/quorum.js';
 import { answerLeaderInfo } from '../../zab/discovery.js';
 import { connectQuorum, QuorumConnection } from '../../transport/quorum.js';
-import { SyncSnapshotReceiver } from '../../storage/snapshot/sync-stream.js';
+import { PooledSyncSnapshotReceiver } from '../../storage/snapshot/sync-stream.js';
 import { restoreDatabase } from '../persistence.js';
 import type { Proposal } from '../../pipeline/pipeline.js';
 import { hex } from '../log.js';
@@ -39,6 +39,8 @@ export class FollowerRole {
    * cannot rebuild (the snapshot sent, or txns applied on top of the truncated log).
    */
   private treeUnsaved = false;
+  /** A SNAP stream being restored, released if the role ends first. */
+  private snapReceiver: PooledSyncSnapshotReceiver | null = null;
   private newEpoch = 0;
   /** Received proposals not yet applied, in zxid order. */
   private readonly pending: PendingTxn[] = [];
@@ -72,6 +74,8 @@ export class FollowerRole {
       for (const resolve of this.revalidating.values()) resolve(null);
       this.revalidating.clear();
       this.conn?.close('follower role ended');
+      this.snapReceiver?.abort();
+      this.snapReceiver = null;
       // A SNAP not yet snapshotted left a tree the data directory cannot rebuild (or half a tree,
       // if the stream broke): start over from what is durable.
       if (this.treeUnsaved) await this.reloadFromDisk();
@@ -204,26 +208,36 @@ export class FollowerRole {
   private startSnap(zxid: number): void {
     const server = this.ctx.server;
     this.ctx.log.info(`sync with leader ${this.leaderSid}: SNAP at ${hex(zxid)}`);
-    const receiver = new SyncSnapshotReceiver(server.tree, { juteMaxBufferBytes: this.ctx.config.maxBufferBytes });
     this.phase = 'sync';
     this.syncMode = 'SNAP';
     this.treeUnsaved = true;
-    this.conn?.readRaw({
+    const conn = this.conn;
+    // Parsed and hashed in the snapshot pool; this thread only inserts the nodes (a million-node
+    // tree is seconds of CPU otherwise). The packets behind the stream wait until it is in.
+    const receiver = new PooledSyncSnapshotReceiver(server.tree, (err, rest) => {
+      this.snapReceiver = null;
+      if (this.ended) return;
+      if (err !== null) {
+        this.end(`SNAP from leader ${this.leaderSid} failed: ${err.message}`);
+        return;
+      }
+      server.tree.lastProcessedZxid = zxid;
+      // The history behind the snapshot is not known here any more (ZKDatabase.clear).
+      this.ctx.committedLog.clear();
+      this.replaceSessions(receiver.sessions);
+      this.ctx.log.info(`snapshot from leader ${this.leaderSid}: ${receiver.nodeCount} nodes, ${receiver.sessions.size} sessions`);
+      conn?.finishRaw(rest);
+    }, { juteMaxBufferBytes: this.ctx.config.maxBufferBytes, name: `SNAP stream from leader ${this.leaderSid}` });
+    this.snapReceiver = receiver;
+    conn?.readRaw({
       push: (chunk) => {
-        const left = receiver.push(chunk);
-        if (left !== null) {
-          server.tree.lastProcessedZxid = zxid;
-          // The history behind the snapshot is not known here any more (ZKDatabase.clear).
-          this.ctx.committedLog.clear();
-          this.replaceSessions(receiver.sessions);
-          this.ctx.log.info(`snapshot from leader ${this.leaderSid}: ${receiver.nodeCount} nodes, ${receiver.sessions.size} sessions`);
-          // What the log holds above the snapshot is another history: later proposals continue from it.
-          this.chain = this.chain.then(() => this.ctx.storage.txnLog.truncate(zxid));
-        }
-        return left;
+        this.lastHeard = this.ctx.clock.now();
+        receiver.push(chunk);
+        return null;
       },
     });
   }
+
 
   private replaceSessions(sessions: Map<bigint, number>): void {
     const tracker = this.ctx.server.sessions;

@@ -8,7 +8,6 @@
 // (summing them here would cost it ~0.15 s per 130 MB, the size of a million-node snapshot).
 
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { MessageChannel } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import type { ZxidDigest } from '../../tree/digest-log.js';
 import { DIGEST_VERSION } from '../../tree/digest.js';
@@ -20,7 +19,7 @@ import { EncodeBatchBuilder, maxEncodedBytes, RestoreBatchCursor } from './batch
 import {
   defaultFileHeader, encodeHead, encodeTail, JUTE_MAX_BUFFER_BYTES, snapshotFileName, type SnapshotTrailer,
 } from './format.js';
-import { runDecodeTask, runEncodeTask } from './pool.js';
+import { runDecodeTask, runEncodeTask, taskChannel } from './pool.js';
 import type { EncodeResult, RestoreMessage, RestoreRequest } from './protocol.js';
 import { SnapshotWalker, type WalkStep } from './walk.js';
 import { giveBackShared, takeShared } from './shared-buffers.js';
@@ -223,7 +222,7 @@ export async function restoreSnapshot(
 ): Promise<RestoredSnapshot> {
   const file = opts.file ?? snapshotFileName(zxid);
   const sliceMs = opts.sliceMs ?? 2;
-  const { port1: port, port2 } = new MessageChannel();
+  const { port1: port, port2 } = taskChannel();
   const send = (msg: RestoreRequest): void => port.postMessage(msg);
 
   // Filled by the port: node insertion happens in the loop below, never in the handler, because a

@@ -2,7 +2,9 @@
 // log reads (../filelog/log-read-worker.ts, named per task). Created on first use, shared by every
 // snapshot, restore and log read in the process, closed by closeSnapshotPool().
 
+import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina, valueSymbol } from 'piscina';
 import type { DecodeTask, EncodeResult, EncodeTask } from './protocol.js';
 
@@ -14,7 +16,7 @@ export interface SnapshotPoolOptions {
   maxThreads?: number;
   /**
    * Run the tasks on the calling thread instead (the seeded simulator: no threads, so a run is the
-   * same every time). Restores still stream over a MessagePort, within the one thread.
+   * same every time). Task channels (taskChannel) then deliver through setImmediate.
    */
   inline?: boolean;
 }
@@ -81,4 +83,36 @@ export async function closeSnapshotPool(): Promise<void> {
   const p = pool;
   pool = null;
   if (p !== null) await p.destroy();
+}
+
+/**
+ * The channel a streaming task (decodeStream) talks over: a MessageChannel, or with an inline pool
+ * a pair of in-thread ports that deliver each message, structured-cloned as postMessage would, in a
+ * setImmediate of its own, so that someone waiting for the event loop to go quiet sees it.
+ */
+export function taskChannel(): { port1: MessagePort; port2: MessagePort } {
+  if (configured.inline !== true) return new MessageChannel();
+  const port1 = new InlinePort();
+  const port2 = new InlinePort();
+  port1.peer = port2;
+  port2.peer = port1;
+  return { port1: port1 as unknown as MessagePort, port2: port2 as unknown as MessagePort };
+}
+
+class InlinePort extends EventEmitter {
+  peer: InlinePort | null = null;
+  private closed = false;
+
+  postMessage(msg: unknown, transfer?: ArrayBuffer[]): void {
+    const peer = this.peer;
+    if (this.closed || peer === null) return;
+    const copy: unknown = structuredClone(msg, transfer ? { transfer } : undefined);
+    setImmediate(() => {
+      if (!peer.closed) peer.emit('message', copy);
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+  }
 }

@@ -30,6 +30,13 @@ export interface DecodeTask {
   batchBytes: number;
   /** Compute each node's digest and path CRC in the worker (when the tree keeps a digest). */
   digests: boolean;
+  /**
+   * 'quorum': a SNAP sync stream (no file header or seal; the leader's signature and packets
+   * follow the nodes). The worker reports the end of the nodes with the bytes after them
+   * ('nodesEnd'), echoes later chunks back as 'rest', and answers 'end' with 'drained'. No 'ack's.
+   * Default 'file'.
+   */
+  framing?: 'file' | 'quorum';
 }
 
 /** Main thread → worker. */
@@ -45,6 +52,12 @@ export type RestoreMessage =
   /** One per chunk, once it is parsed: the main thread keeps only a few chunks in flight. */
   | { type: 'ack' }
   | { type: 'end'; trailer: SnapshotTrailer; nodeCount: number; bytes: number }
+  /** Quorum framing: the nodes are complete; `leftover` is what followed them in the chunks so far. */
+  | { type: 'nodesEnd'; leftover: Uint8Array; nodeCount: number; bytes: number }
+  /** Quorum framing: a chunk pushed after the nodes ended, given back in order. */
+  | { type: 'rest'; chunk: Uint8Array }
+  /** Quorum framing: the answer to 'end' once the nodes ended; every 'rest' came before it. */
+  | { type: 'drained' }
   | { type: 'corrupt'; offset: number; reason: string }
   | { type: 'failed'; message: string }
   | { type: 'aborted' };

@@ -19,10 +19,13 @@
 import type { DataTree } from '../../tree/data-tree.js';
 import type { SnapshotInfo, SnapshotStore } from '../spi.js';
 import { StorageCorruptError } from '../errors.js';
-import { RestoreBatchBuilder, RestoreBatchCursor } from './batch.js';
+import { RestoreBatchBuilder, RestoreBatchCursor, type RestoreBatch } from './batch.js';
 import { SnapshotDecoder } from './decoder.js';
-import { SEAL_BYTES, SNAP_MAGIC, type SnapshotHead } from './format.js';
+import { JUTE_MAX_BUFFER_BYTES, SEAL_BYTES, SNAP_MAGIC, type SnapshotHead } from './format.js';
 import { takeSnapshot, type TakeSnapshotOptions } from './index.js';
+import type { MessagePort } from 'node:worker_threads';
+import { runDecodeTask, taskChannel } from './pool.js';
+import type { RestoreMessage, RestoreRequest } from './protocol.js';
 
 /** What the learner checks after the nodes (Learner.syncWithLeader). */
 export const SYNC_SIGNATURE = 'BenWasHere';
@@ -317,39 +320,253 @@ export class SyncSnapshotReceiver {
 
   private insertBatch(): void {
     if (this.batch.size === 0) return;
-    const cursor = new RestoreBatchCursor(this.batch.take());
-    const tree = this.tree;
-    while (!cursor.done) {
-      const node = cursor.next();
-      try {
-        tree.restoreNode(node.path, node.data, node.aclRef, node.stat, node.nodeDigest, node.pathCrc);
-      } catch (err) {
-        throw new StorageCorruptError(this.name, node.offset, err instanceof Error ? err.message : String(err), { cause: err });
-      }
-    }
+    insertRestoreBatch(this.tree, this.name, this.batch.take());
   }
 
-  /** Learner.syncWithLeader: readString("signature") must be "BenWasHere". */
   private readSignature(rest: Buffer): Buffer | null {
-    const need = SYNC_SIGNATURE_BYTES.length;
-    if (rest.length >= 4) {
-      const length = rest.readInt32BE(0);
-      if (length !== need - 4) {
-        throw new StorageCorruptError(this.name, this.signatureAt,
-          `Missing signature: expected the string "${SYNC_SIGNATURE}", found a string length of ${length}`);
-      }
-    }
-    if (rest.length < need) {
+    const after = readSyncSignature(this.name, this.signatureAt, rest);
+    if (after === null) {
       this.signature = rest;
       return null;
     }
-    const got = rest.subarray(0, need);
-    if (!got.equals(SYNC_SIGNATURE_BYTES)) {
-      throw new StorageCorruptError(this.name, this.signatureAt,
-        `Missing signature: expected "${SYNC_SIGNATURE}", got ${JSON.stringify(got.toString('utf8', 4))}`);
-    }
     this.signature = EMPTY;
     this.state = 'done';
-    return rest.subarray(need);
+    return after;
+  }
+}
+
+/** Inserts a batch of decoded nodes as restoreSnapshot does; a node that does not fit is corruption at its offset. */
+function insertRestoreBatch(tree: DataTree, name: string, batch: RestoreBatch): void {
+  const cursor = new RestoreBatchCursor(batch);
+  while (!cursor.done) {
+    const node = cursor.next();
+    try {
+      tree.restoreNode(node.path, node.data, node.aclRef, node.stat, node.nodeDigest, node.pathCrc);
+    } catch (err) {
+      throw new StorageCorruptError(name, node.offset, err instanceof Error ? err.message : String(err), { cause: err });
+    }
+  }
+}
+
+/**
+ * Learner.syncWithLeader: readString("signature") must be "BenWasHere". `rest` holds the bytes
+ * from the signature on: null while they are too few, else the bytes after it.
+ */
+function readSyncSignature(name: string, signatureAt: number, rest: Buffer): Buffer | null {
+  const need = SYNC_SIGNATURE_BYTES.length;
+  if (rest.length >= 4) {
+    const length = rest.readInt32BE(0);
+    if (length !== need - 4) {
+      throw new StorageCorruptError(name, signatureAt,
+        `Missing signature: expected the string "${SYNC_SIGNATURE}", found a string length of ${length}`);
+    }
+  }
+  if (rest.length < need) return null;
+  const got = rest.subarray(0, need);
+  if (!got.equals(SYNC_SIGNATURE_BYTES)) {
+    throw new StorageCorruptError(name, signatureAt,
+      `Missing signature: expected "${SYNC_SIGNATURE}", got ${JSON.stringify(got.toString('utf8', 4))}`);
+  }
+  return rest.subarray(need);
+}
+
+/**
+ * SyncSnapshotReceiver with the parsing and hashing in the snapshot worker pool: the learner's
+ * thread only inserts the decoded nodes, a batch per turn of the event loop, as restoreSnapshot
+ * does. Bytes are pushed as they arrive; completion is asynchronous, so `onDone` is called once:
+ * with null and the bytes after the signature (the leader's next packets, the caller's), or with
+ * the error (StorageCorruptError naming the stream offset, as SyncSnapshotReceiver throws it).
+ * Chunks are copied to the worker as they come (no flow control: a snapshot the worker parses
+ * slower than the network delivers it waits in the port, up to its size).
+ */
+export class PooledSyncSnapshotReceiver {
+  /** sessionId → timeout (ms), complete once onDone has been called without an error. */
+  readonly sessions = new Map<bigint, number>();
+  nodeCount = 0;
+  private readonly name: string;
+  private readonly port: MessagePort;
+  private state: 'nodes' | 'draining' | 'signature' | 'done' | 'failed' = 'nodes';
+  /** Worker messages not yet handled, in order (nodes are inserted a batch per turn). */
+  private readonly inbox: RestoreMessage[] = [];
+  private scheduled = false;
+  /** From the end of the nodes on: the bytes after them, in order. */
+  private after: Buffer[] = [];
+  /** Pushed while the worker gives back what it was sent after the nodes ended. */
+  private held: Buffer[] = [];
+  private signatureAt = 0;
+  /** Chunks pushed this turn, posted to the worker together (a message per TCP segment is slow). */
+  private outgoing: Buffer[] = [];
+  private inputEnded = false;
+
+  constructor(
+    private readonly tree: DataTree,
+    private readonly onDone: (err: Error | null, rest: Buffer) => void,
+    opts: SyncSnapshotReceiverOptions = {},
+  ) {
+    this.name = opts.name ?? 'SNAP sync stream';
+    const { port1, port2 } = taskChannel();
+    this.port = port1;
+    port1.on('message', (msg: RestoreMessage) => {
+      this.inbox.push(msg);
+      this.schedule();
+    });
+    runDecodeTask({
+      port: port2, file: this.name, juteMaxBufferBytes: opts.juteMaxBufferBytes ?? JUTE_MAX_BUFFER_BYTES,
+      batchNodes: BATCH_NODES, batchBytes: BATCH_BYTES, digests: tree.digestEnabled, framing: 'quorum',
+    }).catch((err: unknown) => this.fail(new Error(`${this.name}: the snapshot worker failed: ${err instanceof Error ? err.message : String(err)}`)));
+  }
+
+  /** True once onDone has been called. */
+  get finished(): boolean {
+    return this.state === 'done' || this.state === 'failed';
+  }
+
+  /** The next bytes from the leader. */
+  push(chunk: Buffer): void {
+    switch (this.state) {
+      case 'nodes':
+        this.outgoing.push(chunk);
+        if (this.outgoing.length === 1) setImmediate(() => this.post());
+        return;
+      case 'draining':
+        this.held.push(chunk);
+        return;
+      case 'signature':
+        this.after.push(chunk);
+        this.readSignature();
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** The input ended (the connection closed): a stream not yet complete fails, naming where it was cut. */
+  end(): void {
+    if (this.finished || this.inputEnded) return;
+    this.inputEnded = true;
+    if (this.state === 'nodes') {
+      this.post();
+      this.port.postMessage({ type: 'end' } satisfies RestoreRequest);
+    } else if (this.state === 'signature') {
+      this.cutInSignature();
+    }
+    // Draining: the worker's 'drained' comes next, and the signature is checked then.
+  }
+
+  private post(): void {
+    if (this.outgoing.length === 0 || this.state !== 'nodes') return;
+    const chunk = this.outgoing.length === 1 ? this.outgoing[0] : Buffer.concat(this.outgoing);
+    this.outgoing = [];
+    this.port.postMessage({ type: 'chunk', chunk } satisfies RestoreRequest);
+  }
+
+  private cutInSignature(): void {
+    const got = Buffer.concat(this.after).length;
+    this.fail(new StorageCorruptError(this.name, this.signatureAt + got,
+      `Missing signature: the stream ended ${got} bytes into "${SYNC_SIGNATURE}"`));
+  }
+
+  /** Gives up (the role ended): the worker is released, onDone is not called. */
+  abort(): void {
+    if (this.finished) return;
+    this.state = 'failed';
+    this.release();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.finished) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.handleNext();
+    });
+  }
+
+  /** Handles queued messages up to and including one batch of nodes, then yields the event loop. */
+  private handleNext(): void {
+    try {
+      while (this.inbox.length > 0 && !this.finished) {
+        const msg = this.inbox.shift() as RestoreMessage;
+        if (this.handle(msg)) break;
+      }
+    } catch (err) {
+      this.fail(err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    if (this.inbox.length > 0) this.schedule();
+  }
+
+  /** Returns true after inserting nodes (time to yield). */
+  private handle(msg: RestoreMessage): boolean {
+    switch (msg.type) {
+      case 'head':
+        this.tree.beginRestore();
+        this.tree.aclCache.load(msg.acls);
+        for (const [id, timeout] of msg.sessions) this.sessions.set(id, timeout);
+        return false;
+      case 'nodes':
+        insertRestoreBatch(this.tree, this.name, msg.batch);
+        return true;
+      case 'nodesEnd':
+        try {
+          this.tree.finishRestore();
+        } catch (err) {
+          throw new StorageCorruptError(this.name, msg.bytes, err instanceof Error ? err.message : String(err), { cause: err });
+        }
+        this.nodeCount = msg.nodeCount;
+        this.signatureAt = msg.bytes;
+        this.after = [Buffer.from(msg.leftover.buffer, msg.leftover.byteOffset, msg.leftover.byteLength)];
+        // Chunks not yet posted are behind everything the worker has: they wait with the held ones.
+        this.held.push(...this.outgoing);
+        this.outgoing = [];
+        this.state = 'draining';
+        this.port.postMessage({ type: 'end' } satisfies RestoreRequest);
+        return false;
+      case 'rest':
+        this.after.push(Buffer.from(msg.chunk.buffer, msg.chunk.byteOffset, msg.chunk.byteLength));
+        return false;
+      case 'drained':
+        this.after.push(...this.held);
+        this.held = [];
+        this.state = 'signature';
+        this.release();
+        this.readSignature();
+        if (this.state === 'signature' && this.inputEnded) this.cutInSignature();
+        return false;
+      case 'corrupt':
+        throw new StorageCorruptError(this.name, msg.offset, msg.reason);
+      case 'failed':
+        throw new Error(`${this.name}: ${msg.message}`);
+      default:
+        return false;
+    }
+  }
+
+  private readSignature(): void {
+    const bytes = this.after.length === 1 ? this.after[0] : Buffer.concat(this.after);
+    this.after = [bytes];
+    let rest: Buffer | null;
+    try {
+      rest = readSyncSignature(this.name, this.signatureAt, bytes);
+    } catch (err) {
+      this.fail(err as Error);
+      return;
+    }
+    if (rest === null) return;
+    this.state = 'done';
+    this.after = [];
+    this.onDone(null, rest);
+  }
+
+  private fail(err: Error): void {
+    if (this.finished) return;
+    this.state = 'failed';
+    this.release();
+    this.onDone(err, EMPTY);
+  }
+
+  private release(): void {
+    this.port.postMessage({ type: 'abort' } satisfies RestoreRequest);
+    this.port.close();
   }
 }

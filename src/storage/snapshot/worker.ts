@@ -11,6 +11,9 @@ import { SnapshotDecoder } from './decoder.js';
 import type { SnapshotHead, SnapshotTrailer } from './format.js';
 import type { DecodeTask, EncodeResult, EncodeTask, RestoreMessage, RestoreRequest } from './protocol.js';
 
+/** The end-of-nodes marker of a snapshot body: an empty path record ("/" with length 1). */
+const END_OF_NODES_BYTES = 5;
+
 // Loaded once per pool thread (whichever task comes first): from then on the thread runs in the
 // background. An inline pool (pool.ts) loads it on the main thread, which keeps its priority.
 if (!isMainThread) lowerThisThreadPriority();
@@ -37,15 +40,40 @@ export function decodeStream(task: DecodeTask): Promise<void> {
     const batch = batches.take();
     post({ type: 'nodes', batch }, [batch.meta.buffer as ArrayBuffer, batch.data.buffer as ArrayBuffer]);
   };
+  const quorum = task.framing === 'quorum';
+  // Quorum framing: the decoder passes the end-of-nodes marker (5 bytes) without reporting it, so
+  // the nodes have ended exactly when it stands that far past the last item it reported.
+  let sawHead = false;
+  let parsedTo = 0;
+  let nodesEnded = false;
   const decoder = new SnapshotDecoder({
     head: (head: SnapshotHead) => {
       post({ type: 'head', header: head.header, sessions: new Map(head.sessions), acls: head.acls.map(([k, v]) => [k, [...v]]) });
+      sawHead = true;
+      parsedTo = decoder.offset;
     },
     node: (buf, rec) => {
       if (!batches.fits(rec)) flush();
       batches.add(buf, rec);
+      parsedTo = decoder.offset;
     },
-  }, { file: task.file, juteMaxBufferBytes: task.juteMaxBufferBytes });
+  }, { file: task.file, juteMaxBufferBytes: task.juteMaxBufferBytes, ...(quorum ? { framing: 'quorum' as const } : {}) });
+  const onQuorumChunk = (chunk: Uint8Array): void => {
+    if (nodesEnded) {
+      post({ type: 'rest', chunk });
+      return;
+    }
+    decoder.push(chunk);
+    if (sawHead && decoder.offset === parsedTo + END_OF_NODES_BYTES) {
+      decoder.end();
+      flush();
+      nodesEnded = true;
+      const leftover = decoder.leftover();
+      post({ type: 'nodesEnd', leftover, nodeCount: decoder.nodesDecoded, bytes: decoder.offset });
+    } else if (batches.size >= task.batchNodes) {
+      flush();
+    }
+  };
 
   return new Promise<void>((resolve) => {
     const finish = (msg: RestoreMessage): void => {
@@ -56,7 +84,11 @@ export function decodeStream(task: DecodeTask): Promise<void> {
     };
     const onMessage = (msg: RestoreRequest): void => {
       try {
-        if (msg.type === 'chunk') {
+        if (msg.type === 'chunk' && quorum) {
+          onQuorumChunk(msg.chunk);
+        } else if (msg.type === 'end' && quorum && nodesEnded) {
+          finish({ type: 'drained' });
+        } else if (msg.type === 'chunk') {
           decoder.push(msg.chunk);
           if (batches.size >= task.batchNodes) flush();
           post({ type: 'ack' });
