@@ -27,6 +27,7 @@ interface Outcome {
   error?: string;
   trace: string[];
   summary: string;
+  lockedOut?: number[];
 }
 
 async function runOne(seed: number, trace: boolean): Promise<Outcome> {
@@ -38,7 +39,8 @@ async function runOne(seed: number, trace: boolean): Promise<Outcome> {
   return {
     ...r,
     summary: `settled ${r.settleMs} ms after faults; ${r.acked} writes acknowledged, ${r.epochs} epochs, ` +
-      `${r.crashes} crashes, syncs ${JSON.stringify(r.syncs)}, ${r.steps} events`,
+      `${r.crashes} crashes, syncs ${JSON.stringify(r.syncs)}, ${r.steps} events` +
+      (r.lockedOut.length > 0 ? `; members ${r.lockedOut.join(', ')} locked out` : ''),
   };
 }
 
@@ -53,14 +55,17 @@ const count = arg('--seeds') ?? (election ? 100_000 : 10_000);
 const from = arg('--from') ?? 1;
 const every = election ? 10_000 : 1_000;
 let failed = 0;
+let lockedOut = 0;
 const started = Date.now();
 for (let seed = from; seed < from + count; seed++) {
   const r = await runOne(seed, false);
+  if ((r.lockedOut?.length ?? 0) > 0) lockedOut++;
   if (!r.ok) {
     failed++;
     console.log(`seed ${seed} FAILED: ${r.error}\n  replay: npm run sim --${flag} --seed ${seed}`);
   }
   if ((seed - from + 1) % every === 0) console.log(`${seed - from + 1} seeds, ${failed} failed, ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
-console.log(`${count}${election ? ' election' : ''} seeds from ${from}: ${count - failed} passed, ${failed} failed`);
+console.log(`${count}${election ? ' election' : ''} seeds from ${from}: ${count - failed} passed, ${failed} failed` +
+  (lockedOut > 0 ? ` (${lockedOut} ended with a member locked out by an accepted epoch above the leader's, as in ZooKeeper)` : ''));
 process.exit(failed === 0 ? 0 : 1);

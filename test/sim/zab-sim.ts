@@ -6,8 +6,9 @@
 // A run: members start at random moments; for `faultMs` the seed injects faults (crashes, some
 // with a torn log tail; restarts, some with the data directory wiped; partitions; broken
 // connections; long delays) while clients keep writing; then every member is restarted, the network
-// healed and quiet, and within `livenessMs` one leader must lead every member, a new write through
-// it must commit, and every member must hold the same tree.
+// healed and quiet, and within `livenessMs` one leader must serve with a quorum, a new write through
+// it must commit, and every serving member must hold the same tree (see settle for members that
+// stay locked out, as ZooKeeper's do).
 //
 // Checked after every event:
 // - at most one serving leader per epoch;
@@ -17,7 +18,7 @@
 //   <= e (no acknowledged write is lost);
 // - acceptedEpoch and currentEpoch never go back on any member's disk, and acceptedEpoch >= currentEpoch;
 // - no live member logs an error.
-// At the end every acknowledged write is on every member, with its zxid as czxid.
+// At the end every acknowledged write is on every serving member, with its zxid as czxid.
 
 import { parseZooCfg } from '../../src/config/index.js';
 import type { ServerConfig } from '../../src/config/types.js';
@@ -71,6 +72,8 @@ export interface ZabSimResult {
   /** Counts of the sync kinds leaders used (from their log lines). */
   syncs: Record<string, number>;
   crashes: number;
+  /** Members that never served again after the faults (see ZabSim.settle): not a failure. */
+  lockedOut: number[];
 }
 
 /** The shape of a seed's ensemble, varied with the seed so `npm test` covers several. */
@@ -284,6 +287,8 @@ export class ZabSim {
   private readonly dumps = new Map<number, string[]>();
   private readonly syncs: Record<string, number> = {};
   private failure: string | null = null;
+  /** Members not serving when the run ended (see settle). */
+  private readonly lockedOut: number[] = [];
   /** The highest zxid a serving member has applied. */
   private maxCommitted = 0;
   private faultsOn = true;
@@ -530,20 +535,29 @@ export class ZabSim {
   }
 
   /**
-   * Liveness: waits (to `deadline`) for one leader leading every member in broadcast, then for one
-   * more write through the leader to be acknowledged, then for every member at the same zxid.
+   * Liveness: waits (to `deadline`) for one leader serving with a quorum of voters, then for one
+   * more write through it to commit, with every serving member at the same zxid and digest: that
+   * is settled. Then it waits, to the same deadline, for every member to serve. One that never does
+   * is reported (lockedOut), not failed: ZooKeeper's learner refuses a leader whose epoch is below
+   * the one it accepted from a leader that never established, until the next leader change, and so
+   * does zk-server's (Learner.registerWithLeader).
    */
   private async settle(deadline: number): Promise<number> {
     const probe = `/liveness-${this.seed}`;
     let probeSent = false;
     let probeAcked = false;
     let settledAt = -1;
+    const voters = this.o.participants;
+    const serving = (): Member[] => [...this.members.values()].filter((m) => m.peer?.server.isServing === true);
     const leaderNow = (): Member | null => {
-      const ms = [...this.members.values()];
-      const leaders = ms.filter((m) => m.peer?.server.serverState === 'leader' && m.peer.server.isServing);
+      const up = serving();
+      const leaders = up.filter((m) => m.peer?.server.serverState === 'leader');
       if (leaders.length !== 1) return null;
-      return ms.every((m) => m.peer?.server.isServing === true) ? leaders[0] : null;
+      const synced = up.filter((m) => m.sid <= voters).length;
+      return synced > Math.floor(voters / 2) ? leaders[0] : null;
     };
+    const inStep = (ms: Member[]): boolean => new Set(ms.map((m) => m.peer?.server.tree.lastProcessedZxid)).size === 1
+      && new Set(ms.map((m) => m.peer?.server.tree.digest())).size === 1;
     while (this.world.nextAt() <= deadline) {
       await this.world.step(deadline);
       this.checkOrThrow();
@@ -552,7 +566,7 @@ export class ZabSim {
       const server = leader.peer.server;
       if (!probeSent) {
         probeSent = true;
-        this.note(`ensemble formed under leader ${leader.sid}: writing ${probe} through it`);
+        this.note(`a quorum serves under leader ${leader.sid}: writing ${probe} through it`);
         // A write as a client's would go in, straight into the leader's pipeline.
         const w = new JuteWriter(64);
         writeCreateRequest(w, { path: probe, data: null, acl: OPEN_ACL, flags: 0, ttl: 0 });
@@ -563,24 +577,28 @@ export class ZabSim {
         this.note(`${probe} committed at 0x${server.tree.lastProcessedZxid.toString(16)}`);
       }
       if (!probeAcked) continue;
-      const zxids = new Set([...this.members.values()].map((m) => m.peer?.server.tree.lastProcessedZxid));
-      const digests = new Set([...this.members.values()].map((m) => m.peer?.server.tree.digest()));
-      if (zxids.size === 1 && digests.size === 1) {
-        settledAt = this.world.now;
-        break;
-      }
+      const up = serving();
+      if (settledAt < 0 && inStep(up)) settledAt = this.world.now;
+      if (up.length === this.members.size && inStep(up)) break;
     }
     if (settledAt < 0) {
       const states = [...this.members.values()].map((m) => `${m.sid}: ${m.peer?.server.quorum?.peerState() ?? 'down'} at 0x${(m.peer?.server.tree.lastProcessedZxid ?? 0).toString(16)}`);
       throw new SimFailure(`no settled ensemble within ${this.o.livenessMs} ms after faults stopped (${states.join('; ')}; probe ${probeAcked ? 'committed' : probeSent ? 'sent' : 'not sent'})`);
     }
+    for (const m of this.members.values()) {
+      if (m.peer?.server.isServing !== true) {
+        this.lockedOut.push(m.sid);
+        this.note(`member ${m.sid} does not serve by the deadline (accepted epoch ${m.peer?.epochs.accepted ?? '-'})`);
+      }
+    }
     return settledAt;
   }
 
+  /** Every acknowledged write is on every serving member, with its zxid as czxid. */
   finalChecks(): void {
     for (const m of this.members.values()) {
       const tree = m.peer?.server.tree;
-      if (!tree) continue;
+      if (!tree || !m.peer?.server.isServing) continue;
       for (const a of this.ackedWrites) {
         const node = tree.getNode(a.path);
         if (!node || node.czxid !== a.zxid) {
@@ -595,7 +613,7 @@ export class ZabSim {
     return {
       seed: this.seed, ok, ...(error !== undefined ? { error } : {}), trace: this.trace, acked: this.ackedWrites.length,
       epochs: this.leaderOfEpoch.size, ...(settleMs !== undefined ? { settleMs } : {}), steps: this.world.steps,
-      syncs: { ...this.syncs }, crashes: this.crashes,
+      syncs: { ...this.syncs }, crashes: this.crashes, lockedOut: [...this.lockedOut],
     };
   }
 }

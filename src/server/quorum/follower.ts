@@ -45,7 +45,8 @@ export class FollowerRole {
   /** Received proposals not yet applied, in zxid order. */
   private readonly pending: PendingTxn[] = [];
   private toLog: PendingTxn[] = [];
-  private logging = false;
+  /** The log loop while it runs. */
+  private logging: Promise<void> | null = null;
   private lastHeard: number;
   private timer: TimerHandle | null = null;
   private chain: Promise<void> = Promise.resolve();
@@ -76,6 +77,8 @@ export class FollowerRole {
       this.conn?.close('follower role ended');
       this.snapReceiver?.abort();
       this.snapReceiver = null;
+      // The writes already queued land before the peer looks at its log again (fastForward).
+      await this.logging;
       // A SNAP not yet snapshotted left a tree the data directory cannot rebuild (or half a tree,
       // if the stream broke): start over from what is durable.
       if (this.treeUnsaved) await this.reloadFromDisk();
@@ -355,23 +358,29 @@ export class FollowerRole {
   /** After NEWLEADER: each proposal is logged (group-committed with others) and then ACKed. */
   private log(ts: PendingTxn[]): void {
     this.toLog.push(...ts);
-    if (!this.logging) void this.logLoop();
+    if (this.logging === null) this.logging = this.logLoop();
   }
 
+  /**
+   * Runs until nothing is queued, even after the role ended: a COMMIT or INFORM may have applied a
+   * txn whose write was still queued, and the log must hold what the tree holds (the seeded
+   * simulator's seed 19293: an observer's tree kept a txn its log never got).
+   */
   private async logLoop(): Promise<void> {
-    this.logging = true;
     try {
-      while (this.toLog.length > 0 && !this.ended) {
+      while (this.toLog.length > 0) {
         const batch = this.toLog;
         this.toLog = [];
         await this.appendDurably(batch);
-        if (this.ctx.participant) for (const t of batch) this.send(packet(PacketType.ACK, t.zxid));
+        if (this.ctx.participant && !this.ended) for (const t of batch) this.send(packet(PacketType.ACK, t.zxid));
       }
     } catch (err) {
-      this.ctx.log.error(`txn log failed: ${err instanceof Error ? err.message : String(err)}`);
+      const msg = `txn log failed: ${err instanceof Error ? err.message : String(err)}`;
+      if (this.ended) this.ctx.log.warn(msg);
+      else this.ctx.log.error(msg);
       this.end('txn log failed');
     } finally {
-      this.logging = false;
+      this.logging = null;
     }
   }
 
