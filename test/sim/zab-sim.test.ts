@@ -45,3 +45,10 @@ test('zab simulator: seed 413, a TRUNC below a snapshot that holds the dropped t
   assert.ok(r.ok, r.error);
   assert.ok(r.trace.some((l) => /TRUNC to 0x[0-9a-f]+: deleting snapshot/.test(l)), 'the run deletes a snapshot past a TRUNC');
 });
+
+test('zab simulator: seed 19293, an observer\'s queued log write outlives its role', async () => {
+  // The soak found it: an INFORM applied while its write waited behind another, then the role
+  // ended and the queue was dropped; the restarted observer's tree lacked a txn the others had.
+  const r = await runZabSim({ seed: 19293, ...zabSimShape(19293) });
+  assert.ok(r.ok, r.error);
+});
