@@ -546,7 +546,11 @@ export class SimDisk {
   readonly volume = new MemoryVolume();
   private current: DiskIncarnation | null = null;
 
-  constructor(readonly world: World, readonly fsyncMs: () => number) {}
+  /**
+   * `lies`: a broken disk that acknowledges a write before it is durable (a crash then loses
+   * acknowledged entries). Only for showing that the simulator's checks catch what that breaks.
+   */
+  constructor(readonly world: World, readonly fsyncMs: () => number, readonly lies = false) {}
 
   /** Storage for a new process life (the previous one must have crashed or stopped). */
   open(clock: SimClock): { storage: StorageBackend; life: DiskIncarnation } {
@@ -616,8 +620,9 @@ class SimTxnLog extends AbstractTxnLog {
     this.life.check();
     const copied = batch.map((e) => ({ zxid: e.zxid, payload: Buffer.from(e.payload) }));
     return new Promise((resolve) => {
-      this.pending.push({ batch: copied, resolve });
+      this.pending.push({ batch: copied, resolve: this.life.disk.lies ? () => undefined : resolve });
       if (this.pending.length === 1) this.life.clock.setTimeout(() => this.sync(), this.life.disk.fsyncMs());
+      if (this.life.disk.lies) resolve();
     });
   }
 

@@ -52,3 +52,15 @@ test('zab simulator: seed 19293, an observer\'s queued log write outlives its ro
   const r = await runZabSim({ seed: 19293, ...zabSimShape(19293) });
   assert.ok(r.ok, r.error);
 });
+
+test('zab simulator: its checks catch disks that acknowledge writes before they are durable', async () => {
+  // The same seeds with a broken fault model (an fsync acknowledged 400 ms before the data is
+  // safe, lost in a crash): acknowledged writes vanish, and the checks must say so.
+  const caught: string[] = [];
+  for (let seed = 1; seed <= 100 && caught.length < 3; seed++) {
+    const r = await runZabSim({ seed, ...zabSimShape(seed), lyingDisks: true });
+    if (!r.ok) caught.push(r.error ?? '');
+  }
+  assert.equal(caught.length, 3, `only ${caught.length} of 100 seeds noticed the lying disks`);
+  assert.ok(caught.some((e) => /lacks \/c\d+-\d+ .* acknowledged to client/.test(e)), caught.join('\n'));
+});

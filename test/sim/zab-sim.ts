@@ -17,6 +17,7 @@
 // - a serving leader of epoch e holds every write acknowledged to a client with a zxid of epoch
 //   <= e (no acknowledged write is lost);
 // - acceptedEpoch and currentEpoch never go back on any member's disk, and acceptedEpoch >= currentEpoch;
+// - a member's zxid never goes back while it serves in one epoch;
 // - no live member logs an error.
 // At the end every acknowledged write is on every serving member, with its zxid as czxid.
 
@@ -53,6 +54,8 @@ export interface ZabSimOptions {
   trace?: boolean;
   /** More zoo.cfg lines for every member (scenarios). */
   configExtra?: string[];
+  /** Disks that acknowledge appends before they are durable: the checks must then fail (a test shows it). */
+  lyingDisks?: boolean;
   /** Every log line of a live member, as it is logged (scenarios). */
   onLog?: (sid: number, level: string, msg: string) => void;
 }
@@ -114,10 +117,13 @@ export class Member {
   verifiedAcks = 0;
   incarnation = 0;
   downSince = 0;
+  /** While it serves: its process life and epoch, and the zxid it was last seen at. */
+  servingAt = '';
+  servingZxid = 0;
 
   constructor(readonly sim: ZabSim, readonly sid: number, readonly config: ServerConfig) {
     this.host = hostOf(sid);
-    this.disk = new SimDisk(sim.world, () => sim.rng.int(1, 4));
+    this.disk = new SimDisk(sim.world, () => (sim.lyingDisks ? 400 : sim.rng.int(1, 4)), sim.lyingDisks);
   }
 
   get up(): boolean {
@@ -299,10 +305,12 @@ export class ZabSim {
   private faultsOn = true;
   private crashes = 0;
   readonly seed: number;
-  private readonly o: Required<Omit<ZabSimOptions, 'seed'>>;
+  readonly lyingDisks: boolean;
+  private readonly o: Required<Omit<ZabSimOptions, 'seed' | 'lyingDisks'>>;
 
   constructor(opts: ZabSimOptions) {
     this.seed = opts.seed;
+    this.lyingDisks = opts.lyingDisks ?? false;
     this.o = {
       participants: 3, observers: 0, clients: 3, faultMs: 6000, livenessMs: 20000, minDelayMs: 1, maxDelayMs: 40,
       tickTime: 100, snapCount: 40, trace: false, configExtra: [], onLog: () => undefined, ...opts,
@@ -390,8 +398,16 @@ export class ZabSim {
       const server = peer.server;
       const state = server.quorum?.peerState() ?? 'looking';
       const tree = server.tree;
-      // Serving members have applied only committed txns.
-      if (server.isServing) this.maxCommitted = Math.max(this.maxCommitted, tree.lastProcessedZxid);
+      // Serving members have applied only committed txns, in zxid order.
+      if (server.isServing) {
+        this.maxCommitted = Math.max(this.maxCommitted, tree.lastProcessedZxid);
+        const at = `${m.incarnation}/${peer.epochs.current}`;
+        if (m.servingAt === at && tree.lastProcessedZxid < m.servingZxid) {
+          this.fail(`member ${m.sid}'s zxid went back while it served: 0x${m.servingZxid.toString(16)} -> 0x${tree.lastProcessedZxid.toString(16)}`);
+        }
+        m.servingAt = at;
+        m.servingZxid = tree.lastProcessedZxid;
+      }
       if (state === 'looking' || server.isServing) {
         const z = tree.lastProcessedZxid;
         const d = tree.digest();
