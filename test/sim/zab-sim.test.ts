@@ -1,4 +1,4 @@
-// The full-stack simulator in `npm test`: a thousand seeds of real QuorumPeers (election, roles,
+// The full-stack simulator in `npm test`: two thousand seeds of real QuorumPeers (election, roles,
 // pipeline, tree, snapshots) under crashes, torn log tails, wiped members, partitions, broken
 // connections and long delays, with clients writing through every member (see zab-sim.ts for the
 // fault model and the checks). A failing seed prints the command that replays it with its trace.
@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runZabSim, zabSimShape } from './zab-sim.js';
 
-const SEEDS = 1000;
+const SEEDS = 2000;
 
 test(`zab simulator: ${SEEDS} seeds keep every check, lose no acknowledged write and settle`, async () => {
   const failures: string[] = [];
