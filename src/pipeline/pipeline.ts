@@ -11,7 +11,7 @@ import type { DataTree } from '../tree/data-tree.js';
 import type { ApplyResult } from '../tree/apply.js';
 import type { Watcher } from '../tree/watch-manager.js';
 import { OutstandingChanges } from './change-records.js';
-import { Prep, type PreparedTxn } from './prep.js';
+import { Prep, type PreparedTxn, type SessionOwners } from './prep.js';
 import { Reads, isReadOp } from './reads.js';
 
 /** A client connection as the pipeline sees it. */
@@ -19,6 +19,8 @@ export interface ClientSink {
   readonly watcher: Watcher;
   /** Sends one reply frame; body is the encoded response record (or nothing). */
   sendReply(xid: number, zxid: number, err: number, body: Buffer | null): void;
+  /** Closes the connection (a request answered SESSIONMOVED gets no reply: see reply()). */
+  close?(): void;
 }
 
 export interface PipelineRequest {
@@ -33,6 +35,8 @@ export interface PipelineRequest {
   readonly receivedAtMs: number;
   /** Made by the server itself: no session to check. */
   readonly internal?: boolean;
+  /** On a quorum leader: the learner connection it came through (undefined: this server's own client). */
+  readonly owner?: unknown;
 }
 
 /** One proposal travelling through the commit stage. */
@@ -148,6 +152,15 @@ export class Pipeline {
   /** The zxid of the last proposal made (the next one is one above). */
   get lastProposedZxid(): number {
     return this.lastZxid;
+  }
+
+  /** A quorum leader's session owners (null otherwise): writes of a session attached elsewhere fail SESSIONMOVED. */
+  setSessionOwners(owners: SessionOwners | null): void {
+    this.prep.owners = owners;
+  }
+
+  get sessionOwners(): SessionOwners | null {
+    return this.prep.owners;
   }
 
   /** Starts a new epoch: zxids continue at (epoch << 32) + 1. */
@@ -300,6 +313,13 @@ export class Pipeline {
     this.outstanding--;
     if (req.type === OpCode.createSession) {
       this.hooks.sessionCreated(req);
+      return;
+    }
+    if (err === ErrorCode.SESSIONMOVED) {
+      // FinalRequestProcessor: "session moved is a connection level error": the connection the
+      // request came on is closed without a reply (ZOOKEEPER-710); the client reconnects.
+      this.hooks.onReply(req, err, zxid);
+      req.sink?.close?.();
       return;
     }
     // A ping's reply carries the ping xid, whatever the client sent (ZooKeeper answers PING_XID).

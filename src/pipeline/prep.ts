@@ -26,6 +26,37 @@ const SPECIAL_PATHS = new Set(['/', '/zookeeper', '/zookeeper/quota', '/zookeepe
 export interface PrepContext {
   readonly sessionId: bigint;
   readonly authInfo: readonly Id[];
+  /** Who submitted the request on a quorum leader (a learner's connection; undefined: this server's clients). */
+  readonly owner?: unknown;
+}
+
+/**
+ * A quorum leader's record of which server each session is attached to (SessionTrackerImpl's
+ * owner): set by createSession and by revalidation, claimed by the first checked request when
+ * unset (a new leader starts with none).
+ */
+export interface SessionOwners {
+  /** False when the session is attached elsewhere (SESSIONMOVED); claims an unset session for `owner`. */
+  check(sessionId: bigint, owner: unknown): boolean;
+  set(sessionId: bigint, owner: unknown): void;
+  /** The session is gone. */
+  forget(sessionId: bigint): void;
+}
+
+/** SessionOwners over a map, for a leader's term. */
+export function sessionOwnerMap(): SessionOwners {
+  const owners = new Map<bigint, unknown>();
+  return {
+    check: (sessionId, owner) => {
+      if (!owners.has(sessionId)) {
+        owners.set(sessionId, owner);
+        return true;
+      }
+      return owners.get(sessionId) === owner;
+    },
+    set: (sessionId, owner) => { owners.set(sessionId, owner); },
+    forget: (sessionId) => { owners.delete(sessionId); },
+  };
 }
 
 export interface PrepOptions {
@@ -72,7 +103,18 @@ function nextVersion(current: number, expected: number, path: string): number {
 }
 
 export class Prep {
+  /** Set while this server leads a quorum. */
+  owners: SessionOwners | null = null;
+
   constructor(readonly changes: OutstandingChanges, private readonly opts: PrepOptions) {}
+
+  /**
+   * SessionTrackerImpl.checkSession as PrepRequestProcessor calls it: for delete, setData, setACL
+   * and check (alone or in a multi), not for creates or session ops.
+   */
+  private checkOwner(ctx: PrepContext): void {
+    if (this.owners !== null && !this.owners.check(ctx.sessionId, ctx.owner)) throw new KeeperError(ErrorCode.SESSIONMOVED);
+  }
 
   /**
    * Prepares one write. `body` holds the request record after the RequestHeader; for createSession it
@@ -168,6 +210,7 @@ export class Prep {
         return this.check(c.path, c.version, ctx);
       }
       case OpCode.createSession:
+        this.owners?.set(ctx.sessionId, ctx.owner);
         return { type: -10, timeOut: r.readInt() };
       case OpCode.closeSession:
         return this.closeSession(zxid, ctx.sessionId);
@@ -241,6 +284,7 @@ export class Prep {
   }
 
   private delete(path: string, version: number, zxid: number, ctx: PrepContext): Txn {
+    this.checkOwner(ctx);
     const parentPath = this.parentAndValidate(path);
     const parent = this.changes.get(parentPath);
     checkACL(parent.acl, Perm.DELETE, ctx.authInfo);
@@ -275,6 +319,7 @@ export class Prep {
   }
 
   private setData(path: string, data: Buffer | null, version: number, zxid: number, time: number, ctx: PrepContext): Txn {
+    this.checkOwner(ctx);
     checkPath(path);
     const node = this.changes.get(path);
     checkACL(node.acl, Perm.WRITE, ctx.authInfo);
@@ -288,6 +333,7 @@ export class Prep {
   }
 
   private setACL(path: string, acls: ACL[] | null, version: number, zxid: number, ctx: PrepContext): Txn {
+    this.checkOwner(ctx);
     checkPath(path);
     const acl = fixupACL(acls, ctx.authInfo);
     const node = this.changes.get(path);
@@ -300,6 +346,7 @@ export class Prep {
   }
 
   private check(path: string, version: number, ctx: PrepContext): Txn {
+    this.checkOwner(ctx);
     checkPath(path);
     const node = this.changes.get(path);
     checkACL(node.acl, Perm.READ, ctx.authInfo);

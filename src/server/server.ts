@@ -197,6 +197,7 @@ export class ZkServer implements ConnectionOwner {
     this.reaper.stop();
     for (const c of this.connections) c.close();
     this.pipeline.forwardWritesTo(null);
+    this.pipeline.setSessionOwners(null);
     this.revalidate = null;
     const host = this.roleHost;
     this.roleHost = null;
@@ -377,6 +378,8 @@ export class ZkServer implements ConnectionOwner {
       return;
     }
     const valid = passwordOk && this.sessions.touch(sessionId, this.clock.now());
+    // A leader: the session is attached here now (ZooKeeperServer.revalidateSession: setOwner).
+    if (valid) this.pipeline.sessionOwners?.set(sessionId, undefined);
     this.finishSessionInit(conn, sessionId, timeout, valid);
   }
 
@@ -454,6 +457,7 @@ export class ZkServer implements ConnectionOwner {
       this.sessions.add(hdr.clientId, txn.timeOut, this.clock.now());
     } else if (hdr.type === OpCode.closeSession) {
       this.sessions.remove(hdr.clientId);
+      this.pipeline.sessionOwners?.forget(hdr.clientId);
       if (!p.request) this.bySession.get(hdr.clientId)?.close();
     }
     void result;

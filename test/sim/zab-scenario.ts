@@ -176,7 +176,7 @@ export class QuorumScenario {
   }
 
   private async write(m: Member, n: number, waitMs: number): Promise<void> {
-    const client = new Client(this.s, 100 + ++this.clients);
+    const client = new Client(this.s, 100 + ++this.clients, true);
     const acked = (): number => this.s.ackedWrites.filter((a) => a.client === client.id).length;
     let issued = 0;
     let connected = false;

@@ -29,9 +29,9 @@ import type { DataTree } from '../../src/tree/data-tree.js';
 import { configureSnapshotPool, prepareSnapshotPool } from '../../src/storage/snapshot/index.js';
 import { JuteReader } from '../../src/jute/reader.js';
 import { JuteWriter } from '../../src/jute/writer.js';
-import { readConnectResponse, readReplyHeader, writeConnectRequest, writeCreateRequest } from '../../src/jute/records.js';
+import { readConnectResponse, readReplyHeader, writeConnectRequest, writeCreateRequest, writeSetDataRequest } from '../../src/jute/records.js';
 import { zxidEpoch } from '../../src/jute/quorum.js';
-import { OpCode, Perm } from '../../src/protocol/constants.js';
+import { ErrorCode, OpCode, Perm } from '../../src/protocol/constants.js';
 import { Prng } from './prng.js';
 import { SimDisk, SimNet, type SimClock, type SimSocket, World } from './world.js';
 
@@ -182,7 +182,8 @@ export class Client {
   private readonly life: Life = { dead: false };
   readonly host: string;
 
-  constructor(readonly sim: ZabSim, readonly id: number) {
+  /** `createsOnly`: no setData among the writes (the scenarios count creates). */
+  constructor(readonly sim: ZabSim, readonly id: number, private readonly createsOnly = false) {
     this.host = `10.9.0.${id}`;
   }
 
@@ -230,14 +231,22 @@ export class Client {
     socket.connect({ host: m.host, port: CLIENT_PORT });
   }
 
+  /** A create of a new node; every fourth write a setData of the previous one (owner-checked: SESSIONMOVED). */
   write(): void {
-    const path = `/c${this.id}-${this.seq++}`;
     const xid = this.xid++;
     const w = new JuteWriter(128);
-    w.writeInt(0).writeInt(xid).writeInt(OpCode.create);
-    writeCreateRequest(w, { path, data: Buffer.from(path), acl: OPEN_ACL, flags: 0, ttl: 0 });
+    if (!this.createsOnly && this.seq > 0 && this.xid % 4 === 0) {
+      const path = `/c${this.id}-${this.seq - 1}`;
+      w.writeInt(0).writeInt(xid).writeInt(OpCode.setData);
+      writeSetDataRequest(w, { path, data: Buffer.from(`set ${xid}`), version: -1 });
+      this.pending.set(xid, `set:${path}`);
+    } else {
+      const path = `/c${this.id}-${this.seq++}`;
+      w.writeInt(0).writeInt(xid).writeInt(OpCode.create);
+      writeCreateRequest(w, { path, data: Buffer.from(path), acl: OPEN_ACL, flags: 0, ttl: 0 });
+      this.pending.set(xid, path);
+    }
     w.patchInt(0, w.length - 4);
-    this.pending.set(xid, path);
     if (this.pending.size === 1) this.lastProgress = this.sim.world.now;
     this.socket?.write(w.toBuffer());
   }
@@ -277,6 +286,11 @@ export class Client {
     if (header.zxid > this.lastZxid) this.lastZxid = header.zxid;
     if (path === undefined) {
       this.sim.fail(`client ${this.id}: a reply for xid ${header.xid} nobody asked for`);
+      return;
+    }
+    if (path.startsWith('set:')) {
+      // NONODE: the create it follows was never acknowledged (a lost connection).
+      if (header.err !== 0 && header.err !== ErrorCode.NONODE) this.sim.fail(`client ${this.id}: setData ${path.slice(4)} failed with ${header.err}`);
       return;
     }
     if (header.err === 0) this.sim.acked({ path, zxid: header.zxid, client: this.id });

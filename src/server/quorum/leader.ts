@@ -17,6 +17,7 @@ import type { TimerHandle } from '../../host/clock.js';
 import type { TxnEntry } from '../../storage/spi.js';
 import type { Proposal } from '../../pipeline/pipeline.js';
 import { OpCode } from '../../protocol/constants.js';
+import { sessionOwnerMap } from '../../pipeline/prep.js';
 import { hex } from '../log.js';
 import { RoleEnded, type QuorumContext } from './context.js';
 import { decodeRequest, decodeTouches, intData, packet } from './packets.js';
@@ -349,6 +350,7 @@ export class LeaderRole {
     }
     this.lastQuorumAt = this.ctx.clock.now();
     server.pipeline.setEpoch(epoch);
+    server.pipeline.setSessionOwners(sessionOwnerMap());
     this.host = new StandaloneHost(ctx.storage.txnLog, {
       apply: (p) => server.pipeline.applyCommitted(p),
       logged: (entries, bytes) => server.snapshotter.onLogged(entries, bytes),
@@ -425,7 +427,7 @@ export class LeaderRole {
         if (r.type !== OpCode.createSession) server.sessions.touch(r.sessionId, this.ctx.clock.now());
         server.pipeline.submit({
           type: r.type, xid: r.cxid, body: r.body, sessionId: r.sessionId, authInfo: p.authinfo ?? [], sink: null,
-          receivedAtMs: this.ctx.clock.now(),
+          receivedAtMs: this.ctx.clock.now(), owner: h,
         });
         if (r.type === OpCode.closeSession) server.sessions.setClosing(r.sessionId);
         return;
@@ -434,6 +436,8 @@ export class LeaderRole {
         if (p.data === null || p.data.length < 8) throw new Error('REVALIDATE without a session id');
         const sessionId = p.data.readBigInt64BE(0);
         const valid = server.sessions.touch(sessionId, this.ctx.clock.now());
+        // The client is now attached to that learner (LearnerHandler: setOwner).
+        if (valid) server.pipeline.sessionOwners?.set(sessionId, h);
         const data = Buffer.alloc(9);
         data.writeBigInt64BE(sessionId);
         data[8] = valid ? 1 : 0;
