@@ -229,6 +229,9 @@ export class FollowerRole {
       this.ctx.committedLog.clear();
       this.replaceSessions(receiver.sessions);
       this.ctx.log.info(`snapshot from leader ${this.leaderSid}: ${receiver.nodeCount} nodes, ${receiver.sessions.size} sessions`);
+      // What the log holds above the snapshot is another history: later proposals continue from it.
+      // (The rest of the log goes once the snapshot is durable, at NEWLEADER.)
+      this.chain = this.chain.then(() => this.ctx.storage.txnLog.truncate(zxid));
       conn?.finishRaw(rest);
     }, { juteMaxBufferBytes: this.ctx.config.maxBufferBytes, name: `SNAP stream from leader ${this.leaderSid}` });
     this.snapReceiver = receiver;
@@ -240,7 +243,6 @@ export class FollowerRole {
       },
     });
   }
-
 
   private replaceSessions(sessions: Map<bigint, number>): void {
     const tracker = this.ctx.server.sessions;
