@@ -15,7 +15,7 @@ import type { DataTree } from '../../tree/data-tree.js';
 import { StorageCorruptError } from '../errors.js';
 import type { SnapshotInfo, SnapshotStore } from '../spi.js';
 import { ADLER32_INIT, adler32, adler32Combine } from '../adler32.js';
-import { EncodeBatchBuilder, maxEncodedBytes, RestoreBatchCursor } from './batch.js';
+import { EncodeBatchBuilder, maxEncodedBytes, RestoreBatchCursor, type RestoredNode } from './batch.js';
 import {
   defaultFileHeader, encodeHead, encodeTail, JUTE_MAX_BUFFER_BYTES, snapshotFileName, type SnapshotTrailer,
 } from './format.js';
@@ -217,6 +217,15 @@ const RESTORE_BATCHES_QUEUED = 8;
  * this thread only inserts nodes, in slices of about sliceMs. On error (StorageCorruptError naming
  * file and offset, or the store's own) the tree is left part-restored and must not be used.
  */
+/** Puts one decoded node into the tree; a node that does not fit (no parent, say) is corruption at its offset. */
+export function insertRestoredNode(tree: DataTree, file: string, node: Readonly<RestoredNode>): void {
+  try {
+    tree.restoreNode(node.path, node.data, node.aclRef, node.stat, node.nodeDigest, node.pathCrc);
+  } catch (err) {
+    throw new StorageCorruptError(file, node.offset, err instanceof Error ? err.message : String(err), { cause: err });
+  }
+}
+
 export async function restoreSnapshot(
   store: SnapshotStore, zxid: number, tree: DataTree, opts: RestoreSnapshotOptions = {},
 ): Promise<RestoredSnapshot> {
@@ -275,12 +284,7 @@ export async function restoreSnapshot(
         cursor = new RestoreBatchCursor(msg.batch);
       }
       while (!cursor.done) {
-        const node = cursor.next();
-        try {
-          tree.restoreNode(node.path, node.data, node.aclRef, node.stat, node.nodeDigest, node.pathCrc);
-        } catch (err) {
-          throw new StorageCorruptError(file, node.offset, err instanceof Error ? err.message : String(err), { cause: err });
-        }
+        insertRestoredNode(tree, file, cursor.next());
         if ((++n & 63) === 0 && performance.now() >= deadline) return;
       }
       cursor = null;

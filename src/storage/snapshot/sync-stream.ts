@@ -22,7 +22,7 @@ import { StorageCorruptError } from '../errors.js';
 import { RestoreBatchBuilder, RestoreBatchCursor, type RestoreBatch } from './batch.js';
 import { SnapshotDecoder } from './decoder.js';
 import { JUTE_MAX_BUFFER_BYTES, SEAL_BYTES, SNAP_MAGIC, type SnapshotHead } from './format.js';
-import { takeSnapshot, type TakeSnapshotOptions } from './index.js';
+import { insertRestoredNode, takeSnapshot, type TakeSnapshotOptions } from './index.js';
 import type { MessagePort } from 'node:worker_threads';
 import { runDecodeTask, taskChannel } from './pool.js';
 import type { RestoreMessage, RestoreRequest } from './protocol.js';
@@ -335,17 +335,10 @@ export class SyncSnapshotReceiver {
   }
 }
 
-/** Inserts a batch of decoded nodes as restoreSnapshot does; a node that does not fit is corruption at its offset. */
+/** Inserts a batch of decoded nodes as restoreSnapshot does. */
 function insertRestoreBatch(tree: DataTree, name: string, batch: RestoreBatch): void {
   const cursor = new RestoreBatchCursor(batch);
-  while (!cursor.done) {
-    const node = cursor.next();
-    try {
-      tree.restoreNode(node.path, node.data, node.aclRef, node.stat, node.nodeDigest, node.pathCrc);
-    } catch (err) {
-      throw new StorageCorruptError(name, node.offset, err instanceof Error ? err.message : String(err), { cause: err });
-    }
-  }
+  while (!cursor.done) insertRestoredNode(tree, name, cursor.next());
 }
 
 /**
