@@ -15,6 +15,7 @@ import {
   allocateEnsemble, formatProtocolErrors, protocolErrors, srvrStatus, startApacheMember, stopAllApacheMembers,
   waitForMode, SYNC_LIMIT_TICKS, TICK_TIME_MS, type EnsembleMember,
 } from './apache-ensemble.js';
+import { withTimeout } from '../helpers/timeout.js';
 
 const skip = javaMissingReason();
 const DECISION_TIMEOUT_MS = 30_000;
@@ -66,14 +67,6 @@ async function startOurPeer(members: readonly EnsembleMember[], sid: number): Pr
       assert.deepEqual(warnings, [], 'our peer dropped no notification from the Apache peers as malformed');
     },
   };
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms); }),
-  ]);
 }
 
 test('an Apache ZooKeeper peer counts a zk-server peer\'s vote: the two of three elect a leader', { skip: skip ?? false, timeout: 90_000 }, async () => {

@@ -15,6 +15,7 @@ import {
 } from './apache-ensemble.js';
 import { NzkClient } from '../integration/support/nzk.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { withTimeout } from '../helpers/timeout.js';
 
 const skip = javaMissingReason();
 const ROLE_TIMEOUT_MS = 30_000;
@@ -58,14 +59,6 @@ async function readAll(port: number): Promise<Map<string, string>> {
   } finally {
     c.close();
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms); }),
-  ]);
 }
 
 /** Until exactly one of `ports` leads and the others follow. */

@@ -4,9 +4,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CreateMode, type NzkClient, type NzkEvent } from '../integration/support/nzk.js';
-import { RawClient } from '../helpers/raw-client.js';
-import { writeSetDataRequest } from '../../src/jute/records.js';
-import { OpCode } from '../../src/protocol/constants.js';
+import type { RawClient } from '../helpers/raw-client.js';
+import { assertStaleWriteClosesConnection } from '../helpers/session-moved.js';
 import {
   connectClient, connectClientOn, converge, Ensemble, hostOfSession, modeOf, retryUntil, showLogsOnFailure, since, SYNC_LIMIT_MS,
   TimeoutError, waitUntil, withTimeout,
@@ -160,23 +159,8 @@ test('a session re-established through another member: a write on its old connec
     await showLogsOnFailure(e, async () => {
       const roles = await e.waitForRoles(30_000);
       const [first, second] = roles.followers;
-      const a = await RawClient.connect(e.port(first), { timeOut: 10_000 });
-      raws.push(a);
-      await a.create('/owned', Buffer.from('v0'));
-      await a.setData('/owned', Buffer.from('v1'));
-      const resp = a.connectResponse!;
-      // The same session from another member's connection: that member revalidates it with the leader.
-      const b = await RawClient.connect(e.port(second), { timeOut: 10_000, sessionId: resp.sessionId, passwd: resp.passwd, lastZxidSeen: a.lastZxid });
-      raws.push(b);
-      assert.equal(b.sessionId, resp.sessionId);
-      // The old connection is still open on the first member, which does not know.
-      const reply = a.request(OpCode.setData, (w) => writeSetDataRequest(w, { path: '/owned', data: Buffer.from('stale'), version: -1 }));
-      await assert.rejects(withTimeout(reply, 10_000, 'the stale write is answered by a close'), /connection closed/);
-      await withTimeout(a.closed, 10_000, 'the first member closed the stale connection');
-      // Where the session lives now, writes work; the stale one left no trace.
-      await b.setData('/owned', Buffer.from('v2'));
-      const { data } = await b.getData('/owned');
-      assert.equal(data?.toString(), 'v2');
+      await assertStaleWriteClosesConnection(e.port(first), e.port(second), raws);
+      // The stale write left no trace: every member has the same tree.
       const final = await converge(e, e.sids);
       assert.deepEqual(final.diffs, []);
     });

@@ -450,13 +450,8 @@ export function connectClient(connectString: string, opts: { sessionTimeout?: nu
   });
 }
 
-/** Rejects with `what` timed out after `ms` unless the promise settles first. */
-export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new TimeoutError(`${what}: no answer within ${ms} ms`)), ms); });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-export class TimeoutError extends Error {}
+export { TimeoutError, withTimeout } from '../helpers/timeout.js';
+import { withTimeout } from '../helpers/timeout.js';
 
 /** Retries `fn` until it resolves (a client call that may fail while the ensemble re-forms). */
 export async function retryUntil<T>(fn: () => Promise<T>, timeoutMs: number, what: string): Promise<T> {
