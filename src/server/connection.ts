@@ -5,12 +5,13 @@ import type { Socket } from 'node:net';
 import { JuteReader } from '../jute/reader.js';
 import { JuteWriter } from '../jute/writer.js';
 import {
-  type ACL, type Id, type WatcherEvent,
+  type ACL, type WatcherEvent,
   readConnectRequest, readRequestHeader, readAuthPacket, writeReplyHeader, writeWatcherEvent,
   type ConnectRequest,
 } from '../jute/records.js';
 import { Perm } from '../protocol/constants.js';
 import { hasPermission } from '../pipeline/acl.js';
+import { AuthIds } from '../pipeline/auth-ids.js';
 import type { ClientSink } from '../pipeline/pipeline.js';
 import type { Watcher } from '../tree/watch-manager.js';
 import { FrameDecoder, FrameError } from './framing.js';
@@ -60,7 +61,8 @@ export class ClientConnection implements ClientSink, Watcher {
   sessionTimeoutMs = 0;
   /** The client sent ConnectRequest without the trailing readOnly byte (a pre-3.3 client). */
   oldClient = false;
-  readonly authInfo: Id[];
+  /** Authenticated identities, in ZooKeeper's iteration order (see AuthIds). */
+  readonly auth: AuthIds;
   readonly remoteAddress: string;
   readonly remotePort: number;
   outstanding = 0;
@@ -74,7 +76,7 @@ export class ClientConnection implements ClientSink, Watcher {
   constructor(readonly socket: Socket, private readonly owner: ConnectionOwner, nowMs: number) {
     this.remoteAddress = normalizeAddress(socket.remoteAddress ?? '');
     this.remotePort = socket.remotePort ?? 0;
-    this.authInfo = [{ scheme: 'ip', id: this.remoteAddress }];
+    this.auth = new AuthIds([{ scheme: 'ip', id: this.remoteAddress }]);
     this.decoder = new FrameDecoder(owner.maxFrameBytes());
     this.stats = {
       packetsReceived: 0, packetsSent: 0, lastCxid: -1, lastZxid: -1, lastOp: 'NA', lastResponseTimeMs: 0,
@@ -251,7 +253,7 @@ export class ClientConnection implements ClientSink, Watcher {
 
   /** Watch notification; ZooKeeper 3.9 only delivers it if the client may READ the znode. */
   notify(event: WatcherEvent, zxid: number, acl: readonly ACL[] | null): void {
-    if (acl && !hasPermission(acl, Perm.READ, this.authInfo)) return;
+    if (acl && !hasPermission(acl, Perm.READ, this.auth.list)) return;
     this.send((w) => {
       writeReplyHeader(w, { xid: -1, zxid, err: 0 });
       writeWatcherEvent(w, event);

@@ -351,7 +351,7 @@ export class ZkServer implements ConnectionOwner {
       const body = Buffer.alloc(4);
       body.writeInt32BE(timeout);
       this.pipeline.submit({
-        type: OpCode.createSession, xid: 0, body, sessionId, authInfo: conn.authInfo, sink: conn,
+        type: OpCode.createSession, xid: 0, body, sessionId, authInfo: conn.auth.list, sink: conn,
         receivedAtMs: this.clock.now(),
       });
       return;
@@ -421,7 +421,7 @@ export class ZkServer implements ConnectionOwner {
     }
     this.sessions.touch(conn.sessionId, this.clock.now());
     this.pipeline.submit({
-      type, xid, body, sessionId: conn.sessionId, authInfo: conn.authInfo, sink: conn, receivedAtMs: this.clock.now(),
+      type, xid, body, sessionId: conn.sessionId, authInfo: conn.auth.list, sink: conn, receivedAtMs: this.clock.now(),
     });
     if (type === OpCode.closeSession) this.sessions.setClosing(conn.sessionId);
   }
@@ -443,9 +443,7 @@ export class ZkServer implements ConnectionOwner {
       conn.close();
       return;
     }
-    for (const id of ids) {
-      if (!conn.authInfo.some((a) => a.scheme === id.scheme && a.id === id.id)) conn.authInfo.push(id);
-    }
+    for (const id of ids) conn.auth.add(id);
     conn.sendFrame(xid, 0, 0, null);
   }
 

@@ -8,10 +8,16 @@
 export const LOAD_FACTOR = 0.75;
 export const MAX_CAPACITY = 1 << 30;
 
-/** java.lang.String.hashCode over UTF-16 code units, then HashMap.hash's spreading of high bits. */
-export function spreadHash(s: string): number {
+/** java.lang.String.hashCode over UTF-16 code units. */
+export function stringHash(s: string): number {
   let h = 0;
   for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+/** java.lang.String.hashCode, then HashMap.hash's spreading of high bits. */
+export function spreadHash(s: string): number {
+  const h = stringHash(s);
   return h ^ (h >>> 16);
 }
 

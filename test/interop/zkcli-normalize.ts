@@ -15,8 +15,6 @@ const ZXID_LINE = /^(cZxid|mZxid|pZxid) = 0x([0-9a-f]+)$/;
 const TIME_LINE = /^(ctime|mtime) = (.+)$/;
 const OWNER_LINE = /^ephemeralOwner = 0x([0-9a-f]+)$/;
 const LIST_LINE = /^\[(.*)\]$/;
-const WHOAMI_HEADER = 'Auth scheme: User';
-const WHOAMI_ENTRY = /^[A-Za-z0-9_.-]+: /;
 // A server that stamps nonsense (0, seconds, another clock) must not pass as T.
 const PLAUSIBLE_TIME_WINDOW_MS = 24 * 60 * 60 * 1000;
 
@@ -60,26 +58,11 @@ export function normalizeZkCliOutput(output: ZkCliOutput, hostPort: string, nowM
     stdout.push(normalizeLine(line, zxids, sessions, nowMs));
   }
 
-  sortWhoAmIBlocks(stdout);
   const stderr = splitLines(output.stderr)
     .filter((line) => !LOGGER_NOISE.test(line))
     .map((line) => line.split(hostPort).join('{{server}}'));
 
   return [...stdout, '--- stderr ---', ...stderr, '--- events ---', ...events].join('\n') + '\n';
-}
-
-/**
- * `whoami` lists the session's identities in the server's set order (a hash set in ZooKeeper), which
- * clients may not rely on; sort each block of "scheme: user" lines after its header.
- */
-function sortWhoAmIBlocks(lines: string[]): void {
-  for (let i = 0; i < lines.length; i++) {
-    if (lines[i] !== WHOAMI_HEADER) continue;
-    let end = i + 1;
-    while (end < lines.length && WHOAMI_ENTRY.test(lines[end])) end++;
-    lines.splice(i + 1, end - i - 1, ...lines.slice(i + 1, end).sort());
-    i = end - 1;
-  }
 }
 
 function splitLines(text: string): string[] {
