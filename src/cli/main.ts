@@ -7,7 +7,7 @@ import { openStorage } from '../storage/index.js';
 import { ZkServer } from '../server/server.js';
 import { QuorumPeer } from '../server/quorum/peer.js';
 import { isDistributedQuorum } from '../config/index.js';
-import { createLogger } from '../server/log.js';
+import { configureLogging, createLogger } from '../log/logger.js';
 import { purgeCommand } from './purge.js';
 import { inspectCommand } from './inspect.js';
 import { migrateCommand } from './migrate.js';
@@ -31,6 +31,9 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const config = cmd.config;
+  // Refusals to start (bad config, unusable storage) stay plain `zk-server: …` lines on stderr, as a
+  // command-line tool's errors; everything the running server says goes through the logger.
+  configureLogging({ format: config.logFormat ?? undefined, level: config.logLevel ?? undefined });
   // Configs that parse but that this version cannot serve (dynamic reconfig): one line each.
   const refusals = startupRefusals(config);
   if (refusals.length > 0) {

@@ -3,7 +3,7 @@
 // reader goes away (`| head`), and error text.
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { createLogger, type Logger } from '../server/log.js';
+import { createLogger, type Logger } from '../log/logger.js';
 import { restoreDatabase } from '../server/persistence.js';
 import type { RestoreFn } from '../storage/inspect/index.js';
 

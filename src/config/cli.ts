@@ -22,6 +22,8 @@ Options:
   -p, --port N             clientPort
       --data-dir DIR       dataDir (required when there is no config file)
       --data-log-dir DIR   dataLogDir (default: dataDir)
+      --log-format FORMAT  text (ZooKeeper-style lines, default) | json (one record a line)
+      --log-level LEVEL    debug | info (default) | warn | error
   -D KEY=VALUE             any zoo.cfg key or ZooKeeper system property, e.g. -Dzookeeper.snapCount=5000
   -h, --help               show this help
 
@@ -49,6 +51,8 @@ const OPTIONS = {
   port: { type: 'string', short: 'p' },
   'data-dir': { type: 'string' },
   'data-log-dir': { type: 'string' },
+  'log-format': { type: 'string' },
+  'log-level': { type: 'string' },
   define: { type: 'string', short: 'D', multiple: true },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -114,6 +118,12 @@ export function loadServerConfig(
   if (values['data-dir'] !== undefined) overrides.push({ key: 'dataDir', value: values['data-dir'], origin: '--data-dir' });
   if (values['data-log-dir'] !== undefined) {
     overrides.push({ key: 'dataLogDir', value: values['data-log-dir'], origin: '--data-log-dir' });
+  }
+  if (values['log-format'] !== undefined) {
+    overrides.push({ key: 'zkserver.log.format', value: values['log-format'], origin: '--log-format' });
+  }
+  if (values['log-level'] !== undefined) {
+    overrides.push({ key: 'zkserver.log.level', value: values['log-level'], origin: '--log-level' });
   }
   if (values.storage !== undefined) overrides.push({ key: 'storage', value: values.storage, origin: '--storage' });
 

@@ -8,6 +8,7 @@
 
 import { parseJavaDouble, parseJavaInt, parseJavaLong, type IntSyntax } from './values.js';
 import type { PeerRole, SnapshotCompression, StorageKind } from './types.js';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../log/levels.js';
 
 /** Settings as read, before defaults that depend on other settings are applied. */
 export interface Draft {
@@ -41,6 +42,8 @@ export interface Draft {
   snapshotCompressionMethod: SnapshotCompression;
   digestEnabled: boolean;
   storage: StorageKind;
+  logFormat: LogFormat | null;
+  logLevel: LogLevel | null;
   standaloneEnabled: boolean;
   reconfigEnabled: boolean;
   peerType: PeerRole;
@@ -109,6 +112,8 @@ export function defaultDraft(): Draft {
     snapshotCompressionMethod: 'none',
     digestEnabled: true,
     storage: 'filelog',
+    logFormat: null,
+    logLevel: null,
     standaloneEnabled: true,
     reconfigEnabled: false,
     peerType: 'participant',
@@ -369,6 +374,17 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'storage', aliases: ['zkserver.storage'], apply: (d, v, s) => {
     if (v === 'memory' || v === 'filelog' || v === 'level') d.storage = v;
     else s.fail(`expected memory, filelog or level, got ${JSON.stringify(v)}`);
+  } },
+  // zk-server's own: the log's format (text lines or JSON records) and level; null = as started.
+  { key: 'zkserver.log.format', aliases: [], apply: (d, v, s) => {
+    const f = LOG_FORMATS.find((x) => x === v);
+    if (f === undefined) s.fail(`expected ${LOG_FORMATS.join(' or ')}, got ${JSON.stringify(v)}`);
+    else d.logFormat = f;
+  } },
+  { key: 'zkserver.log.level', aliases: [], apply: (d, v, s) => {
+    const l = LOG_LEVELS.find((x) => x === v.toLowerCase());
+    if (l === undefined) s.fail(`expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(v)}`);
+    else d.logLevel = l;
   } },
 ];
 

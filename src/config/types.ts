@@ -2,6 +2,7 @@
 // would see it, plus the few that are zk-server's own (storage).
 
 import type { ConfigErrorLocation } from './errors.js';
+import type { LogFormat, LogLevel } from '../log/levels.js';
 
 export type StorageKind = 'memory' | 'filelog' | 'level';
 export type PeerRole = 'participant' | 'observer';
@@ -55,6 +56,10 @@ export interface ServerConfig {
   snapshotCompressionMethod: SnapshotCompression;
   digestEnabled: boolean;
   storage: StorageKind;
+  /** zkserver.log.format / --log-format; null = as the process started (ZK_LOG_FORMAT or text). */
+  logFormat: LogFormat | null;
+  /** zkserver.log.level / --log-level; null = as the process started (ZK_LOG_LEVEL or info). */
+  logLevel: LogLevel | null;
   servers: Map<number, QuorumServerSpec>;
   /** From dataDir/myid; null when there is no such file. */
   myid: number | null;

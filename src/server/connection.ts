@@ -15,8 +15,8 @@ import { AuthIds } from '../pipeline/auth-ids.js';
 import type { ClientSink } from '../pipeline/pipeline.js';
 import type { Watcher } from '../tree/watch-manager.js';
 import { FrameDecoder, FrameError } from './framing.js';
-import type { Logger } from './log.js';
-import { hex } from './log.js';
+import type { Logger } from '../log/logger.js';
+import { hex } from '../log/logger.js';
 import { OUT_BUFFER_BYTES, OUT_BUFFER_KEEP_BYTES, SOCKET_BACKLOG_BYTES_MAX } from './limits.js';
 
 /** What a connection asks of the server. */

@@ -5,7 +5,7 @@
 import type { ServerConfig } from '../config/types.js';
 import type { DataTree } from '../tree/data-tree.js';
 import { ephemeralTypeOf, ttlOf } from '../tree/ephemeral-type.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../log/logger.js';
 import { systemClock, type Clock, type TimerHandle } from '../host/clock.js';
 
 export class ContainerReaper {

@@ -9,8 +9,8 @@ import { decodeTxnEntry } from '../storage/txn-entry.js';
 import { restoreSnapshot, takeSnapshot } from '../storage/snapshot/index.js';
 import { purge } from '../storage/purge.js';
 import { OpCode } from '../protocol/constants.js';
-import type { Logger } from './log.js';
-import { hex } from './log.js';
+import type { Logger } from '../log/logger.js';
+import { hex } from '../log/logger.js';
 import { systemClock, type Clock, type TimerHandle } from '../host/clock.js';
 
 /** ZooKeeper tries at most this many of the newest snapshots before giving up. */

@@ -21,7 +21,7 @@ import { ContainerReaper } from './container-reaper.js';
 import { Snapshotter, restoreDatabase } from './persistence.js';
 import { createAdminView } from './admin-view.js';
 import { isFourLetterWord, fourLetterWordOf, runFourLetterWord, lastOperationName, type AdminView, type LeaderView, type ServerState } from './four-letter.js';
-import { createLogger, hex, type Logger } from './log.js';
+import { createLogger, hex, type Logger } from '../log/logger.js';
 import { WritersInTransit } from './writers-in-transit.js';
 import { SESSION_PASSWORD_BYTES, STANDALONE_SERVER_ID } from './limits.js';
 

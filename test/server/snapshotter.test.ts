@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Snapshotter } from '../../src/server/persistence.js';
-import type { Logger } from '../../src/server/log.js';
+import type { Logger } from '../../src/log/logger.js';
 import { openMemoryStorage, type StorageBackend } from '../../src/storage/index.js';
 import { closeSnapshotPool } from '../../src/storage/snapshot/index.js';
 import { DataTree } from '../../src/tree/index.js';

@@ -24,7 +24,7 @@
 import { parseZooCfg } from '../../src/config/index.js';
 import type { ServerConfig } from '../../src/config/types.js';
 import { QuorumPeer } from '../../src/server/quorum/peer.js';
-import type { Logger } from '../../src/server/log.js';
+import type { Logger } from '../../src/log/logger.js';
 import type { DataTree } from '../../src/tree/data-tree.js';
 import { configureSnapshotPool, prepareSnapshotPool } from '../../src/storage/snapshot/index.js';
 import { JuteReader } from '../../src/jute/reader.js';

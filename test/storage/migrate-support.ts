@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { writeACLList, writeTxnHeader, type ACL } from '../../src/jute/records.js';
 import { JuteWriter } from '../../src/jute/writer.js';
 import { OpCode } from '../../src/protocol/constants.js';
-import type { Logger } from '../../src/server/log.js';
+import type { Logger } from '../../src/log/logger.js';
 import { restoreDatabase } from '../../src/server/persistence.js';
 import { openFilelogStorage, type TxnEntry } from '../../src/storage/index.js';
 import type { RestoreFn } from '../../src/storage/inspect/index.js';

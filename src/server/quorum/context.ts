@@ -2,7 +2,7 @@
 
 import type { ServerConfig } from '../../config/types.js';
 import type { StorageBackend } from '../../storage/spi.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../log/logger.js';
 import type { ZkServer } from '../server.js';
 import type { CommittedLog } from './committed-log.js';
 import type { Clock } from '../../host/clock.js';

@@ -11,7 +11,7 @@ import { connectQuorum, QuorumConnection } from '../../transport/quorum.js';
 import { PooledSyncSnapshotReceiver } from '../../storage/snapshot/sync-stream.js';
 import { restoreDatabase } from '../persistence.js';
 import type { Proposal } from '../../pipeline/pipeline.js';
-import { hex } from '../log.js';
+import { hex } from '../../log/logger.js';
 import { sleep, type TimerHandle } from '../../host/clock.js';
 import { RoleEnded, type QuorumContext } from './context.js';
 import { encodeRequest, encodeTouches, intData, packet, proposalOf } from './packets.js';

@@ -18,7 +18,7 @@ import type { TxnEntry } from '../../storage/spi.js';
 import type { Proposal } from '../../pipeline/pipeline.js';
 import { OpCode } from '../../protocol/constants.js';
 import { sessionOwnerMap } from '../../pipeline/prep.js';
-import { hex } from '../log.js';
+import { hex } from '../../log/logger.js';
 import { RoleEnded, type QuorumContext } from './context.js';
 import { decodeRequest, decodeTouches, intData, packet } from './packets.js';
 

@@ -8,7 +8,7 @@ import { ElectionTransport } from '../../transport/election.js';
 import { PeerState } from '../../zab/election.js';
 import type { ServerConfig } from '../../config/types.js';
 import type { StorageBackend } from '../../storage/spi.js';
-import { createLogger, hex, type Logger } from '../log.js';
+import { createLogger, hex, type Logger } from '../../log/logger.js';
 import { ZkServer, type ServerEnv } from '../server.js';
 import { sleep, systemClock } from '../../host/clock.js';
 import { tcpNet } from '../../transport/net-env.js';

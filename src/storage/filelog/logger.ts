@@ -1,13 +1,12 @@
 // Where the filelog backend reports what it repaired on its own (a torn log tail cut off, a
 // leftover temp file removed). Structurally a subset of the server's Logger, so it can be passed in.
 
+import { createLogger } from '../../log/logger.js';
+
 export interface StorageLogger {
   info(msg: string): void;
   warn(msg: string): void;
 }
 
-/** Used when the caller passes no logger: ZooKeeper-like lines on stderr. */
-export const stderrLogger: StorageLogger = {
-  info: (msg) => { process.stderr.write(`${new Date().toISOString()} [INFO] filelog - ${msg}\n`); },
-  warn: (msg) => { process.stderr.write(`${new Date().toISOString()} [WARN] filelog - ${msg}\n`); },
-};
+/** Used when the caller passes no logger: the process's logger, component "filelog". */
+export const stderrLogger: StorageLogger = createLogger('filelog');
