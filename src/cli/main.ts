@@ -13,6 +13,7 @@ import { inspectCommand } from './inspect.js';
 import { migrateCommand } from './migrate.js';
 import { verifyCommand } from './verify.js';
 import { closeSnapshotPool } from '../storage/snapshot/index.js';
+import { startEndpoints, type Endpoints } from '../server/endpoints.js';
 
 async function main(argv: string[]): Promise<number> {
   const log = createLogger('zk-server');
@@ -65,11 +66,21 @@ async function main(argv: string[]): Promise<number> {
   const server = isDistributedQuorum(config.servers, config.standaloneEnabled)
     ? new QuorumPeer(config, storage, createLogger(`zk-server myid:${config.myid}`))
     : new ZkServer(config, storage, log);
+  const zk = server instanceof QuorumPeer ? server.server : server;
+  let endpoints: Endpoints;
+  try {
+    endpoints = await startEndpoints(zk, config, log);
+  } catch (err) {
+    process.stderr.write(`zk-server: ${err instanceof Error ? err.message : String(err)}\n`);
+    await storage.close().catch(() => undefined);
+    return 2;
+  }
   try {
     await server.start();
   } catch (err) {
     log.error(`cannot start: ${err instanceof Error ? err.message : String(err)}`);
     await server.stop().catch(() => undefined);
+    await endpoints.close();
     return 1;
   }
   await new Promise<void>((resolve) => {
@@ -77,7 +88,7 @@ async function main(argv: string[]): Promise<number> {
       log.info(`received ${sig}, shutting down`);
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      server.stop().then(() => closeSnapshotPool()).then(resolve, (err: unknown) => {
+      server.stop().then(() => endpoints.close()).then(() => closeSnapshotPool()).then(resolve, (err: unknown) => {
         log.error(`error while stopping: ${String(err)}`);
         resolve();
       });

@@ -7,7 +7,7 @@
 // properties (jute.maxbuffer, znode.container.*) that ZooKeeper only takes from -D.
 
 import { parseJavaDouble, parseJavaInt, parseJavaLong, type IntSyntax } from './values.js';
-import type { PeerRole, SnapshotCompression, StorageKind } from './types.js';
+import type { MetricsProviderKind, PeerRole, SnapshotCompression, StorageKind } from './types.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../log/levels.js';
 
 /** Settings as read, before defaults that depend on other settings are applied. */
@@ -52,6 +52,10 @@ export interface Draft {
   adminServerAddress: string;
   adminCommandUrl: string;
   adminIdleTimeoutMs: number;
+  metricsProvider: MetricsProviderKind;
+  metricsHttpHost: string;
+  metricsHttpPort: number;
+  metricsExportJvmInfo: boolean;
   electionAlg: number;
   quorumListenOnAllIPs: boolean;
   syncEnabled: boolean;
@@ -75,6 +79,13 @@ export interface Draft {
   digestAuthEnabled: boolean;
   dynamicConfigFile: string | null;
 }
+
+/** The metrics providers ZooKeeper users name, by class. */
+export const METRICS_PROVIDERS: ReadonlyMap<string, MetricsProviderKind> = new Map([
+  ['org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider', 'prometheus'],
+  ['org.apache.zookeeper.metrics.impl.DefaultMetricsProvider', 'default'],
+  ['org.apache.zookeeper.metrics.impl.NullMetricsProvider', 'default'],
+]);
 
 /** ZKDatabase.DEFAULT_COMMIT_LOG_COUNT, which is also the least it accepts. */
 export const MIN_COMMIT_LOG_COUNT = 500;
@@ -122,6 +133,10 @@ export function defaultDraft(): Draft {
     adminServerAddress: '0.0.0.0',
     adminCommandUrl: '/commands',
     adminIdleTimeoutMs: 30000,
+    metricsProvider: 'default',
+    metricsHttpHost: '0.0.0.0',
+    metricsHttpPort: 7000,
+    metricsExportJvmInfo: true,
     electionAlg: 3,
     quorumListenOnAllIPs: false,
     syncEnabled: true,
@@ -321,6 +336,21 @@ export const SETTINGS: readonly Setting[] = [
     else s.fail(`expected "", "gz" or "snappy", got ${JSON.stringify(v)}`);
   }),
   prop('digest.enabled', (d, v, s) => { d.digestEnabled = readLooseBoolean(v, s); }),
+  // QuorumPeerConfig reads metricsProvider.className and hands the other metricsProvider.* keys to
+  // the provider (PrometheusMetricsProvider.configure: httpHost, httpPort, exportJvmInfo, and its
+  // worker-pool sizes, which have no counterpart here: parsed, then unused).
+  file('metricsProvider.className', (d, v, s) => {
+    const kind = METRICS_PROVIDERS.get(v.trim());
+    if (kind === undefined) {
+      s.fail(`unknown metrics provider ${JSON.stringify(v)}; zk-server has ${[...METRICS_PROVIDERS.keys()].join(', ')}`);
+    } else d.metricsProvider = kind;
+  }),
+  file('metricsProvider.httpHost', (d, v) => { d.metricsHttpHost = v.trim(); }),
+  file('metricsProvider.httpPort', (d, v, s) => { d.metricsHttpPort = readInt(v, s, { min: 0, max: 65535 }); }),
+  file('metricsProvider.exportJvmInfo', (d, v, s) => { d.metricsExportJvmInfo = readLooseBoolean(v, s); }),
+  file('metricsProvider.numWorkerThreads', (_d, v, s) => { readInt(v, s); }),
+  file('metricsProvider.maxQueueSize', (_d, v, s) => { readInt(v, s); }),
+  file('metricsProvider.workerShutdownTimeoutMs', (_d, v, s) => { readInt(v, s, { long: true }); }),
   prop('admin.enableServer', (d, v, s) => { d.adminEnableServer = readOnUnless(v, s, 'false', 'true'); }),
   prop('admin.serverPort', (d, v, s) => { d.adminServerPort = readInt(v, s, { syntax: 'decode', min: 0, max: 65535 }); }),
   prop('admin.serverAddress', (d, v) => { d.adminServerAddress = v; }),

@@ -4,6 +4,7 @@
 import type { ConfigErrorLocation } from './errors.js';
 import type { LogFormat, LogLevel } from '../log/levels.js';
 
+export type MetricsProviderKind = 'prometheus' | 'default';
 export type StorageKind = 'memory' | 'filelog' | 'level';
 export type PeerRole = 'participant' | 'observer';
 export type SnapshotCompression = 'none' | 'gz' | 'snappy';
@@ -78,6 +79,15 @@ export interface ServerConfig {
   adminServerAddress: string;
   adminCommandUrl: string;
   adminIdleTimeoutMs: number;
+  /**
+   * metricsProvider.className: `prometheus` serves /metrics on metricsHttpHost:metricsHttpPort;
+   * `default` (ZooKeeper's DefaultMetricsProvider, or the Null one) serves nothing beyond mntr.
+   */
+  metricsProvider: MetricsProviderKind;
+  metricsHttpHost: string;
+  metricsHttpPort: number;
+  /** metricsProvider.exportJvmInfo: Node's process metrics (process_*, nodejs_*) beside ZooKeeper's. */
+  metricsExportJvmInfo: boolean;
   /** Roll the log and snapshot after this many KB of txns; <= 0 disables. */
   snapSizeLimitKb: number;
   /** -1 = no limit. */

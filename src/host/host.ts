@@ -19,8 +19,8 @@ import type { CommitStage, Proposal } from '../pipeline/pipeline.js';
 
 export interface HostEvents {
   apply(p: Proposal): void;
-  /** A batch became durable (the snapshot policy counts txns and bytes). */
-  logged?(entries: number, bytes: number): void;
+  /** A batch became durable, `ms` after its append began (the snapshot policy counts txns and bytes). */
+  logged?(entries: number, bytes: number, ms: number): void;
   /** The txn log failed: nothing more can be made durable, the server must stop. */
   fatal(err: Error): void;
   /**
@@ -164,7 +164,7 @@ export class StandaloneHost implements CommitStage {
           const took = performance.now() - started;
           this.writeMs = this.writeMs === 0 ? took : this.writeMs + WRITE_TIME_WEIGHT * (took - this.writeMs);
           this.core.step({ type: 'persisted', zxid: last });
-          this.events.logged?.(entries.length, bytes);
+          this.events.logged?.(entries.length, bytes, took);
           this.pump(true);
         },
         (err: unknown) => {

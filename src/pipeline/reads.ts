@@ -77,6 +77,7 @@ export class Reads {
         // The watch is left even when the node is absent: that is an exist watch.
         if (watch && ctx.watcher) this.tree.dataWatches.addWatch(path, ctx.watcher, 'standard');
         if (!node) throw new KeeperError(ErrorCode.NONODE, path);
+        this.tree.recordRead(path, 0);
         const stat = node.stat();
         return this.out((w) => writeStat(w, stat));
       }
@@ -153,6 +154,7 @@ export class Reads {
   private getData(w: JuteWriter, path: string, watch: boolean, ctx: ReadContext): void {
     const node = this.nodeFor(path, ctx);
     if (watch && ctx.watcher) this.tree.dataWatches.addWatch(path, ctx.watcher, 'standard');
+    this.tree.recordRead(path, node.dataLength);
     w.writeBuffer(node.data);
     writeStat(w, node.stat());
   }
@@ -160,7 +162,13 @@ export class Reads {
   private getChildren(w: JuteWriter, path: string, watch: boolean, ctx: ReadContext, withStat: boolean): void {
     const node = this.nodeFor(path, ctx);
     if (watch && ctx.watcher) this.tree.childWatches.addWatch(path, ctx.watcher, 'standard');
-    w.writeStringVector(node.childNamesInZooKeeperOrder());
+    const children = node.childNamesInZooKeeperOrder();
+    if (this.tree.namespaceStats !== null) {
+      let bytes = 0;
+      for (const c of children) bytes += c.length;
+      this.tree.recordRead(path, bytes);
+    }
+    w.writeStringVector(children);
     if (withStat) writeStat(w, node.stat());
   }
 
@@ -175,8 +183,14 @@ export class Reads {
       const path = (op.req as { path: string }).path;
       try {
         const node = this.nodeFor(path, ctx);
-        if (op.type === OpCode.getData) results.push({ type: 4, data: node.data, stat: node.stat() });
-        else results.push({ type: 8, children: node.childNamesInZooKeeperOrder() });
+        if (op.type === OpCode.getData) {
+          this.tree.recordRead(path, node.dataLength);
+          results.push({ type: 4, data: node.data, stat: node.stat() });
+        } else {
+          const children = node.childNamesInZooKeeperOrder();
+          this.tree.recordRead(path, children.reduce((n, c) => n + c.length, 0));
+          results.push({ type: 8, children });
+        }
       } catch (e) {
         if (!(e instanceof KeeperError)) throw e;
         results.push({ type: -1, err: e.code });

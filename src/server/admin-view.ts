@@ -2,7 +2,8 @@
 
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { AdminView, ConnectionInfo, ServerStatsView } from './four-letter.js';
+import type { AdminView, ConnectionInfo, MonitorView, ServerStatsView, SummaryMetric } from './four-letter.js';
+import { Counter, CounterSet, Summary, type ServerMetrics } from './metrics.js';
 import { processEnvironment } from './four-letter.js';
 import type { ZkServer } from './server.js';
 
@@ -37,6 +38,23 @@ function fileDescriptors(): { open?: number; max?: number } {
   } catch {
     return {};
   }
+}
+
+/** ServerMetrics as the default metrics provider dumps them: counters, then summaries (sets by key). */
+export function metricsDump(metrics: ServerMetrics): Pick<MonitorView, 'counters' | 'summaries'> {
+  const counters: Array<[string, number]> = [];
+  const summaries: SummaryMetric[] = [];
+  const summary = (name: string, s: Summary): void => {
+    const v = s.values();
+    summaries.push({ name, count: v.count, sum: v.sum, min: v.min, max: v.max, ...(v.percentiles ? { percentiles: v.percentiles } : {}) });
+  };
+  for (const m of metrics.all.values()) {
+    if (m instanceof Counter) counters.push([m.name, m.value]);
+    else if (m instanceof CounterSet) for (const [key, v] of m.values) counters.push([`${key}_${m.name}`, v]);
+    else if (m instanceof Summary) summary(m.name, m);
+    else for (const [key, s] of m.byKey) summary(`${key}_${m.name}`, s);
+  }
+  return { counters, summaries };
 }
 
 export function createAdminView(server: ZkServer): AdminView {
@@ -108,7 +126,7 @@ export function createAdminView(server: ZkServer): AdminView {
       minSessionTimeout: cfg.minSessionTimeout,
       maxSessionTimeout: cfg.maxSessionTimeout,
       clientPortListenBacklog: -1,
-      serverId: 0,
+      serverId: server.quorumServerId ?? 0,
     }),
     environment: () => processEnvironment(BUILD),
     dataDirSizes: () => ({
@@ -132,15 +150,16 @@ export function createAdminView(server: ZkServer): AdminView {
         localSessions: 0,
         openFileDescriptorCount: fds.open,
         maxFileDescriptorCount: fds.max,
-        lastClientResponseSize: -1,
-        minClientResponseSize: -1,
-        maxClientResponseSize: -1,
-        // ZooKeeper's ServerMetrics counter: txns whose logged digest differed from the tree's.
-        counters: [['digest_mismatches_count', server.tree.digestHistory.mismatches]],
+        lastClientResponseSize: server.stats.lastResponseSize,
+        minClientResponseSize: server.stats.minResponseSize,
+        maxClientResponseSize: server.stats.maxResponseSize,
+        ...metricsDump(server.metrics),
         ...(server.quorum ? { quorumSize: server.quorum.quorumSize } : {}),
         ...(server.quorum?.leader ? { leader: server.quorum.leader() } : {}),
       };
     },
     digestLog: () => server.tree.digestHistory.history(),
+    traceMask: () => server.traceMask,
+    setTraceMask: (mask) => { server.traceMask = mask; },
   };
 }

@@ -16,12 +16,16 @@ import type { ClientSink } from '../pipeline/pipeline.js';
 import type { Watcher } from '../tree/watch-manager.js';
 import { FrameDecoder, FrameError } from './framing.js';
 import type { Logger } from '../log/logger.js';
+import type { ServerMetrics } from './metrics.js';
 import { hex } from '../log/logger.js';
 import { OUT_BUFFER_BYTES, OUT_BUFFER_KEEP_BYTES, SOCKET_BACKLOG_BYTES_MAX } from './limits.js';
 
 /** What a connection asks of the server. */
 export interface ConnectionOwner {
   readonly log: Logger;
+  readonly metrics: ServerMetrics;
+  /** A reply or notification of `bytes` (header and body, without the length prefix) was queued. */
+  responded(bytes: number): void;
   maxFrameBytes(): number;
   isFourLetterWord(head: Buffer): boolean;
   fourLetterWord(conn: ClientConnection, head: Buffer): void;
@@ -147,6 +151,7 @@ export class ClientConnection implements ClientSink, Watcher {
 
   private onFrame(frame: Buffer): void {
     this.stats.packetsReceived++;
+    this.owner.metrics.bytesReceivedCount.inc(frame.length + 4);
     if (this.sessionId === 0n && this.state === 'connecting' && !this.awaitingSession) {
       this.awaitingSession = true;
       const req = readConnectRequest(new JuteReader(frame));
@@ -192,9 +197,9 @@ export class ClientConnection implements ClientSink, Watcher {
     if (this.owner.throttled(this)) this.pause();
   }
 
-  /** Queues one frame: length, then what `fill` writes. */
-  private send(fill: (w: JuteWriter) => void): void {
-    if (this.state === 'closed') return;
+  /** Queues one frame: length, then what `fill` writes. Returns its size in bytes (0 when closed). */
+  private send(fill: (w: JuteWriter) => void): number {
+    if (this.state === 'closed') return 0;
     const w = this.out;
     const start = w.length;
     try {
@@ -211,6 +216,7 @@ export class ClientConnection implements ClientSink, Watcher {
       this.flushQueued = true;
       process.nextTick(this.flushOut);
     }
+    return w.length - start;
   }
 
   /** One socket write for every frame queued in this turn (a group commit answers many at once). */
@@ -239,25 +245,29 @@ export class ClientConnection implements ClientSink, Watcher {
 
   sendReply(xid: number, zxid: number, err: number, body: Buffer | null): void {
     this.outstanding = Math.max(0, this.outstanding - 1);
-    this.sendFrame(xid, zxid, err, body);
+    this.owner.metrics.responseBytes.inc(this.sendFrame(xid, zxid, err, body));
     this.maybeResume();
   }
 
   /** A reply outside the request pipeline (auth answers). */
-  sendFrame(xid: number, zxid: number, err: number, body: Buffer | null): void {
-    this.send((w) => {
+  sendFrame(xid: number, zxid: number, err: number, body: Buffer | null): number {
+    const bytes = this.send((w) => {
       writeReplyHeader(w, { xid, zxid, err });
       if (body) w.writeRaw(body);
     });
+    if (bytes > 0) this.owner.responded(bytes - 4);
+    return bytes;
   }
 
   /** Watch notification; ZooKeeper 3.9 only delivers it if the client may READ the znode. */
   notify(event: WatcherEvent, zxid: number, acl: readonly ACL[] | null): void {
     if (acl && !hasPermission(acl, Perm.READ, this.auth.list)) return;
-    this.send((w) => {
+    const bytes = this.send((w) => {
       writeReplyHeader(w, { xid: -1, zxid, err: 0 });
       writeWatcherEvent(w, event);
     });
+    if (bytes > 0) this.owner.responded(bytes - 4);
+    this.owner.metrics.watchBytes.inc(bytes);
   }
 
   recordLatency(cxid: number, zxid: number, op: string, latencyMs: number, nowMs: number): void {

@@ -337,17 +337,16 @@ function dumpText(view: AdminView): string {
 }
 
 /** A metric value as ZooKeeper's MonitorCommand prints it: integers as they are, doubles Java-style. */
-type MetricValue = { long: number | bigint } | { double: number };
+export type MetricValue = { long: number | bigint } | { double: number };
 const metric = (key: string, v: MetricValue): string =>
   `zk_${key}\t${'long' in v ? String(v.long) : javaDouble(v.double)}\n`;
 
-function mntrText(view: AdminView): string {
-  const s = view.stats();
-  const m = view.monitor();
+/**
+ * The gauges of ZooKeeperServer.registerMetrics (and the quorum roles'), in the order 3.8 prints
+ * them for a standalone server; undefined where ZooKeeper registers none (fd counts off Unix).
+ */
+export function monitorGauges(view: AdminView, s: ServerStatsView = view.stats(), m: MonitorView = view.monitor()): Array<[string, MetricValue | undefined]> {
   const long = (v: number | bigint): MetricValue => ({ long: v });
-  let out = `zk_version\t${ln(view.version)}zk_server_state\t${ln(modeOf(view))}`;
-  if (view.peerState !== undefined) out += `zk_peer_state\t${ln(view.peerState)}`;
-  // The gauges of ZooKeeperServer.registerMetrics, in the order 3.8 prints them for a standalone server.
   const gauges: Array<[string, MetricValue | undefined]> = [
     ['ephemerals_count', long(m.ephemeralsCount)],
     ['num_alive_connections', long(s.connections)],
@@ -387,7 +386,16 @@ function mntrText(view: AdminView): string {
   } else if (m.syncedObservers !== undefined) {
     gauges.push(['synced_observers', long(m.syncedObservers)]);
   }
-  for (const [key, v] of gauges) if (v !== undefined) out += metric(key, v);
+  return gauges;
+}
+
+function mntrText(view: AdminView): string {
+  const s = view.stats();
+  const m = view.monitor();
+  const long = (v: number | bigint): MetricValue => ({ long: v });
+  let out = `zk_version\t${ln(view.version)}zk_server_state\t${ln(modeOf(view))}`;
+  if (view.peerState !== undefined) out += `zk_peer_state\t${ln(view.peerState)}`;
+  for (const [key, v] of monitorGauges(view, s, m)) if (v !== undefined) out += metric(key, v);
   for (const [key, v] of m.counters ?? []) out += metric(key, long(v));
   for (const sm of m.summaries ?? []) {
     out += metric(`avg_${sm.name}`, { double: roundedAverage(Number(sm.sum), sm.count) });

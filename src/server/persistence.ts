@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { DataTree } from '../tree/data-tree.js';
 import type { StorageBackend } from '../storage/spi.js';
 import { decodeTxnEntry } from '../storage/txn-entry.js';
-import { restoreSnapshot, takeSnapshot } from '../storage/snapshot/index.js';
+import { restoreSnapshot, takeSnapshot, type TakenSnapshot } from '../storage/snapshot/index.js';
 import { purge } from '../storage/purge.js';
 import { OpCode } from '../protocol/constants.js';
 import type { Logger } from '../log/logger.js';
@@ -30,6 +30,9 @@ export interface RestoredDatabase {
    * change to the tree that no txn records, so only a snapshot makes it durable.
    */
   sessionsKilled: number;
+  /** Time to load the snapshot and to replay the log, ms (startup_snap_load_time, startup_txns_load_time). */
+  snapshotLoadMs: number;
+  txnsLoadMs: number;
 }
 
 /**
@@ -40,6 +43,7 @@ export interface RestoredDatabase {
 export async function restoreDatabase(storage: StorageBackend, tree: DataTree, log: Logger): Promise<RestoredDatabase> {
   let sessions = new Map<bigint, number>();
   let snapshotZxid: number | null = null;
+  const started = performance.now();
   const snapshots = (await storage.snapshots.list()).slice(0, SNAPSHOTS_TRIED_MAX);
   const damaged: string[] = [];
   for (const snap of snapshots) {
@@ -71,6 +75,7 @@ export async function restoreDatabase(storage: StorageBackend, tree: DataTree, l
       'Restore the newest snapshot from a backup (or, in a quorum, remove this data directory and let the member resync from the leader)',
     );
   }
+  const snapshotLoadMs = performance.now() - started;
   let txnsReplayed = 0;
   for await (const entry of storage.txnLog.read(tree.lastProcessedZxid + 1)) {
     const { header, txn, digest } = decodeTxnEntry(entry);
@@ -80,6 +85,7 @@ export async function restoreDatabase(storage: StorageBackend, tree: DataTree, l
     if (header.type === OpCode.createSession && txn.type === -10) sessions.set(header.clientId, txn.timeOut);
     else if (header.type === OpCode.closeSession) sessions.delete(header.clientId);
   }
+  const txnsLoadMs = performance.now() - started - snapshotLoadMs;
   // Ephemerals whose session is not open any more (it closed in a log we no longer have) go now.
   let sessionsKilled = 0;
   for (const sessionId of [...tree.ephemeralSessions().keys()]) {
@@ -87,7 +93,7 @@ export async function restoreDatabase(storage: StorageBackend, tree: DataTree, l
     tree.killSession(sessionId, tree.lastProcessedZxid, null);
     sessionsKilled++;
   }
-  return { sessions, snapshotZxid, txnsReplayed, sessionsKilled };
+  return { sessions, snapshotZxid, txnsReplayed, sessionsKilled, snapshotLoadMs, txnsLoadMs };
 }
 
 export interface SnapshotPolicy {
@@ -108,6 +114,8 @@ export class Snapshotter {
   private randRoll: number;
   private randSize: number;
   private running: Promise<void> | null = null;
+  /** Told of each snapshot written: its whole time, and its main-thread and worker time, ms. */
+  onTaken: ((ms: number, taken: TakenSnapshot) => void) | null = null;
   private purgeTimer: NodeJS.Timeout | null = null;
   /** A snapshot is due once the log has started its new file (see onLogged). */
   private startTimer: TimerHandle | null = null;
@@ -186,8 +194,10 @@ export class Snapshotter {
     this.running = takeSnapshot(this.tree, this.sessions(), this.storage.snapshots)
       .then((taken) => {
         this.snapshotsTaken++;
+        const ms = performance.now() - started;
+        this.onTaken?.(ms, taken);
         this.log.info(`snapshot ${hex(taken.zxid)} written: ${taken.nodeCount} nodes, ${taken.sizeBytes} bytes in ` +
-          `${Math.round(performance.now() - started)} ms (longest slice ${taken.longestSliceMs.toFixed(1)} ms)`);
+          `${Math.round(ms)} ms (longest slice ${taken.longestSliceMs.toFixed(1)} ms)`);
       })
       .catch((err: unknown) => {
         this.log.error(`snapshot at ${hex(zxid)} failed: ${err instanceof Error ? err.message : String(err)}`);

@@ -20,9 +20,11 @@ import { SessionTracker, sessionPassword } from './session-tracker.js';
 import { ContainerReaper } from './container-reaper.js';
 import { Snapshotter, restoreDatabase } from './persistence.js';
 import { createAdminView } from './admin-view.js';
-import { isFourLetterWord, fourLetterWordOf, runFourLetterWord, lastOperationName, type AdminView, type LeaderView, type ServerState } from './four-letter.js';
+import { DEFAULT_TRACE_MASK, isFourLetterWord, fourLetterWordOf, runFourLetterWord, lastOperationName, type AdminView, type LeaderView, type ServerState } from './four-letter.js';
 import { createLogger, hex, type Logger } from '../log/logger.js';
 import { WritersInTransit } from './writers-in-transit.js';
+import { ServerMetrics } from './metrics.js';
+import type { LearnerStatsView, QuorumInfoView } from './admin-commands.js';
 import { SESSION_PASSWORD_BYTES, STANDALONE_SERVER_ID } from './limits.js';
 
 /** Every op code a client may send; anything else closes the connection. */
@@ -41,6 +43,10 @@ export interface ServerStatsCounters {
   latencyCount: number;
   packetsReceived: number;
   packetsSent: number;
+  /** ServerStats' client response BufferStats: -1 until the first reply. */
+  lastResponseSize: number;
+  minResponseSize: number;
+  maxResponseSize: number;
 }
 
 /** Where a server gets its time and sockets (default: the system's). */
@@ -49,6 +55,8 @@ export interface ServerEnv {
   net?: NetEnv;
   /** The snapshot policy's randomness (default Math.random). */
   random?: () => number;
+  /** The metrics to record into (default: a set of this server's own). */
+  metrics?: ServerMetrics;
 }
 
 export class ZkServer implements ConnectionOwner {
@@ -60,12 +68,17 @@ export class ZkServer implements ConnectionOwner {
   readonly startedAtMs: number;
   readonly stats: ServerStatsCounters = {
     minLatencyMs: Number.MAX_SAFE_INTEGER, maxLatencyMs: 0, totalLatencyMs: 0, latencyCount: 0,
-    packetsReceived: 0, packetsSent: 0,
+    packetsReceived: 0, packetsSent: 0, lastResponseSize: -1, minResponseSize: -1, maxResponseSize: -1,
   };
+  /** ZooTrace's mask as `gtmk`/`stmk` read and set it (nothing here traces by it). */
+  traceMask = DEFAULT_TRACE_MASK;
+  /** ZooKeeper's ServerMetrics: what `mntr`, the AdminServer's `monitor` and /metrics report. */
+  readonly metrics: ServerMetrics;
   private readonly bySession = new Map<bigint, ClientConnection>();
   private readonly host: StandaloneHost;
   private readonly writersInTransit = new WritersInTransit<ClientConnection>();
-  private readonly admin: AdminView;
+  /** The state the four-letter words and the AdminServer read. */
+  readonly admin: AdminView;
   private readonly reaper: ContainerReaper;
   readonly snapshotter: Snapshotter;
   private listener: Server | null = null;
@@ -86,6 +99,11 @@ export class ZkServer implements ConnectionOwner {
     leader?: () => LeaderView;
     /** A leader: whether it heard from a synced quorum within syncLimit (else it neither expires sessions nor takes clients). */
     inQuorum?: () => boolean;
+    /** A leader: its synced observers, for the AdminServer's `observers`; `orst` resets their stats. */
+    observers?: () => LearnerStatsView[];
+    resetObserverStats?: () => void;
+    /** Who this member is and where its quorum stands (AdminServer: leader, zabstate, voting_view). */
+    info?: () => QuorumInfoView;
   } | null = null;
   /** In a quorum: the commit stage of the current role (a leader's host), drained when the role ends. */
   private roleHost: StandaloneHost | null = null;
@@ -101,8 +119,14 @@ export class ZkServer implements ConnectionOwner {
     this.clock = env.clock ?? systemClock;
     this.net = env.net ?? tcpNet;
     this.startedAtMs = this.clock.now();
+    this.metrics = env.metrics ?? new ServerMetrics();
     this.log = log ?? createLogger('zk-server');
     this.tree = new DataTree({ digestEnabled: config.digestEnabled, extendedTypesEnabled: config.extendedTypesEnabled });
+    this.tree.digestHistory.onMismatch(() => this.metrics.digestMismatchesCount.inc());
+    this.tree.namespaceStats = {
+      read: (ns, bytes) => this.metrics.readPerNamespace.observe(ns, bytes),
+      write: (ns, bytes) => this.metrics.writePerNamespace.observe(ns, bytes),
+    };
     this.sessions = new SessionTracker(config.tickTime, quorumServerId ?? STANDALONE_SERVER_ID, this.clock.now());
     this.pipeline = new Pipeline(this.tree, {
       extendedTypesEnabled: config.extendedTypesEnabled,
@@ -118,7 +142,7 @@ export class ZkServer implements ConnectionOwner {
     });
     this.host = new StandaloneHost(storage.txnLog, {
       apply: (p) => this.pipeline.applyCommitted(p),
-      logged: (entries, bytes) => this.snapshotter.onLogged(entries, bytes),
+      logged: (entries, bytes, ms) => this.recordLogged(entries, bytes, ms),
       // Every request the server holds is in the batch: no reply, read or new request is waiting
       // on this thread while the batch's write blocks it.
       alone: (proposals) => this.pipeline.outstanding <= proposals,
@@ -129,12 +153,18 @@ export class ZkServer implements ConnectionOwner {
       }),
       fatal: (err) => {
         this.log.error(`txn log failed, no write can be made durable: ${err.message}; shutting down`);
+        this.metrics.unrecoverableErrorCount.inc();
         void this.stop();
       },
     });
     this.pipeline.attach(this.host);
     this.admin = createAdminView(this);
     this.snapshotter = new Snapshotter(storage, this.tree, () => this.openSessions(), config, this.log.child('snapshot'), env.random, this.clock);
+    this.snapshotter.onTaken = (ms, taken) => {
+      this.metrics.snapshottime.observe(ms);
+      this.metrics.snapshotWorkerTime.observe(taken.workerMs);
+      this.metrics.snapshotMainThreadTime.observe(taken.mainThreadMs);
+    };
     this.reaper = new ContainerReaper(this.tree, config, (path) => this.deleteContainer(path), this.log, this.clock);
   }
 
@@ -243,6 +273,11 @@ export class ZkServer implements ConnectionOwner {
     const now = this.clock.now();
     for (const [sessionId, timeoutMs] of restored.sessions) this.sessions.add(sessionId, timeoutMs, now);
     this.pipeline.resetZxid(this.tree.lastProcessedZxid);
+    const m = this.metrics;
+    m.dbinittime.observe(performance.now() - started);
+    m.startupSnapLoadTime.observe(restored.snapshotLoadMs);
+    m.startupTxnsLoadTime.observe(restored.txnsLoadMs);
+    m.startupTxnsLoaded.observe(restored.txnsReplayed);
     this.log.info(`restored to ${hex(this.tree.lastProcessedZxid)} (${restored.txnsReplayed} txns replayed, ` +
       `${restored.sessions.size} sessions) in ${Math.round(performance.now() - started)} ms`);
     if (restored.snapshotZxid === null || restored.sessionsKilled > 0) {
@@ -290,6 +325,7 @@ export class ZkServer implements ConnectionOwner {
       for (const c of this.connections) if (c.remoteAddress === addr) n++;
       if (n >= max) {
         this.log.warn(`Too many connections from /${addr} - max is ${max}`);
+        this.metrics.connectionRejected.inc();
         socket.destroy();
         return;
       }
@@ -339,6 +375,7 @@ export class ZkServer implements ConnectionOwner {
       conn.close();
       return;
     }
+    this.metrics.connectionRequestCount.inc();
     if (req.lastZxidSeen > this.tree.lastProcessedZxid) {
       this.log.info(`Refusing session request for client ${conn.describe()} as it has seen zxid ${hex(req.lastZxidSeen)} our last zxid is ${hex(this.tree.lastProcessedZxid)} client must try another server`);
       conn.close();
@@ -357,6 +394,7 @@ export class ZkServer implements ConnectionOwner {
       return;
     }
     const sessionId = req.sessionId;
+    this.metrics.connectionRevalidateCount.inc();
     // ZooKeeper closes the session's current connection before it checks the password, so even a
     // refused attempt moves the session off it (its client reconnects with the right password).
     const previous = this.bySession.get(sessionId);
@@ -406,6 +444,11 @@ export class ZkServer implements ConnectionOwner {
   private sessionCreated(req: PipelineRequest): void {
     const conn = req.sink as ClientConnection | null;
     if (!conn || conn.state === 'closed') return;
+    // FinalRequestProcessor's updateStats for createSession ("SESS"): latency counted as an update.
+    const latency = this.clock.now() - req.receivedAtMs;
+    this.recordServerLatency(latency);
+    this.metrics.updatelatency.observe(latency);
+    conn.recordLatency(req.xid, this.tree.lastProcessedZxid, lastOperationName(req.type), latency, performance.now());
     this.finishSessionInit(conn, req.sessionId, conn.sessionTimeoutMs, this.sessions.isValid(req.sessionId));
   }
 
@@ -464,12 +507,10 @@ export class ZkServer implements ConnectionOwner {
   private onReply(req: PipelineRequest, err: number, zxid: number): void {
     const now = this.clock.now();
     const latency = now - req.receivedAtMs;
-    const s = this.stats;
-    s.packetsSent++;
-    s.minLatencyMs = Math.min(s.minLatencyMs, latency);
-    s.maxLatencyMs = Math.max(s.maxLatencyMs, latency);
-    s.totalLatencyMs += latency;
-    s.latencyCount++;
+    this.stats.packetsSent++;
+    this.recordServerLatency(latency);
+    // ServerStats.updateLatency: requests with a txn header are updates, the rest (pings too) reads.
+    (isClientWrite(req.type) ? this.metrics.updatelatency : this.metrics.readlatency).observe(latency);
     const conn = req.sink as ClientConnection | null;
     if (conn === null) return;
     const at = performance.now();
@@ -478,10 +519,36 @@ export class ZkServer implements ConnectionOwner {
     void err;
   }
 
+  responded(bytes: number): void {
+    const s = this.stats;
+    s.lastResponseSize = bytes;
+    s.minResponseSize = s.minResponseSize < 0 ? bytes : Math.min(s.minResponseSize, bytes);
+    s.maxResponseSize = Math.max(s.maxResponseSize, bytes);
+  }
+
+  /** A batch of txns became durable in `ms` (a leader's or standalone's group commit, or a learner's log). */
+  recordLogged(entries: number, bytes: number, ms: number): void {
+    this.snapshotter.onLogged(entries, bytes);
+    const m = this.metrics;
+    m.fsynctime.observe(ms);
+    m.syncProcessorBatchSize.observe(entries);
+    m.groupCommitTxns.observe(entries);
+    m.groupCommitBytes.observe(bytes);
+  }
+
+  private recordServerLatency(latency: number): void {
+    const s = this.stats;
+    s.minLatencyMs = Math.min(s.minLatencyMs, latency);
+    s.maxLatencyMs = Math.max(s.maxLatencyMs, latency);
+    s.totalLatencyMs += latency;
+    s.latencyCount++;
+  }
+
   resetStats(): void {
+    this.metrics.reset();
     Object.assign(this.stats, {
       minLatencyMs: Number.MAX_SAFE_INTEGER, maxLatencyMs: 0, totalLatencyMs: 0, latencyCount: 0,
-      packetsReceived: 0, packetsSent: 0,
+      packetsReceived: 0, packetsSent: 0, lastResponseSize: -1, minResponseSize: -1, maxResponseSize: -1,
     });
   }
 
@@ -490,6 +557,7 @@ export class ZkServer implements ConnectionOwner {
     // the clients it has not heard from are touching the new leader, not it.
     if (this.quorum?.inQuorum?.() === false) return;
     for (const s of this.sessions.takeExpired(this.clock.now())) {
+      this.metrics.staleSessionsExpired.inc();
       this.log.info(`Expiring session ${hex(s.sessionId)}, timeout of ${s.timeoutMs}ms exceeded`);
       this.pipeline.submitInternal(OpCode.closeSession, s.sessionId, Buffer.alloc(0));
     }

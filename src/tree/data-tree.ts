@@ -32,6 +32,22 @@ export interface DataTreeOptions {
   extendedTypesEnabled?: boolean;
 }
 
+/** Counts of reads and writes by top-level namespace (ZooKeeper's read/write_per_namespace). */
+export interface NamespaceStats {
+  read(namespace: string, bytes: number): void;
+  write(namespace: string, bytes: number): void;
+}
+
+/** DataTree.STAT_OVERHEAD_BYTES: what a read's stat adds to its bytes. */
+const STAT_OVERHEAD_BYTES = 6 * 8 + 5 * 4;
+
+/** PathUtils.getTopNamespace: the first component ("app" for /app/x), null for "/". */
+export function topNamespace(path: string): string | null {
+  const end = path.indexOf('/', 1);
+  const ns = end < 0 ? path.slice(1) : path.slice(1, end);
+  return ns === '' ? null : ns;
+}
+
 export class DataTree {
   readonly digestEnabled: boolean;
   readonly extendedTypesEnabled: boolean;
@@ -41,6 +57,8 @@ export class DataTree {
   readonly digestHistory = new DigestHistory();
   /** Highest zxid applied; a multi counts only once all its ops are in. */
   lastProcessedZxid = 0;
+  /** Where reads and writes are counted per top-level namespace (the server's metrics), if anywhere. */
+  namespaceStats: NamespaceStats | null = null;
 
   /** path → node; the root is under "/" (ZooKeeper also maps "" to it: see nodeCount). */
   private readonly nodes = new Map<string, DataNode>();
@@ -224,6 +242,7 @@ export class DataTree {
     const lastPrefix = this.quotaPrefixOf(path);
     if (lastPrefix !== null) addToQuotaStats(this.nodeLookup, lastPrefix, data === null ? 0 : data.length, 1);
 
+    this.recordWrite(path, data === null ? 0 : data.length);
     this.dataWatches.trigger(path, EventType.NodeCreated, zxid, acl);
     this.childWatches.trigger(parentName === '' ? '/' : parentName, EventType.NodeChildrenChanged, zxid, parentAcl);
     return stat;
@@ -260,9 +279,26 @@ export class DataTree {
     const lastPrefix = this.quotaPrefixOf(path);
     if (lastPrefix !== null) addToQuotaStats(this.nodeLookup, lastPrefix, -node.dataLength, -1);
 
+    this.recordWrite(path, 0);
     const processed = this.dataWatches.trigger(path, EventType.NodeDeleted, zxid, acl);
     this.childWatches.trigger(path, EventType.NodeDeleted, zxid, acl, processed);
     this.childWatches.trigger(parentName === '' ? '/' : parentName, EventType.NodeChildrenChanged, zxid, parentAcl);
+  }
+
+  /** DataTree.updateWriteStat: the path's length plus the bytes written, under its top namespace. */
+  private recordWrite(path: string, bytes: number): void {
+    const stats = this.namespaceStats;
+    if (stats === null) return;
+    const ns = topNamespace(path);
+    if (ns !== null) stats.write(ns, path.length + bytes);
+  }
+
+  /** DataTree.updateReadStat: a read of `bytes` (data, or child names) plus the path and a stat. */
+  recordRead(path: string, bytes: number): void {
+    const stats = this.namespaceStats;
+    if (stats === null) return;
+    const ns = topNamespace(path);
+    if (ns !== null) stats.read(ns, path.length + bytes + STAT_OVERHEAD_BYTES);
   }
 
   /** Sets data with the version the txn carries. ZooKeeper also uses this for /zookeeper/config. */
@@ -282,6 +318,7 @@ export class DataTree {
     const lastPrefix = this.quotaPrefixOf(path);
     if (lastPrefix !== null) addToQuotaStats(this.nodeLookup, lastPrefix, newLength - lastLength, 0);
     this.dataSize += newLength - lastLength;
+    this.recordWrite(path, newLength);
     this.dataWatches.trigger(path, EventType.NodeDataChanged, zxid, acl);
     return stat;
   }

@@ -13,12 +13,14 @@ import { fourLetter, freePort, REPO_ROOT, startZkServer } from '../helpers/zk-se
 const CLI_MAIN = path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
 /** A refused start is immediate; a server that did start would run until killed. */
 const DEADLINE_MS = 15_000;
+/** The AdminServer is on by default at 8080, which parallel tests would fight over. */
+const NO_ADMIN = '-Dzookeeper.admin.enableServer=false';
 
 interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
 function runZkServer(args: string[], cwd: string): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_MAIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI_MAIN, ...args, NO_ADMIN], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s; });
@@ -57,7 +59,7 @@ describe('zk-server on quorum configs', () => {
 
   /** Starts the command, waits until `srvr` answers `want`, then stops it with SIGTERM (exit 0). */
   async function runUntilSrvr(args: string[], cwd: string, want: RegExp): Promise<string> {
-    const child = spawn(process.execPath, [CLI_MAIN, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [CLI_MAIN, ...args, NO_ADMIN], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
@@ -123,7 +125,7 @@ describe('zk-server on quorum configs', () => {
     const zk = await startZkServer({ extraConfig: { 'server.1': '127.0.0.1:12888:13888' }, waitFor: 'serving' });
     const code = await zk.stop();
     assert.equal(code, 0, zk.stderr());
-    assert.match(zk.stderr(), /\[WARN\] .*zoo\.cfg:6: only one participant server\.N line and standaloneEnabled is true: running standalone/);
+    assert.match(zk.stderr(), /\[WARN\] .*zoo\.cfg:7: only one participant server\.N line and standaloneEnabled is true: running standalone/);
   });
 
   it('reconfigEnabled=true on a standalone server starts, as in ZooKeeper (reconfig answers Unimplemented)', async () => {

@@ -325,10 +325,10 @@ test('values ZooKeeper adjusts are adjusted, with a warning', () => {
 });
 
 test('unknown keys are warnings naming key and line; zookeeper.* keys pass silently', () => {
-  const c = parse(minimal + 'fooBar=1\nzookeeper.somethingNew=2\nmetricsProvider.className=x.Y\n');
+  const c = parse(minimal + 'fooBar=1\nzookeeper.somethingNew=2\nmetricsProvider.numWorkerThreadz=2\n');
   assert.equal(c.warnings.length, 2);
   assert.match(c.warnings[0], /^zoo\.cfg:3: fooBar: unknown key; ignored/);
-  assert.match(c.warnings[1], /^zoo\.cfg:5: metricsProvider\.className: a ZooKeeper setting zk-server does not implement/);
+  assert.match(c.warnings[1], /^zoo\.cfg:5: metricsProvider\.numWorkerThreadz: a ZooKeeper setting zk-server does not implement/);
   assert.equal(c.raw.get('fooBar'), '1');
   assert.equal(c.raw.get('zookeeper.somethingNew'), '2');
 });
@@ -413,4 +413,23 @@ test('the sample conf/zoo.cfg parses without warnings', () => {
   assert.equal(c.storage, 'filelog');
   assert.ok(c.fourLetterWordWhitelist.has('ruok'));
   assert.equal(c.minSessionTimeout, 4000);
+});
+
+test('metricsProvider.* keys: the Prometheus provider with its host, port and exportJvmInfo; bad values name the key', () => {
+  const c = parse(minimal + [
+    'metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider',
+    'metricsProvider.httpHost=127.0.0.1', 'metricsProvider.httpPort=7001', 'metricsProvider.exportJvmInfo=false',
+    'metricsProvider.numWorkerThreads=4',
+  ].join('\n') + '\n');
+  assert.equal(c.metricsProvider, 'prometheus');
+  assert.equal(c.metricsHttpHost, '127.0.0.1');
+  assert.equal(c.metricsHttpPort, 7001);
+  assert.equal(c.metricsExportJvmInfo, false);
+  assert.deepEqual(c.warnings, []);
+  const d = parse(minimal);
+  assert.equal(d.metricsProvider, 'default');
+  assert.equal(d.metricsHttpPort, 7000);
+  assert.equal(d.metricsExportJvmInfo, true);
+  assert.throws(() => parse(minimal + 'metricsProvider.className=x.Y\n'), /zoo\.cfg:3: metricsProvider\.className: unknown metrics provider "x\.Y"/);
+  assert.throws(() => parse(minimal + 'metricsProvider.httpPort=seven\n'), /zoo\.cfg:3: metricsProvider\.httpPort: expected/);
 });

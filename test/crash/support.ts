@@ -154,7 +154,9 @@ export interface RefusedStart {
 /** Writes a zoo.cfg for zk-server on dataDir (a free port on 127.0.0.1) into a temp dir; returns its path. */
 async function writeConfig(dataDir: string, extraConfig: Record<string, string>): Promise<string> {
   const configPath = path.join(tempDir('zk-config-'), 'zoo.cfg');
-  const config = { tickTime: '2000', dataDir, clientPort: String(await freePort()), clientPortAddress: '127.0.0.1', ...extraConfig };
+  const config = {
+    tickTime: '2000', dataDir, clientPort: String(await freePort()), clientPortAddress: '127.0.0.1', 'admin.enableServer': 'false', ...extraConfig,
+  };
   writeFileSync(configPath, Object.entries(config).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
   return configPath;
 }

@@ -226,5 +226,7 @@ export function startZkServer(opts: StartZkServerOptions = {}): Promise<ZkServer
   return launchServer({
     command: process.execPath,
     args: (configPath) => [CLI_MAIN, '--config', configPath, '--storage', opts.storage ?? 'memory'],
+    // The AdminServer is on by default at 8080, which parallel servers would fight over.
+    baseConfig: { 'admin.enableServer': 'false' },
   }, opts);
 }

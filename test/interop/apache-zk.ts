@@ -12,6 +12,12 @@ export const ZK_JAR = '/usr/share/java/zookeeper.jar';
 export const ZK_CLI = '/usr/share/zookeeper/bin/zkCli.sh';
 /** slf4j binding for the server, so its log goes to a file rather than nowhere. */
 const SLF4J_SIMPLE_JAR = '/usr/share/java/slf4j-simple.jar';
+/**
+ * The servlet API (libservlet-api-java, which Debian's Jetty depends on): zookeeper.jar's manifest
+ * leaves it out, and without it ZooKeeper's Jetty AdminServer cannot load. On the classpath, a test
+ * can turn the AdminServer on (admin.enableServer=true) to compare with it.
+ */
+export const SERVLET_API_JAR = '/usr/share/java/servlet-api.jar';
 /** slf4j binding for the driver: silent, so its stdout holds only the scripted steps. */
 export const SLF4J_NOP_JAR = '/usr/share/java/slf4j-nop.jar';
 
@@ -36,7 +42,7 @@ export function javaMissingReason(): string | null {
 
 /** With a JDK present, a missing ZooKeeper install is a setup error, not a reason to skip. */
 export function assertZooKeeperInstalled(): void {
-  const missing = [ZK_JAR, ZK_CLI, SLF4J_SIMPLE_JAR, SLF4J_NOP_JAR].filter((f) => !existsSync(f));
+  const missing = [ZK_JAR, ZK_CLI, SLF4J_SIMPLE_JAR, SLF4J_NOP_JAR, SERVLET_API_JAR].filter((f) => !existsSync(f));
   if (missing.length > 0) {
     throw new Error(`Apache ZooKeeper is not installed (missing ${missing.join(', ')}); run scripts/install-zookeeper.sh as root`);
   }
@@ -61,7 +67,7 @@ export function startApacheZk(opts: StartApacheZkOptions = {}): Promise<ZkServer
       '-Dzookeeper.jmx.log4j.disable=true',
       `-Dorg.slf4j.simpleLogger.logFile=${path.join(path.dirname(configPath), 'zookeeper.log')}`,
       '-Dorg.slf4j.simpleLogger.showDateTime=true',
-      '-cp', [ZK_JAR, SLF4J_SIMPLE_JAR].join(':'),
+      '-cp', [ZK_JAR, SLF4J_SIMPLE_JAR, SERVLET_API_JAR].join(':'),
       'org.apache.zookeeper.server.ZooKeeperServerMain',
       configPath,
     ],

@@ -58,6 +58,8 @@ export function zkEnsembleConfig(members: readonly EnsembleMember[], storage: St
     initLimit: String(INIT_LIMIT_TICKS),
     syncLimit: String(SYNC_LIMIT_TICKS),
     '4lw.commands.whitelist': '*',
+    // On by default at 8080, which every member would want: tests that need it set a port.
+    'admin.enableServer': 'false',
     standaloneEnabled: 'false',
     reconfigEnabled: 'false',
     forceSync: 'yes',

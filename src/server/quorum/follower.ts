@@ -47,6 +47,8 @@ export class FollowerRole {
   private toLog: PendingTxn[] = [];
   /** The log loop while it runs. */
   private logging: Promise<void> | null = null;
+  /** When the leader's epoch was accepted: follower_sync_time runs from here to UPTODATE. */
+  private syncStartedAt = 0;
   private lastHeard: number;
   private timer: TimerHandle | null = null;
   private chain: Promise<void> = Promise.resolve();
@@ -174,6 +176,7 @@ export class FollowerRole {
     if (answer.type === 'accept') await this.ctx.setAcceptedEpoch(newEpoch);
     this.newEpoch = newEpoch;
     this.phase = 'syncStart';
+    this.syncStartedAt = this.ctx.clock.now();
     this.send(packet(PacketType.ACKEPOCH, this.ctx.server.tree.lastProcessedZxid, intData(answer.ackEpochData)));
   }
 
@@ -255,12 +258,14 @@ export class FollowerRole {
     switch (p.type) {
       case PacketType.PROPOSAL: {
         if (!this.ctx.participant && this.phase === 'broadcast') return; // observers take INFORM
+        if (this.phase === 'broadcast') this.ctx.server.metrics.learnerProposalReceivedCount.inc();
         const t = this.receive(p);
         if (this.phase === 'synced' || this.phase === 'broadcast') this.log([t]);
         return;
       }
       case PacketType.COMMIT:
         if (!this.ctx.participant && this.phase === 'broadcast') return;
+        if (this.phase === 'broadcast') this.ctx.server.metrics.learnerCommitReceivedCount.inc();
         return this.commit(p.zxid);
       case PacketType.INFORM: {
         const t = this.receive(p);
@@ -350,6 +355,8 @@ export class FollowerRole {
   private async onUpToDate(): Promise<void> {
     if (this.phase !== 'synced') throw new RoleEnded('UPTODATE before NEWLEADER');
     this.phase = 'broadcast';
+    const metrics = this.ctx.server.metrics;
+    (this.ctx.participant ? metrics.followerSyncTime : metrics.observerSyncTime).observe(this.ctx.clock.now() - this.syncStartedAt);
     this.send(packet(PacketType.ACK, makeZxid(this.newEpoch, 0)));
     const conn = this.conn;
     this.ctx.server.beginRole(this.ctx.participant ? 'follower' : 'observer', null, (req) => conn?.send(encodeRequest(req)));
@@ -390,10 +397,11 @@ export class FollowerRole {
     const entries = ts.filter((t) => !t.logged).map((t) => ({ zxid: t.zxid, payload: t.payload }));
     if (entries.length === 0) return;
     for (const t of ts) t.logged = true;
+    const started = this.ctx.clock.now();
     await this.ctx.storage.txnLog.append(entries);
     let bytes = 0;
     for (const e of entries) bytes += e.payload.length;
-    this.ctx.server.snapshotter.onLogged(entries.length, bytes);
+    this.ctx.server.recordLogged(entries.length, bytes, this.ctx.clock.now() - started);
   }
 
   /**

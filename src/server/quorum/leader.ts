@@ -34,14 +34,27 @@ class LearnerHandler {
   forwarding = false;
   /** While a snapshot streams: packets to send behind it. */
   held: QuorumPacket[] | null = null;
+  /** For the AdminServer's `observers` (LearnerHandler's stats; reset by `orst`). */
+  readonly establishedMs: number;
+  packetsReceived = 0;
+  packetsSent = 0;
+  requests = 0;
 
   constructor(readonly conn: QuorumConnection, now: number) {
     this.lastHeard = now;
+    this.establishedMs = now;
   }
 
   send(p: QuorumPacket): void {
+    this.packetsSent++;
     if (this.held !== null) this.held.push(p);
     else this.conn.send(p);
+  }
+
+  resetStats(): void {
+    this.packetsReceived = 0;
+    this.packetsSent = 0;
+    this.requests = 0;
   }
 }
 
@@ -92,6 +105,8 @@ export class LeaderRole {
       if (this.ctx.server.quorum) {
         delete this.ctx.server.quorum.leader;
         delete this.ctx.server.quorum.inQuorum;
+        delete this.ctx.server.quorum.observers;
+        delete this.ctx.server.quorum.resetObserverStats;
       }
       this.ctx.clock.clear(this.timer);
       for (const h of this.handlers) h.conn.close('leader role ended');
@@ -139,6 +154,8 @@ export class LeaderRole {
 
   private onPacket(h: LearnerHandler, p: QuorumPacket): void {
     h.lastHeard = this.ctx.clock.now();
+    h.packetsReceived++;
+    if (p.type === PacketType.REQUEST) h.requests++;
     try {
       this.handle(h, p);
     } catch (err) {
@@ -263,6 +280,8 @@ export class LeaderRole {
       const payloads = new Map<number, Buffer>();
       for (const t of disk) payloads.set(t.zxid, t.payload);
       for (const t of this.ctx.committedLog.view()) payloads.set(t.zxid, t.payload);
+      if (plan.mode === 'SNAP') this.ctx.server.metrics.snapCount.inc();
+      else this.ctx.server.metrics.diffCount.inc();
       if (plan.mode === 'SNAP') {
         h.conn.send(packet(PacketType.SNAP, plan.zxid));
         h.held = [];
@@ -345,6 +364,11 @@ export class LeaderRole {
           ...this.proposalSizes,
         };
       };
+      quorum.observers = () => [...this.handlers].filter((h) => h.state === 'broadcast' && !h.participant).map((h) => ({
+        remoteAddress: h.conn.remote, sid: h.sid, establishedMs: h.establishedMs, queuedPackets: h.held?.length ?? 0,
+        packetsReceived: h.packetsReceived, packetsSent: h.packetsSent, requests: h.requests, lastZxid: h.peerLastZxid,
+      }));
+      quorum.resetObserverStats = () => { for (const h of this.handlers) if (!h.participant) h.resetStats(); };
       const limitMs = ctx.config.syncLimit * ctx.config.tickTime;
       quorum.inQuorum = () => !this.ended && this.ctx.clock.now() - this.lastQuorumAt <= limitMs;
     }
@@ -353,7 +377,7 @@ export class LeaderRole {
     server.pipeline.setSessionOwners(sessionOwnerMap());
     this.host = new StandaloneHost(ctx.storage.txnLog, {
       apply: (p) => server.pipeline.applyCommitted(p),
-      logged: (entries, bytes) => server.snapshotter.onLogged(entries, bytes),
+      logged: (entries, bytes, ms) => server.recordLogged(entries, bytes, ms),
       fatal: (err) => this.end(`txn log failed: ${err.message}`),
       proposed: (proposals, entries) => this.proposed(proposals, entries),
       committed: (p) => this.committed(p),
@@ -379,6 +403,7 @@ export class LeaderRole {
     if (zxidCounter(proposals[proposals.length - 1].zxid) === 0xffffffff) {
       this.end('zxid lower 32 bits have rolled over, forcing re-election, and therefore new epoch start');
     }
+    this.ctx.server.metrics.proposalCount.inc(entries.length);
     for (const e of entries) {
       this.outstanding.set(e.zxid, e.payload);
       const p = packet(PacketType.PROPOSAL, e.zxid, e.payload);
@@ -389,6 +414,7 @@ export class LeaderRole {
   private committed(p: Proposal): void {
     const payload = this.outstanding.get(p.zxid);
     this.outstanding.delete(p.zxid);
+    this.ctx.server.metrics.commitCount.inc();
     if (payload) this.ctx.committedLog.add(p.zxid, payload);
     const commit = packet(PacketType.COMMIT, p.zxid);
     const inform = payload ? packet(PacketType.INFORM, p.zxid, payload) : null;
@@ -434,6 +460,7 @@ export class LeaderRole {
       }
       case PacketType.REVALIDATE: {
         if (p.data === null || p.data.length < 8) throw new Error('REVALIDATE without a session id');
+        this.ctx.server.metrics.revalidateCount.inc();
         const sessionId = p.data.readBigInt64BE(0);
         const valid = server.sessions.touch(sessionId, this.ctx.clock.now());
         // The client is now attached to that learner (LearnerHandler: setOwner).

@@ -21,6 +21,8 @@ import { CommittedLog } from './committed-log.js';
 /** BinaryInputArchive's bound: jute.maxbuffer plus zookeeper.jute.maxbuffer.extrasize (same default). */
 const maxPacketBytes = (config: ServerConfig): number => 2 * config.maxBufferBytes;
 
+const myidOf = (config: ServerConfig): number => config.myid ?? -1;
+
 /** QuorumPeer's pause before a new election after a role ended, so a crashed leader's peers do not spin. */
 const REELECT_PAUSE_MS = 100;
 
@@ -33,6 +35,8 @@ export class QuorumPeer {
   private stopped = false;
   private loop: Promise<void> | null = null;
   private currentRole: LeaderRole | FollowerRole | null = null;
+  /** The leader of the current role, null while electing. */
+  private leaderId: number | null = null;
   private roleDone: Promise<void> | null = null;
 
   constructor(readonly config: ServerConfig, readonly storage: StorageBackend, log?: Logger, env: ServerEnv = {}) {
@@ -61,6 +65,11 @@ export class QuorumPeer {
     this.server.quorum = {
       quorumSize: voters.size,
       peerState: () => this.peerState(),
+      info: () => ({
+        myid, voting: participant, isLeader: this.currentRole instanceof LeaderRole, leaderId: this.leaderId,
+        zabState: this.currentRole === null ? 'election' : this.server.isServing ? 'broadcast' : 'synchronization',
+        lastZxid: this.server.tree.lastProcessedZxid, servers: config.servers,
+      }),
     };
     this.election = new ElectionHost({ selfId: myid, voters, participant, config: configString }, this.log.child('election'), clock);
     const peers = new Map([...config.servers].filter(([sid]) => sid !== myid).map(([sid, s]) => [sid, { host: s.host, port: s.electionPort }]));
@@ -140,13 +149,17 @@ export class QuorumPeer {
 
   private async run(): Promise<void> {
     while (!this.stopped) {
+      this.server.metrics.lookingCount.inc();
+      const electionStarted = this.ctx.clock.now();
       const decision = await this.election.lookForLeader({
         lastLoggedZxid: this.server.tree.lastProcessedZxid,
         currentEpoch: this.ctx.epochs.current,
       });
       if (this.stopped) break;
+      this.server.metrics.electionTime.observe(this.ctx.clock.now() - electionStarted);
       const role = decision.state === PeerState.LEADING ? new LeaderRole(this.ctx) : new FollowerRole(this.ctx, decision.vote.leader);
       this.currentRole = role;
+      this.leaderId = decision.state === PeerState.LEADING ? myidOf(this.config) : decision.vote.leader;
       const done = role.run().catch((err: unknown) => {
         if (this.stopped) return;
         const why = err instanceof RoleEnded ? err.message : err instanceof Error ? err.stack ?? err.message : String(err);
@@ -155,6 +168,7 @@ export class QuorumPeer {
       this.roleDone = done;
       await done;
       this.currentRole = null;
+      this.leaderId = null;
       this.roleDone = null;
       if (!this.stopped) await this.fastForward();
       if (!this.stopped) await sleep(this.ctx.clock, REELECT_PAUSE_MS);

@@ -58,6 +58,9 @@ export interface TakenSnapshot extends SnapshotInfo {
   readonly trailer: SnapshotTrailer;
   /** Longest time the walk held the main thread in one go, in ms. */
   readonly longestSliceMs: number;
+  /** Time the walk held the main thread in all, and the workers' encoding time in all, ms. */
+  readonly mainThreadMs: number;
+  readonly workerMs: number;
 }
 
 const DEFAULTS = { sliceMs: 2, batchNodes: 2048, batchBytes: 192 * 1024, maxInFlight: 4 };
@@ -81,6 +84,8 @@ export function takeSnapshot(
   const writeDigest = opts.writeDigest ?? tree.digestEnabled;
   let nodeCount = 0;
   let longestSliceMs = 0;
+  let mainThreadMs = 0;
+  let workerMs = 0;
   // Set when the walk ends; the tail can only be written after that.
   const end: { trailer: SnapshotTrailer } = { trailer: { digest: null, lastProcessedZxid: null } };
 
@@ -118,7 +123,9 @@ export function takeSnapshot(
       nodeCount++;
       if (builder.full || ((++n & 31) === 0 && performance.now() >= deadline)) break;
     }
-    longestSliceMs = Math.max(longestSliceMs, performance.now() - started);
+    const took = performance.now() - started;
+    longestSliceMs = Math.max(longestSliceMs, took);
+    mainThreadMs += took;
     return builder.size > 0 && (builder.full || carried !== null || walkDone);
   };
 
@@ -152,6 +159,7 @@ export function takeSnapshot(
         const next = inFlight.shift();
         if (next !== undefined) {
           const encoded = await next.result;
+          workerMs += encoded.workerMs;
           adler = adler32Combine(adler, encoded.adler, encoded.length);
           if (encoded.chunk !== null) {
             yield encoded.chunk;
@@ -173,7 +181,7 @@ export function takeSnapshot(
     // the buffers. (After a failure tasks may still be running: those buffers are left to the GC.)
     giveBackShared(builder.sharedBuffers());
     if (outRing !== null) giveBackShared(outRing.map((o) => o.buffer as SharedArrayBuffer));
-    return { ...info, nodeCount, trailer: end.trailer, longestSliceMs };
+    return { ...info, nodeCount, trailer: end.trailer, longestSliceMs, mainThreadMs, workerMs };
   });
 }
 

@@ -19,6 +19,8 @@ export interface EncodeResult {
   length: number;
   /** null: the chunk is task.out's first `length` bytes. */
   chunk: Uint8Array | null;
+  /** Time the worker took to encode the batch, ms. */
+  workerMs: number;
 }
 
 export interface DecodeTask {

@@ -19,10 +19,12 @@ const END_OF_NODES_BYTES = 5;
 if (!isMainThread) lowerThisThreadPriority();
 
 export function encodeNodes(task: EncodeTask): EncodeResult {
+  const started = performance.now();
   const { chunk, adler } = encodeBatch(task.batch, task.out);
-  if (task.out !== null && chunk.buffer === task.out.buffer) return { adler, length: chunk.length, chunk: null };
+  const workerMs = performance.now() - started;
+  if (task.out !== null && chunk.buffer === task.out.buffer) return { adler, length: chunk.length, chunk: null, workerMs };
   // Too big for the shared slot: the chunk has an ArrayBuffer of its own, transferred rather than copied.
-  const result: EncodeResult = { adler, length: chunk.length, chunk };
+  const result: EncodeResult = { adler, length: chunk.length, chunk, workerMs };
   return move({ [transferableSymbol]: [chunk.buffer], [valueSymbol]: result }) as unknown as EncodeResult;
 }
 
