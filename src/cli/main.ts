@@ -14,6 +14,7 @@ import { migrateCommand } from './migrate.js';
 import { verifyCommand } from './verify.js';
 import { closeSnapshotPool } from '../storage/snapshot/index.js';
 import { startEndpoints, type Endpoints } from '../server/endpoints.js';
+import { TlsConfigError } from '../server/tls.js';
 
 async function main(argv: string[]): Promise<number> {
   const log = createLogger('zk-server');
@@ -78,6 +79,13 @@ async function main(argv: string[]): Promise<number> {
   try {
     await server.start();
   } catch (err) {
+    if (err instanceof TlsConfigError) {
+      // A key or trust store that cannot be used: a configuration error naming its key.
+      process.stderr.write(`zk-server: ${err.message}\n`);
+      await server.stop().catch(() => undefined);
+      await endpoints.close();
+      return 2;
+    }
     log.error(`cannot start: ${err instanceof Error ? err.message : String(err)}`);
     await server.stop().catch(() => undefined);
     await endpoints.close();

@@ -7,7 +7,7 @@
 // properties (jute.maxbuffer, znode.container.*) that ZooKeeper only takes from -D.
 
 import { parseJavaDouble, parseJavaInt, parseJavaLong, type IntSyntax } from './values.js';
-import type { MetricsProviderKind, PeerRole, SnapshotCompression, StorageKind } from './types.js';
+import type { MetricsProviderKind, PeerRole, SnapshotCompression, SslSettings, StoreSettings, StorageKind } from './types.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../log/levels.js';
 
 /** Settings as read, before defaults that depend on other settings are applied. */
@@ -56,6 +56,13 @@ export interface Draft {
   metricsHttpHost: string;
   metricsHttpPort: number;
   metricsExportJvmInfo: boolean;
+  ssl: SslSettings;
+  /** authProvider.N → class name, as ZooKeeper's ProviderRegistry loads them. */
+  authProviders: Map<string, string>;
+  /** zookeeper.X509AuthenticationProvider.superUser: a client certificate subject that is super. */
+  x509SuperUser: string | null;
+  /** zookeeper.client.certReload (3.9): reload the client port's key and trust stores when they change. */
+  clientCertReload: boolean;
   electionAlg: number;
   quorumListenOnAllIPs: boolean;
   syncEnabled: boolean;
@@ -137,6 +144,15 @@ export function defaultDraft(): Draft {
     metricsHttpHost: '0.0.0.0',
     metricsHttpPort: 7000,
     metricsExportJvmInfo: true,
+    ssl: {
+      keyStore: { location: null, password: '', passwordPath: null, type: null },
+      trustStore: { location: null, password: '', passwordPath: null, type: null },
+      clientAuth: 'need', protocol: 'TLSv1.2', enabledProtocols: null, ciphersuites: null,
+      hostnameVerification: true, authProvider: 'x509',
+    },
+    authProviders: new Map(),
+    x509SuperUser: null,
+    clientCertReload: false,
     electionAlg: 3,
     quorumListenOnAllIPs: false,
     syncEnabled: true,
@@ -351,6 +367,24 @@ export const SETTINGS: readonly Setting[] = [
   file('metricsProvider.numWorkerThreads', (_d, v, s) => { readInt(v, s); }),
   file('metricsProvider.maxQueueSize', (_d, v, s) => { readInt(v, s); }),
   file('metricsProvider.workerShutdownTimeoutMs', (_d, v, s) => { readInt(v, s, { long: true }); }),
+  // The client port's TLS (ClientX509Util: prefix zookeeper.ssl.). Files are read at start-up, where
+  // a missing file, a wrong password or a bad store is an error naming its key.
+  ...storeSettings('keyStore'),
+  ...storeSettings('trustStore'),
+  prop('ssl.clientAuth', (d, v, s) => {
+    // ClientAuth.fromPropertyValue: empty means NEED; otherwise NONE, WANT or NEED in any case.
+    const a = v.trim().toLowerCase();
+    if (a === '') d.ssl.clientAuth = 'need';
+    else if (a === 'none' || a === 'want' || a === 'need') d.ssl.clientAuth = a;
+    else s.fail(`expected none, want or need, got ${JSON.stringify(v)}`);
+  }),
+  prop('ssl.protocol', (d, v, s) => { d.ssl.protocol = readTlsProtocol(v.trim(), s); }),
+  prop('ssl.enabledProtocols', (d, v, s) => { d.ssl.enabledProtocols = v.split(',').map((p) => readTlsProtocol(p.trim(), s)); }),
+  prop('ssl.ciphersuites', (d, v) => { d.ssl.ciphersuites = v.split(',').map((c) => c.trim()).filter((c) => c !== ''); }),
+  prop('ssl.hostnameVerification', (d, v, s) => { d.ssl.hostnameVerification = readLooseBoolean(v, s); }),
+  prop('ssl.authProvider', (d, v) => { d.ssl.authProvider = v.trim(); }),
+  prop('X509AuthenticationProvider.superUser', (d, v) => { d.x509SuperUser = v; }),
+  prop('client.certReload', (d, v, s) => { d.clientCertReload = readLooseBoolean(v, s); }),
   prop('admin.enableServer', (d, v, s) => { d.adminEnableServer = readOnUnless(v, s, 'false', 'true'); }),
   prop('admin.serverPort', (d, v, s) => { d.adminServerPort = readInt(v, s, { syntax: 'decode', min: 0, max: 65535 }); }),
   prop('admin.serverAddress', (d, v) => { d.adminServerAddress = v; }),
@@ -426,6 +460,42 @@ for (const s of SETTINGS) {
   }
 }
 
+/** authProvider.N (zookeeper.authProvider.N): an authentication provider class to load. */
+const authProviderSetting: Setting = {
+  key: 'authProvider.N',
+  aliases: [],
+  apply: (d, v, s) => { d.authProviders.set(s.key.replace(/^(zookeeper\.)?authProvider\./, ''), v.trim()); },
+};
+
 export function findSetting(key: string): Setting | undefined {
-  return byName.get(key);
+  const s = byName.get(key);
+  if (s !== undefined) return s;
+  return /^(zookeeper\.)?authProvider\.[^.]+$/.test(key) ? authProviderSetting : undefined;
+}
+
+const TLS_PROTOCOLS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
+export type TlsProtocolName = (typeof TLS_PROTOCOLS)[number];
+
+/** SSLContext protocol names Node can speak: TLSv1 to TLSv1.3 ("TLS" means the newest). */
+function readTlsProtocol(v: string, s: ValueSite): TlsProtocolName {
+  if (v === 'TLS') return 'TLSv1.3';
+  const p = TLS_PROTOCOLS.find((x) => x === v);
+  if (p === undefined) s.fail(`expected one of ${TLS_PROTOCOLS.join(', ')}, got ${JSON.stringify(v)}`);
+  return p;
+}
+
+function storeSettings(which: 'keyStore' | 'trustStore'): Setting[] {
+  const store = (d: Draft): StoreSettings => d.ssl[which];
+  return [
+    prop(`ssl.${which}.location`, (d, v) => { store(d).location = v.trim() === '' ? null : v.trim(); }),
+    prop(`ssl.${which}.password`, (d, v) => { store(d).password = v; }),
+    prop(`ssl.${which}.passwordPath`, (d, v) => { store(d).passwordPath = v.trim() === '' ? null : v.trim(); }),
+    prop(`ssl.${which}.type`, (d, v, s) => {
+      const t = v.trim().toUpperCase();
+      if (t === '') store(d).type = null;
+      else if (t === 'PEM' || t === 'JKS' || t === 'PKCS12') store(d).type = t;
+      else if (t === 'BCFKS') s.fail('BCFKS stores need Bouncy Castle\'s FIPS provider, which zk-server does not have: use PEM, PKCS12 or JKS');
+      else s.fail(`expected PEM, PKCS12 or JKS, got ${JSON.stringify(v)}`);
+    }),
+  ];
 }

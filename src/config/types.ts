@@ -5,6 +5,34 @@ import type { ConfigErrorLocation } from './errors.js';
 import type { LogFormat, LogLevel } from '../log/levels.js';
 
 export type MetricsProviderKind = 'prometheus' | 'default';
+
+/** A key or trust store as the ssl.keyStore.* / ssl.trustStore.* keys give it. */
+export interface StoreSettings {
+  location: string | null;
+  /** '' = none. */
+  password: string;
+  /** A file holding the password (it wins over password, as in ZooKeeper). */
+  passwordPath: string | null;
+  /** null = from the file name's extension (.pem, .p12/.pfx, .jks), as ZooKeeper does. */
+  type: 'PEM' | 'JKS' | 'PKCS12' | null;
+}
+
+/** The client port's TLS settings (ZooKeeper's zookeeper.ssl.* properties). */
+export interface SslSettings {
+  keyStore: StoreSettings;
+  trustStore: StoreSettings;
+  /** ssl.clientAuth: ZooKeeper's default is need. */
+  clientAuth: 'none' | 'want' | 'need';
+  /** ssl.protocol (default TLSv1.2, ZooKeeper 3.8's); the only one enabled unless enabledProtocols says more. */
+  protocol: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+  enabledProtocols: Array<'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3'> | null;
+  /** Java (IANA) cipher suite names; null = the TLS library's defaults. */
+  ciphersuites: string[] | null;
+  /** Checked by clients and quorum peers; ZooKeeper's server does not check its clients' host names. */
+  hostnameVerification: boolean;
+  /** ssl.authProvider: the auth scheme a client certificate authenticates with (default x509). */
+  authProvider: string;
+}
 export type StorageKind = 'memory' | 'filelog' | 'level';
 export type PeerRole = 'participant' | 'observer';
 export type SnapshotCompression = 'none' | 'gz' | 'snappy';
@@ -88,6 +116,13 @@ export interface ServerConfig {
   metricsHttpPort: number;
   /** metricsProvider.exportJvmInfo: Node's process metrics (process_*, nodejs_*) beside ZooKeeper's. */
   metricsExportJvmInfo: boolean;
+  /** secureClientPortAddress; null = all addresses. */
+  secureClientPortAddress: string | null;
+  ssl: SslSettings;
+  /** authProvider.N → class name. */
+  authProviders: Map<string, string>;
+  x509SuperUser: string | null;
+  clientCertReload: boolean;
   /** Roll the log and snapshot after this many KB of txns; <= 0 disables. */
   snapSizeLimitKb: number;
   /** -1 = no limit. */

@@ -29,9 +29,9 @@ const NAMES = new Set([
   'leader.closeSocketAsync', 'learner.asyncSending', 'forward_learner_requests_to_commit_processor_disabled',
   'leader.maxTimeToWaitForEpoch', 'tcpKeepAlive',
   'clientTcpKeepAlive', 'electionPortBindRetry', 'observer.reconnectDelayMs', 'observer.election.DelayMs',
-  'DigestAuthenticationProvider.digestAlg', 'X509AuthenticationProvider.superUser', 'superUser',
+  'DigestAuthenticationProvider.digestAlg', 'superUser',
   'ensembleAuthName', 'sessionRequireClientSASLAuth', 'enforce.auth.enabled', 'enforce.auth.schemes',
-  'client.certReload', 'client.portUnification', 'kerberos.removeHostFromPrincipal',
+  'client.portUnification', 'kerberos.removeHostFromPrincipal',
   'kerberos.removeRealmFromPrincipal', 'kerberos.canonicalizeHostNames', 'jute.maxbuffer.extrasize',
   'follower.skipLearnerRequestToNextProcessor', 'nio.numSelectorThreads', 'nio.numWorkerThreads',
   'nio.directBufferBytes', 'nio.sessionlessCnxnTimeout', 'nio.shutdownTimeout',
@@ -42,7 +42,7 @@ const NAMES = new Set([
   'intBufferStartingSizeBytes', 'sasl.client.canonicalize.hostname', 'server.realm',
   'security.auth_to_local', 'letAnySaslUserDoX', 'requireKerberosConfig', 'SASLAuthenticationProvider.superPassword',
   'testingonly.initialZxid', 'leaderConnectDelayDuringRetryMs', 'observerMaster.sizeLimit',
-  'ssl.authProvider', 'authProvider',
+  'authProvider',
 ]);
 
 const PREFIXES = ['ssl.', 'metricsProvider.', 'authProvider.', 'quorum.auth.', 'jvm.pause.', 'pathStats.'];

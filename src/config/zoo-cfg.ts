@@ -224,7 +224,7 @@ export function parseZooCfg(text: string, opts: ParseZooCfgOptions = {}): Server
   const locations = new Map<string, ConfigErrorLocation>(givenAt);
   for (const e of serverLines.values()) locations.set(e.key, { ...e.where, key: e.key });
 
-  const { snapRetainCount, purgeIntervalHours, fourLetterWords: _unused, secureClientPortAddress: _s, ...rest } = draft;
+  const { snapRetainCount, purgeIntervalHours, fourLetterWords: _unused, ...rest } = draft;
   return {
     ...rest,
     dataDir,

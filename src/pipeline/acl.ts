@@ -37,10 +37,48 @@ const ipProvider: AuthProvider = {
   userName: (id) => id,
 };
 
+/** X500Principal's check: a distinguished name, i.e. attribute=value parts. */
+const isDistinguishedName = (id: string): boolean =>
+  id.trim() !== '' && id.split(/(?<!\\),/).every((rdn) => /^\s*[A-Za-z0-9.]+\s*=/.test(rdn));
+
+/** X509AuthenticationProvider: the certificate subject; the configured super user matches every ACL. */
+function x509Provider(superUser: string | null): AuthProvider {
+  return {
+    authenticated: true,
+    isValid: isDistinguishedName,
+    matches: (clientId, aclId) => clientId === aclId || (superUser !== null && clientId === superUser),
+    userName: (id) => id,
+  };
+}
+
+/** The class names ZooKeeper users load with authProvider.N, by the scheme each provides. */
+export const AUTH_PROVIDER_CLASSES: ReadonlyMap<string, string> = new Map([
+  ['org.apache.zookeeper.server.auth.DigestAuthenticationProvider', 'digest'],
+  ['org.apache.zookeeper.server.auth.IPAuthenticationProvider', 'ip'],
+  ['org.apache.zookeeper.server.auth.X509AuthenticationProvider', 'x509'],
+]);
+
 const providers = new Map<string, AuthProvider>([
   ['digest', digestProvider],
   ['ip', ipProvider],
 ]);
+
+export interface AuthProviderSettings {
+  /** Schemes loaded by authProvider.N beyond ip and digest (ProviderRegistry.initialize). */
+  schemes: readonly string[];
+  x509SuperUser: string | null;
+}
+
+/**
+ * The providers of this process, as ZooKeeper's ProviderRegistry holds them: ip and digest always,
+ * others only when authProvider.N loads them (an ACL of another scheme is InvalidACL).
+ */
+export function configureAuthProviders(settings: AuthProviderSettings): void {
+  providers.clear();
+  providers.set('digest', digestProvider);
+  providers.set('ip', ipProvider);
+  if (settings.schemes.includes('x509')) providers.set('x509', x509Provider(settings.x509SuperUser));
+}
 
 export function isKnownScheme(scheme: string): boolean {
   return providers.has(scheme);

@@ -61,8 +61,8 @@ interface CommandDef {
 const m = (entries: ReadonlyArray<readonly [string, JsonValue]>): JsonMap => new Map(entries);
 const long = (v: number | bigint): JsonValue => (typeof v === 'bigint' ? v : Math.trunc(v));
 
-function connectionInfo(view: AdminView, brief: boolean): JsonValue[] {
-  return view.connections().map((c) => {
+function connectionInfo(view: AdminView, brief: boolean, secure: boolean): JsonValue[] {
+  return view.connections().filter((c) => (c.secure ?? false) === secure).map((c) => {
     const out: JsonMap = m([
       ['remote_socket_address', javaSocketAddress(c.remoteAddress, c.remotePort).replace(/^\//, '')],
       ['interest_ops', c.interestOps],
@@ -193,7 +193,7 @@ const COMMANDS: readonly CommandDef[] = [
   },
   {
     names: ['connections', 'cons'], serverRequired: true,
-    run: (c) => m([['connections', connectionInfo(c.view, false)], ['secure_connections', []]]),
+    run: (c) => m([['connections', connectionInfo(c.view, false, false)], ['secure_connections', connectionInfo(c.view, false, true)]]),
   },
   {
     names: ['hash'], serverRequired: true,
@@ -270,8 +270,8 @@ const COMMANDS: readonly CommandDef[] = [
     names: ['stats', 'stat'], serverRequired: true,
     run: (c) => {
       const out = serverStatsData(c.view);
-      out.set('connections', connectionInfo(c.view, true));
-      out.set('secure_connections', []);
+      out.set('connections', connectionInfo(c.view, true, false));
+      out.set('secure_connections', connectionInfo(c.view, true, true));
       return out;
     },
   },

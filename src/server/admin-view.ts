@@ -94,6 +94,7 @@ export function createAdminView(server: ZkServer): AdminView {
         return {
           remoteAddress: c.remoteAddress,
           remotePort: c.remotePort,
+          secure: c.secure,
           interestOps: c.state === 'connected' ? 1 : 0,
           outstandingRequests: c.outstanding,
           packetsReceived: st.packetsReceived,
@@ -150,6 +151,7 @@ export function createAdminView(server: ZkServer): AdminView {
         localSessions: 0,
         openFileDescriptorCount: fds.open,
         maxFileDescriptorCount: fds.max,
+        authFailedCount: server.stats.authFailedCount,
         lastClientResponseSize: server.stats.lastResponseSize,
         minClientResponseSize: server.stats.minResponseSize,
         maxClientResponseSize: server.stats.maxResponseSize,

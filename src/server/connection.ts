@@ -63,6 +63,8 @@ export class ClientConnection implements ClientSink, Watcher {
   state: 'new' | 'connecting' | 'connected' | 'closed' = 'new';
   sessionId = 0n;
   sessionTimeoutMs = 0;
+  /** Came in on the secure client port (TLS). */
+  secure = false;
   /** The client sent ConnectRequest without the trailing readOnly byte (a pre-3.3 client). */
   oldClient = false;
   /** Authenticated identities, in ZooKeeper's iteration order (see AuthIds). */

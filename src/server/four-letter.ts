@@ -113,6 +113,8 @@ export interface ConnectionInfo {
   interestOps: number;
   outstandingRequests: number;
   packetsReceived: number | bigint; packetsSent: number | bigint;
+  /** Came in on the secure client port (the AdminServer lists those as secure_connections). */
+  secure?: boolean;
   /** 0n until the session is established; the session fields below are printed only when it isn't 0. */
   sessionId: bigint;
   /** `lastOperationName(op)` of the last answered request, 'NA' before any or after `crst`. */

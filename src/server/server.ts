@@ -4,7 +4,7 @@
 
 import type { Server, Socket } from 'node:net';
 import { JuteWriter } from '../jute/writer.js';
-import { type ConnectRequest, writeConnectResponse } from '../jute/records.js';
+import { type ConnectRequest, type Id, writeConnectResponse } from '../jute/records.js';
 import { ErrorCode, OpCode } from '../protocol/constants.js';
 import type { ServerConfig } from '../config/types.js';
 import type { StorageBackend } from '../storage/spi.js';
@@ -24,6 +24,9 @@ import { DEFAULT_TRACE_MASK, isFourLetterWord, fourLetterWordOf, runFourLetterWo
 import { createLogger, hex, type Logger } from '../log/logger.js';
 import { WritersInTransit } from './writers-in-transit.js';
 import { ServerMetrics } from './metrics.js';
+import { rfc2253Subject, secureContextOptions, watchStores } from './tls.js';
+import tls from 'node:tls';
+import { AUTH_PROVIDER_CLASSES, configureAuthProviders } from '../pipeline/acl.js';
 import type { LearnerStatsView, QuorumInfoView } from './admin-commands.js';
 import { SESSION_PASSWORD_BYTES, STANDALONE_SERVER_ID } from './limits.js';
 
@@ -47,6 +50,8 @@ export interface ServerStatsCounters {
   lastResponseSize: number;
   minResponseSize: number;
   maxResponseSize: number;
+  /** ServerStats.authFailedCount: failed handshakes and refused credentials (mntr's auth_failed_count). */
+  authFailedCount: number;
 }
 
 /** Where a server gets its time and sockets (default: the system's). */
@@ -59,6 +64,16 @@ export interface ServerEnv {
   metrics?: ServerMetrics;
 }
 
+function listenOn(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
 export class ZkServer implements ConnectionOwner {
   readonly log: Logger;
   readonly tree: DataTree;
@@ -68,7 +83,7 @@ export class ZkServer implements ConnectionOwner {
   readonly startedAtMs: number;
   readonly stats: ServerStatsCounters = {
     minLatencyMs: Number.MAX_SAFE_INTEGER, maxLatencyMs: 0, totalLatencyMs: 0, latencyCount: 0,
-    packetsReceived: 0, packetsSent: 0, lastResponseSize: -1, minResponseSize: -1, maxResponseSize: -1,
+    packetsReceived: 0, packetsSent: 0, lastResponseSize: -1, minResponseSize: -1, maxResponseSize: -1, authFailedCount: 0,
   };
   /** ZooTrace's mask as `gtmk`/`stmk` read and set it (nothing here traces by it). */
   traceMask = DEFAULT_TRACE_MASK;
@@ -82,6 +97,10 @@ export class ZkServer implements ConnectionOwner {
   private readonly reaper: ContainerReaper;
   readonly snapshotter: Snapshotter;
   private listener: Server | null = null;
+  private secureListener: tls.Server | null = null;
+  private stopStoreWatch: (() => void) | null = null;
+  /** authProvider.N loads X509AuthenticationProvider: client certificates authenticate. */
+  private readonly x509Enabled: boolean;
   private expiryTimer: TimerHandle | null = null;
   /** Time and sockets: the system's, or the simulator's fakes. */
   readonly clock: Clock;
@@ -120,6 +139,9 @@ export class ZkServer implements ConnectionOwner {
     this.net = env.net ?? tcpNet;
     this.startedAtMs = this.clock.now();
     this.metrics = env.metrics ?? new ServerMetrics();
+    const schemes = [...config.authProviders.values()].map((c) => AUTH_PROVIDER_CLASSES.get(c)).filter((s): s is string => s !== undefined);
+    this.x509Enabled = schemes.includes('x509');
+    configureAuthProviders({ schemes, x509SuperUser: config.x509SuperUser });
     this.log = log ?? createLogger('zk-server');
     this.tree = new DataTree({ digestEnabled: config.digestEnabled, extendedTypesEnabled: config.extendedTypesEnabled });
     this.tree.digestHistory.onMismatch(() => this.metrics.digestMismatchesCount.inc());
@@ -177,18 +199,46 @@ export class ZkServer implements ConnectionOwner {
 
   /** Restores state from storage and listens on the client port, not yet serving (a quorum member's start). */
   async open(): Promise<void> {
+    // The stores are read first: a bad one stops start-up before anything is restored.
+    const tlsOptions = this.config.secureClientPort !== null ? secureContextOptions(this.config.ssl) : null;
     await this.restore();
-    this.listener = this.net.createServer((socket) => this.accept(socket));
-    const host = this.config.clientPortAddress ?? '0.0.0.0';
-    await new Promise<void>((resolve, reject) => {
-      const l = this.listener as Server;
-      l.once('error', reject);
-      l.listen(this.config.clientPort, host, () => {
-        l.off('error', reject);
-        resolve();
-      });
-    });
+    // A secureClientPort alone (no clientPort) serves TLS only.
+    if (this.config.clientPort !== 0 || tlsOptions === null) {
+      this.listener = this.net.createServer((socket) => this.accept(socket));
+      await listenOn(this.listener, this.config.clientPort, this.config.clientPortAddress ?? '0.0.0.0');
+    }
+    if (tlsOptions !== null) await this.openSecure(tlsOptions);
     this.snapshotter.startAutopurge();
+  }
+
+  /** The secure client port: TLS, then the same protocol; a client certificate authenticates as x509. */
+  private async openSecure(options: tls.TlsOptions): Promise<void> {
+    const secure = tls.createServer(options);
+    secure.on('secureConnection', (socket) => this.acceptSecure(socket));
+    secure.on('tlsClientError', (err, socket) => {
+      // NettyServerCnxnFactory: a failed handshake counts as an auth failure and an unsuccessful handshake.
+      this.stats.authFailedCount++;
+      this.metrics.unsuccessfulHandshake.inc();
+      this.log.warn(`Unsuccessful handshake from ${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}: ${err.message}`);
+    });
+    this.secureListener = secure;
+    await listenOn(secure, this.config.secureClientPort as number, this.config.secureClientPortAddress ?? '0.0.0.0');
+    if (this.config.clientCertReload) {
+      this.stopStoreWatch = watchStores(this.config.ssl, () => {
+        try {
+          secure.setSecureContext(secureContextOptions(this.config.ssl));
+          this.log.info('client port key and trust stores reloaded (zookeeper.client.certReload)');
+        } catch (err) {
+          this.log.error(`cannot reload the client port's stores, keeping the old ones: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      });
+    }
+  }
+
+  /** The secure port: the port the system chose for secureClientPort 0, or null without one. */
+  get securePort(): number | null {
+    const a = this.secureListener?.address();
+    return a && typeof a === 'object' ? a.port : this.config.secureClientPort;
   }
 
   /** Standalone, or a quorum's leader: sessions expire here and containers are reaped here. */
@@ -303,7 +353,8 @@ export class ZkServer implements ConnectionOwner {
       this.serving = false;
       this.clock.clear(this.expiryTimer);
       this.reaper.stop();
-      const closed = this.listener ? new Promise<void>((r) => this.listener?.close(() => r())) : Promise.resolve();
+      this.stopStoreWatch?.();
+      const closed = Promise.all([this.listener, this.secureListener].map((l) => (l ? new Promise<void>((r) => l.close(() => r())) : undefined)));
       for (const c of this.connections) c.socket.destroy();
       await closed;
       await this.host.drain();
@@ -317,7 +368,7 @@ export class ZkServer implements ConnectionOwner {
 
   // ---------------------------------------------------------------- connections
 
-  private accept(socket: Socket): void {
+  private accept(socket: Socket): ClientConnection | null {
     const max = this.config.maxClientCnxns;
     if (max > 0) {
       const addr = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
@@ -327,11 +378,47 @@ export class ZkServer implements ConnectionOwner {
         this.log.warn(`Too many connections from /${addr} - max is ${max}`);
         this.metrics.connectionRejected.inc();
         socket.destroy();
-        return;
+        return null;
       }
     }
     const conn = new ClientConnection(socket, this, this.clock.now());
     this.connections.add(conn);
+    return conn;
+  }
+
+  /**
+   * A TLS connection after its handshake (NettyServerCnxnFactory's CertificateVerifier): when the
+   * port asks for certificates, one the trust store does not vouch for is refused, and a trusted
+   * one authenticates with the x509 provider (which authProvider.N must load, as in ZooKeeper).
+   */
+  private acceptSecure(socket: tls.TLSSocket): void {
+    const ssl = this.config.ssl;
+    const ids: Id[] = [];
+    if (ssl.clientAuth !== 'none') {
+      const cert = socket.getPeerX509Certificate();
+      if (cert !== undefined) {
+        const who = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+        if (!socket.authorized) {
+          this.stats.authFailedCount++;
+          this.log.error(`Failed to trust certificate from ${who}: ${String(socket.authorizationError)}`);
+          socket.destroy();
+          return;
+        }
+        if (ssl.authProvider !== 'x509' || !this.x509Enabled) {
+          this.log.error(`X509 Auth provider not found: ${ssl.authProvider} (load it with authProvider.1=org.apache.zookeeper.server.auth.X509AuthenticationProvider)`);
+          socket.destroy();
+          return;
+        }
+        const subject = rfc2253Subject(cert);
+        if (subject === this.config.x509SuperUser) ids.push({ scheme: 'super', id: subject });
+        ids.push({ scheme: 'x509', id: subject });
+        this.log.info(`Authenticated Id '${subject}' for Scheme 'x509'`);
+      }
+    }
+    const conn = this.accept(socket);
+    if (conn === null) return;
+    conn.secure = true;
+    for (const id of ids) conn.auth.add(id);
   }
 
   maxFrameBytes(): number {
@@ -546,6 +633,7 @@ export class ZkServer implements ConnectionOwner {
 
   resetStats(): void {
     this.metrics.reset();
+    // ServerStats.reset: latencies, packet counters, response sizes and the metrics; not authFailedCount.
     Object.assign(this.stats, {
       minLatencyMs: Number.MAX_SAFE_INTEGER, maxLatencyMs: 0, totalLatencyMs: 0, latencyCount: 0,
       packetsReceived: 0, packetsSent: 0, lastResponseSize: -1, minResponseSize: -1, maxResponseSize: -1,

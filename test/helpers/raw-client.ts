@@ -2,6 +2,7 @@
 // handshakes with or without the readOnly byte, raw bytes, reply order, notification-before-reply order.
 
 import net from 'node:net';
+import tls from 'node:tls';
 import { JuteReader } from '../../src/jute/reader.js';
 import { JuteWriter } from '../../src/jute/writer.js';
 import {
@@ -34,6 +35,8 @@ export interface RawConnectOptions {
   /** Send the trailing readOnly byte (3.3+ clients do); default true. */
   readOnlyByte?: boolean;
   connectTimeoutMs?: number;
+  /** Connect over TLS with these options (a secureClientPort). */
+  tls?: tls.ConnectionOptions;
 }
 
 export interface RawConnectResponse {
@@ -109,12 +112,12 @@ export class RawClient {
   }
 
   /** A TCP connection with no handshake yet, for tests that send their own bytes. */
-  static open(port: number, host = '127.0.0.1', timeoutMs = DEFAULT_CONNECT_TIMEOUT_MS): Promise<RawClient> {
+  static open(port: number, host = '127.0.0.1', timeoutMs = DEFAULT_CONNECT_TIMEOUT_MS, tlsOptions?: tls.ConnectionOptions): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const sock = net.connect({ host, port });
+      const sock = tlsOptions ? tls.connect({ host, port, ...tlsOptions }) : net.connect({ host, port });
       const timer = setTimeout(() => { sock.destroy(); reject(new Error(`connect to ${host}:${port} timed out`)); }, timeoutMs);
       sock.once('error', (err) => { clearTimeout(timer); reject(err); });
-      sock.once('connect', () => {
+      sock.once(tlsOptions ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         sock.setNoDelay(true);
         resolve(new RawClient(sock));
@@ -124,7 +127,7 @@ export class RawClient {
 
   /** Opens a connection and performs the ConnectRequest/ConnectResponse handshake. */
   static async connect(port: number, opts: RawConnectOptions = {}): Promise<RawClient> {
-    const client = await RawClient.open(port, opts.host, opts.connectTimeoutMs);
+    const client = await RawClient.open(port, opts.host, opts.connectTimeoutMs, opts.tls);
     try {
       await client.handshake(opts);
     } catch (err) {
