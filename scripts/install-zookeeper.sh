@@ -11,9 +11,13 @@ ZK_JUTE_JAR=/usr/share/java/zookeeper-jute.jar
 SLF4J_JARS=(/usr/share/java/slf4j-simple.jar /usr/share/java/slf4j-nop.jar)
 # The servlet API ZooKeeper's Jetty AdminServer needs (libservlet-api-java, a dependency of Jetty).
 SERVLET_JAR=/usr/share/java/servlet-api.jar
+# kazoo, the Python client, with pure-sasl for its SASL (the TLS and SASL interop tests run it
+# with Debian's /usr/bin/python3).
+KAZOO=/usr/lib/python3/dist-packages/kazoo/__init__.py
+PURESASL=/usr/lib/python3/dist-packages/puresasl/__init__.py
 
 missing=()
-for f in "$ZK_BIN" "$ZK_CLI" "$ZK_JAR" "$ZK_JUTE_JAR" "${SLF4J_JARS[@]}" "$SERVLET_JAR"; do
+for f in "$ZK_BIN" "$ZK_CLI" "$ZK_JAR" "$ZK_JUTE_JAR" "${SLF4J_JARS[@]}" "$SERVLET_JAR" "$KAZOO" "$PURESASL"; do
   [ -e "$f" ] || missing+=("$f")
 done
 # javac compiles the interop driver; the Debian zookeeper packages pull in only a JRE.
@@ -34,12 +38,12 @@ fi
 apt_opts=(-o DPkg::Lock::Timeout=600)
 echo "install-zookeeper: apt-get update"
 apt-get "${apt_opts[@]}" update
-packages=(zookeeper zookeeper-bin libzookeeper-java libslf4j-java libservlet-api-java)
+packages=(zookeeper zookeeper-bin libzookeeper-java libslf4j-java libservlet-api-java python3-kazoo python3-pure-sasl)
 command -v javac >/dev/null 2>&1 || packages+=(default-jdk-headless)
 echo "install-zookeeper: apt-get install -y ${packages[*]}"
 DEBIAN_FRONTEND=noninteractive apt-get "${apt_opts[@]}" install -y --no-install-recommends "${packages[@]}"
 
-for f in "$ZK_BIN" "$ZK_CLI" "$ZK_JAR" "$ZK_JUTE_JAR" "${SLF4J_JARS[@]}" "$SERVLET_JAR"; do
+for f in "$ZK_BIN" "$ZK_CLI" "$ZK_JAR" "$ZK_JUTE_JAR" "${SLF4J_JARS[@]}" "$SERVLET_JAR" "$KAZOO" "$PURESASL"; do
   [ -e "$f" ] || { echo "install-zookeeper: still missing after install: $f" >&2; exit 1; }
 done
 echo "install-zookeeper: installed $(readlink -f "$ZK_JAR")"

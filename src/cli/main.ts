@@ -14,7 +14,7 @@ import { migrateCommand } from './migrate.js';
 import { verifyCommand } from './verify.js';
 import { closeSnapshotPool } from '../storage/snapshot/index.js';
 import { startEndpoints, type Endpoints } from '../server/endpoints.js';
-import { TlsConfigError } from '../server/tls.js';
+import { KeyedConfigError } from '../server/keyed-error.js';
 
 async function main(argv: string[]): Promise<number> {
   const log = createLogger('zk-server');
@@ -79,7 +79,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     await server.start();
   } catch (err) {
-    if (err instanceof TlsConfigError) {
+    if (err instanceof KeyedConfigError) {
       // A key or trust store that cannot be used: a configuration error naming its key.
       process.stderr.write(`zk-server: ${err.message}\n`);
       await server.stop().catch(() => undefined);

@@ -7,7 +7,7 @@
 // properties (jute.maxbuffer, znode.container.*) that ZooKeeper only takes from -D.
 
 import { parseJavaDouble, parseJavaInt, parseJavaLong, type IntSyntax } from './values.js';
-import type { MetricsProviderKind, PeerRole, SnapshotCompression, SslSettings, StoreSettings, StorageKind } from './types.js';
+import type { MetricsProviderKind, PeerRole, SaslSettings, SnapshotCompression, SslSettings, StoreSettings, StorageKind } from './types.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../log/levels.js';
 
 /** Settings as read, before defaults that depend on other settings are applied. */
@@ -63,6 +63,7 @@ export interface Draft {
   x509SuperUser: string | null;
   /** zookeeper.client.certReload (3.9): reload the client port's key and trust stores when they change. */
   clientCertReload: boolean;
+  sasl: SaslSettings;
   electionAlg: number;
   quorumListenOnAllIPs: boolean;
   syncEnabled: boolean;
@@ -153,6 +154,11 @@ export function defaultDraft(): Draft {
     authProviders: new Map(),
     x509SuperUser: null,
     clientCertReload: false,
+    sasl: {
+      jaasFile: null, section: 'Server', superUsers: new Map(), superPassword: null,
+      sessionRequireClientSASLAuth: false, enforceAuthEnabled: false, enforceAuthSchemes: [],
+      allowSaslFailedClients: false, letAnySaslUserDoX: null, removeHostFromPrincipal: false, removeRealmFromPrincipal: false,
+    },
     electionAlg: 3,
     quorumListenOnAllIPs: false,
     syncEnabled: true,
@@ -385,6 +391,19 @@ export const SETTINGS: readonly Setting[] = [
   prop('ssl.authProvider', (d, v) => { d.ssl.authProvider = v.trim(); }),
   prop('X509AuthenticationProvider.superUser', (d, v) => { d.x509SuperUser = v; }),
   prop('client.certReload', (d, v, s) => { d.clientCertReload = readLooseBoolean(v, s); }),
+  // SASL: the JAAS file is a JVM property (SERVER_JVMFLAGS="-Djava.security.auth.login.config=…"),
+  // read at start-up; a file that cannot be read or parsed stops it, naming this key.
+  bare('java.security.auth.login.config', (d, v) => { d.sasl.jaasFile = v.trim().replace(/^=/, '') || null; }),
+  prop('sasl.serverconfig', (d, v) => { d.sasl.section = v.trim(); }),
+  prop('superUser', (d, v) => { d.sasl.superUsers.set('', v); }),
+  prop('SASLAuthenticationProvider.superPassword', (d, v) => { d.sasl.superPassword = v; }),
+  prop('sessionRequireClientSASLAuth', (d, v, s) => { d.sasl.sessionRequireClientSASLAuth = readLooseBoolean(v, s); }),
+  prop('enforce.auth.enabled', (d, v, s) => { d.sasl.enforceAuthEnabled = readLooseBoolean(v, s); }),
+  prop('enforce.auth.schemes', (d, v) => { d.sasl.enforceAuthSchemes = v.split(',').map((x) => x.trim()).filter((x) => x !== ''); }),
+  prop('allowSaslFailedClients', (d, v, s) => { d.sasl.allowSaslFailedClients = readLooseBoolean(v, s); }),
+  prop('letAnySaslUserDoX', (d, v) => { d.sasl.letAnySaslUserDoX = v; }),
+  prop('kerberos.removeHostFromPrincipal', (d, v, s) => { d.sasl.removeHostFromPrincipal = readLooseBoolean(v, s); }),
+  prop('kerberos.removeRealmFromPrincipal', (d, v, s) => { d.sasl.removeRealmFromPrincipal = readLooseBoolean(v, s); }),
   prop('admin.enableServer', (d, v, s) => { d.adminEnableServer = readOnUnless(v, s, 'false', 'true'); }),
   prop('admin.serverPort', (d, v, s) => { d.adminServerPort = readInt(v, s, { syntax: 'decode', min: 0, max: 65535 }); }),
   prop('admin.serverAddress', (d, v) => { d.adminServerAddress = v; }),
@@ -467,10 +486,18 @@ const authProviderSetting: Setting = {
   apply: (d, v, s) => { d.authProviders.set(s.key.replace(/^(zookeeper\.)?authProvider\./, ''), v.trim()); },
 };
 
+/** zookeeper.superUser.X: more SASL super users. */
+const superUserSetting: Setting = {
+  key: 'superUser.N',
+  aliases: [],
+  apply: (d, v, s) => { d.sasl.superUsers.set(s.key.replace(/^(zookeeper\.)?superUser\./, ''), v); },
+};
+
 export function findSetting(key: string): Setting | undefined {
   const s = byName.get(key);
   if (s !== undefined) return s;
-  return /^(zookeeper\.)?authProvider\.[^.]+$/.test(key) ? authProviderSetting : undefined;
+  if (/^(zookeeper\.)?authProvider\.[^.]+$/.test(key)) return authProviderSetting;
+  return /^(zookeeper\.)?superUser\.[^.]+$/.test(key) ? superUserSetting : undefined;
 }
 
 const TLS_PROTOCOLS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;

@@ -17,6 +17,30 @@ export interface StoreSettings {
   type: 'PEM' | 'JKS' | 'PKCS12' | null;
 }
 
+/** SASL as ZooKeeper's server reads it (JVM properties, or zoo.cfg keys without zookeeper.). */
+export interface SaslSettings {
+  /** java.security.auth.login.config: the JAAS file. */
+  jaasFile: string | null;
+  /** zookeeper.sasl.serverconfig: its section for the server (default Server). */
+  section: string;
+  /** zookeeper.superUser and zookeeper.superUser.*: SASL ids that are super. */
+  superUsers: Map<string, string>;
+  /** zookeeper.SASLAuthenticationProvider.superPassword: replaces user super's password. */
+  superPassword: string | null;
+  /** zookeeper.sessionRequireClientSASLAuth: every request needs a sasl identity first. */
+  sessionRequireClientSASLAuth: boolean;
+  /** zookeeper.enforce.auth.enabled / zookeeper.enforce.auth.schemes (ignored when the above is on). */
+  enforceAuthEnabled: boolean;
+  enforceAuthSchemes: string[];
+  /** zookeeper.allowSaslFailedClients: a failed SASL exchange keeps the connection (unless SASL is required). */
+  allowSaslFailedClients: boolean;
+  /** zookeeper.letAnySaslUserDoX: an ACL id every SASL-authenticated client matches. */
+  letAnySaslUserDoX: string | null;
+  /** zookeeper.kerberos.removeHostFromPrincipal / removeRealmFromPrincipal: Kerberos names only (Kerberos is refused). */
+  removeHostFromPrincipal: boolean;
+  removeRealmFromPrincipal: boolean;
+}
+
 /** The client port's TLS settings (ZooKeeper's zookeeper.ssl.* properties). */
 export interface SslSettings {
   keyStore: StoreSettings;
@@ -123,6 +147,7 @@ export interface ServerConfig {
   authProviders: Map<string, string>;
   x509SuperUser: string | null;
   clientCertReload: boolean;
+  sasl: SaslSettings;
   /** Roll the log and snapshot after this many KB of txns; <= 0 disables. */
   snapSizeLimitKb: number;
   /** -1 = no limit. */

@@ -56,7 +56,22 @@ export const AUTH_PROVIDER_CLASSES: ReadonlyMap<string, string> = new Map([
   ['org.apache.zookeeper.server.auth.DigestAuthenticationProvider', 'digest'],
   ['org.apache.zookeeper.server.auth.IPAuthenticationProvider', 'ip'],
   ['org.apache.zookeeper.server.auth.X509AuthenticationProvider', 'x509'],
+  ['org.apache.zookeeper.server.auth.SASLAuthenticationProvider', 'sasl'],
 ]);
+
+/**
+ * SASLAuthenticationProvider: ids come only from the SASL exchange; a user literally named "super"
+ * matches every sasl ACL (as in ZooKeeper), and so does anyone when the ACL id is letAnySaslUserDoX.
+ * Valid ids are Kerberos-name shaped when they hold an '@'.
+ */
+function saslProvider(letAnySaslUserDoX: string | null): AuthProvider {
+  return {
+    authenticated: true,
+    isValid: (id) => !id.includes('@') || /^[^/@]*(\/[^/@]*)?@[^/@]*$/.test(id),
+    matches: (clientId, aclId) => clientId === 'super' || clientId === aclId || (letAnySaslUserDoX !== null && aclId === letAnySaslUserDoX),
+    userName: (id) => id,
+  };
+}
 
 const providers = new Map<string, AuthProvider>([
   ['digest', digestProvider],
@@ -67,6 +82,7 @@ export interface AuthProviderSettings {
   /** Schemes loaded by authProvider.N beyond ip and digest (ProviderRegistry.initialize). */
   schemes: readonly string[];
   x509SuperUser: string | null;
+  letAnySaslUserDoX?: string | null;
 }
 
 /**
@@ -78,6 +94,7 @@ export function configureAuthProviders(settings: AuthProviderSettings): void {
   providers.set('digest', digestProvider);
   providers.set('ip', ipProvider);
   if (settings.schemes.includes('x509')) providers.set('x509', x509Provider(settings.x509SuperUser));
+  if (settings.schemes.includes('sasl')) providers.set('sasl', saslProvider(settings.letAnySaslUserDoX ?? null));
 }
 
 export function isKnownScheme(scheme: string): boolean {

@@ -12,6 +12,7 @@ import {
 import { Perm } from '../protocol/constants.js';
 import { hasPermission } from '../pipeline/acl.js';
 import { AuthIds } from '../pipeline/auth-ids.js';
+import type { DigestMd5Server } from './sasl/digest-md5.js';
 import type { ClientSink } from '../pipeline/pipeline.js';
 import type { Watcher } from '../tree/watch-manager.js';
 import { FrameDecoder, FrameError } from './framing.js';
@@ -65,6 +66,8 @@ export class ClientConnection implements ClientSink, Watcher {
   sessionTimeoutMs = 0;
   /** Came in on the secure client port (TLS). */
   secure = false;
+  /** This connection's SASL exchange, once it has begun. */
+  saslServer: DigestMd5Server | null = null;
   /** The client sent ConnectRequest without the trailing readOnly byte (a pre-3.3 client). */
   oldClient = false;
   /** Authenticated identities, in ZooKeeper's iteration order (see AuthIds). */

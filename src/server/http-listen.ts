@@ -3,12 +3,9 @@
 
 import type { Server } from 'node:net';
 
-export class EndpointError extends Error {
-  constructor(readonly key: string, message: string) {
-    super(`${key}: ${message}`);
-    this.name = 'EndpointError';
-  }
-}
+import { KeyedConfigError } from './keyed-error.js';
+
+export class EndpointError extends KeyedConfigError {}
 
 export function listenHttp(server: Server, host: string, port: number, key: string): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -4,6 +4,7 @@
 
 import type { Server, Socket } from 'node:net';
 import { JuteWriter } from '../jute/writer.js';
+import { JuteReader } from '../jute/reader.js';
 import { type ConnectRequest, type Id, writeConnectResponse } from '../jute/records.js';
 import { ErrorCode, OpCode } from '../protocol/constants.js';
 import type { ServerConfig } from '../config/types.js';
@@ -25,6 +26,8 @@ import { createLogger, hex, type Logger } from '../log/logger.js';
 import { WritersInTransit } from './writers-in-transit.js';
 import { ServerMetrics } from './metrics.js';
 import { rfc2253Subject, secureContextOptions, watchStores } from './tls.js';
+import { DigestMd5Server, SaslFailure } from './sasl/digest-md5.js';
+import { loadSasl, type SaslRuntime } from './sasl/setup.js';
 import tls from 'node:tls';
 import { AUTH_PROVIDER_CLASSES, configureAuthProviders } from '../pipeline/acl.js';
 import type { LearnerStatsView, QuorumInfoView } from './admin-commands.js';
@@ -101,6 +104,10 @@ export class ZkServer implements ConnectionOwner {
   private stopStoreWatch: (() => void) | null = null;
   /** authProvider.N loads X509AuthenticationProvider: client certificates authenticate. */
   private readonly x509Enabled: boolean;
+  /** Schemes loaded by authProvider.N beyond ip and digest. */
+  private readonly authSchemes: string[];
+  /** SASL's users and enforcement, read by open(); null before. */
+  private saslRuntime: SaslRuntime | null = null;
   private expiryTimer: TimerHandle | null = null;
   /** Time and sockets: the system's, or the simulator's fakes. */
   readonly clock: Clock;
@@ -140,8 +147,9 @@ export class ZkServer implements ConnectionOwner {
     this.startedAtMs = this.clock.now();
     this.metrics = env.metrics ?? new ServerMetrics();
     const schemes = [...config.authProviders.values()].map((c) => AUTH_PROVIDER_CLASSES.get(c)).filter((s): s is string => s !== undefined);
+    this.authSchemes = schemes;
     this.x509Enabled = schemes.includes('x509');
-    configureAuthProviders({ schemes, x509SuperUser: config.x509SuperUser });
+    configureAuthProviders({ schemes, x509SuperUser: config.x509SuperUser, letAnySaslUserDoX: config.sasl.letAnySaslUserDoX });
     this.log = log ?? createLogger('zk-server');
     this.tree = new DataTree({ digestEnabled: config.digestEnabled, extendedTypesEnabled: config.extendedTypesEnabled });
     this.tree.digestHistory.onMismatch(() => this.metrics.digestMismatchesCount.inc());
@@ -201,6 +209,7 @@ export class ZkServer implements ConnectionOwner {
   async open(): Promise<void> {
     // The stores are read first: a bad one stops start-up before anything is restored.
     const tlsOptions = this.config.secureClientPort !== null ? secureContextOptions(this.config.ssl) : null;
+    this.saslRuntime = loadSasl(this.config.sasl, this.authSchemes);
     await this.restore();
     // A secureClientPort alone (no clientPort) serves TLS only.
     if (this.config.clientPort !== 0 || tlsOptions === null) {
@@ -541,6 +550,20 @@ export class ZkServer implements ConnectionOwner {
 
   request(conn: ClientConnection, xid: number, type: number, body: Buffer): void {
     this.stats.packetsReceived++;
+    if (type === OpCode.sasl) {
+      this.saslRequest(conn, xid, body);
+      return;
+    }
+    const enforced = this.saslRuntime?.enforcedSchemes ?? null;
+    if (enforced !== null && !conn.auth.list.some((id) => enforced.includes(id.scheme))) {
+      // AuthenticationHelper: every request but auth and sasl needs one of the schemes; the
+      // connection closes, the session stays (its client may come back authenticated).
+      this.log.info(`Client authentication scheme(s) [${conn.auth.list.map((id) => id.scheme).join(', ')}] does not match with any of ` +
+        `the expected authentication scheme [${enforced.join(', ')}], closing connection ${conn.describe()}`);
+      conn.sendReply(xid, 0, ErrorCode.SESSIONCLOSEDREQUIRESASLAUTH, null);
+      conn.close();
+      return;
+    }
     this.writersInTransit.arrived(conn);
     if (!CLIENT_OPS.has(type)) {
       this.log.warn(`closing connection ${conn.describe()}: unknown op code ${type}`);
@@ -554,6 +577,56 @@ export class ZkServer implements ConnectionOwner {
       type, xid, body, sessionId: conn.sessionId, authInfo: conn.auth.list, sink: conn, receivedAtMs: this.clock.now(),
     });
     if (type === OpCode.closeSession) this.sessions.setClosing(conn.sessionId);
+  }
+
+  /**
+   * ZooKeeperServer.processSasl: one DIGEST-MD5 exchange per connection; its identity joins the
+   * connection's as sasl:<user> (and super: for zookeeper.superUser). A failure answers with no
+   * token and closes the connection; the session lives on.
+   */
+  private saslRequest(conn: ClientConnection, xid: number, body: Buffer): void {
+    const runtime = this.saslRuntime;
+    const reply = (err: number, token: Buffer | null): void => {
+      const w = new JuteWriter(16 + (token?.length ?? 0));
+      w.writeBuffer(token);
+      conn.sendReply(xid, 0, err, w.toBuffer());
+    };
+    if (runtime === null || runtime.passwords === null) {
+      this.log.error(`SASL request from ${conn.describe()}, but SASL is not configured (no JAAS server section)`);
+      reply(0, null);
+      return;
+    }
+    let token: Buffer;
+    try {
+      token = new JuteReader(body).readBuffer() ?? Buffer.alloc(0);
+    } catch {
+      conn.close();
+      return;
+    }
+    conn.saslServer ??= new DigestMd5Server(runtime.passwords);
+    try {
+      const r = conn.saslServer.evaluate(token);
+      if (r.user !== undefined) {
+        // KerberosName: a name with two '@' throws in ZooKeeper, which drops the connection unanswered.
+        if (r.user.split('@').length > 2) {
+          conn.close();
+          return;
+        }
+        conn.auth.add({ scheme: 'sasl', id: r.user });
+        if (runtime.superUsers.has(r.user)) conn.auth.add({ scheme: 'super', id: '' });
+        this.log.info(`Successfully authenticated client ${conn.describe()}: authenticationID=${r.user}; authorizationID=${r.user}`);
+      }
+      reply(0, r.token);
+    } catch (err) {
+      if (!(err instanceof SaslFailure)) throw err;
+      this.log.warn(`Client ${conn.describe()} failed to SASL authenticate: ${err.message}`);
+      if (runtime.allowSaslFailedClients && !runtime.saslRequired) {
+        reply(0, null);
+        return;
+      }
+      reply(runtime.saslRequired ? ErrorCode.SESSIONCLOSEDREQUIRESASLAUTH : ErrorCode.AUTHFAILED, null);
+      conn.close();
+    }
   }
 
   auth(conn: ClientConnection, xid: number, scheme: string, auth: Buffer): void {

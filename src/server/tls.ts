@@ -14,13 +14,9 @@ import tls from 'node:tls';
 import jks from 'jks-js';
 import forge from 'node-forge';
 import type { SslSettings, StoreSettings } from '../config/types.js';
+import { KeyedConfigError } from './keyed-error.js';
 
-export class TlsConfigError extends Error {
-  constructor(readonly key: string, detail: string) {
-    super(`${key}: ${detail}`);
-    this.name = 'TlsConfigError';
-  }
-}
+export class TlsConfigError extends KeyedConfigError {}
 
 type StoreKind = 'keyStore' | 'trustStore';
 type StoreType = 'PEM' | 'JKS' | 'PKCS12';

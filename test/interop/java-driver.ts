@@ -75,3 +75,26 @@ export async function runDriver(classesDir: string, hostPort: string): Promise<T
     : `interop driver failed against ${hostPort} (exit ${result.code ?? result.signal}):\n${result.stderr}`;
   return { text: result.stdout, failure };
 }
+
+/**
+ * The Netty jars the client's TLS socket (ClientCnxnSocketNetty) needs beyond those zookeeper.jar's
+ * manifest lists (Debian's libnetty-java ships them; the manifest leaves them out).
+ */
+export const NETTY_CLIENT_JARS = ['/usr/share/java/netty-resolver.jar', '/usr/share/java/netty-codec.jar'];
+
+/**
+ * Runs SecureProbe (java/SecureProbe.java) against host:port with these JVM system properties (TLS,
+ * JAAS) and steps; returns its output lines, or throws with its stderr when it did not finish.
+ */
+export async function runSecureProbe(classesDir: string, hostPort: string, props: Record<string, string>, steps: string[] = []): Promise<string[]> {
+  const result = await runProcess(JAVA, [
+    ...CLIENT_JVM_FLAGS,
+    ...Object.entries(props).map(([k, v]) => `-D${k}=${v}`),
+    '-cp', [classesDir, ZK_JAR, SLF4J_NOP_JAR, ...NETTY_CLIENT_JARS].join(':'),
+    'SecureProbe',
+    hostPort,
+    ...steps,
+  ], { timeoutMs: RUN_TIMEOUT_MS });
+  if (result.code !== 0) throw new Error(`SecureProbe against ${hostPort} exited ${result.code ?? result.signal}:\n${result.stdout}\n${result.stderr}`);
+  return result.stdout.split('\n').filter((l) => l !== '');
+}
