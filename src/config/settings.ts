@@ -52,6 +52,8 @@ export interface Draft {
   adminServerAddress: string;
   adminCommandUrl: string;
   adminIdleTimeoutMs: number;
+  adminSnapshotEnabled: boolean;
+  adminRateLimiterIntervalMs: number;
   metricsProvider: MetricsProviderKind;
   metricsHttpHost: string;
   metricsHttpPort: number;
@@ -64,6 +66,7 @@ export interface Draft {
   /** zookeeper.client.certReload (3.9): reload the client port's key and trust stores when they change. */
   clientCertReload: boolean;
   sasl: SaslSettings;
+  pauseMonitor: { enabled: boolean; infoThresholdMs: number; warnThresholdMs: number; sleepMs: number };
   electionAlg: number;
   quorumListenOnAllIPs: boolean;
   syncEnabled: boolean;
@@ -141,6 +144,8 @@ export function defaultDraft(): Draft {
     adminServerAddress: '0.0.0.0',
     adminCommandUrl: '/commands',
     adminIdleTimeoutMs: 30000,
+    adminSnapshotEnabled: true,
+    adminRateLimiterIntervalMs: 300000,
     metricsProvider: 'default',
     metricsHttpHost: '0.0.0.0',
     metricsHttpPort: 7000,
@@ -154,6 +159,7 @@ export function defaultDraft(): Draft {
     authProviders: new Map(),
     x509SuperUser: null,
     clientCertReload: false,
+    pauseMonitor: { enabled: false, infoThresholdMs: 1000, warnThresholdMs: 10000, sleepMs: 500 },
     sasl: {
       jaasFile: null, section: 'Server', superUsers: new Map(), superPassword: null,
       sessionRequireClientSASLAuth: false, enforceAuthEnabled: false, enforceAuthSchemes: [],
@@ -390,6 +396,11 @@ export const SETTINGS: readonly Setting[] = [
   prop('ssl.hostnameVerification', (d, v, s) => { d.ssl.hostnameVerification = readLooseBoolean(v, s); }),
   prop('ssl.authProvider', (d, v) => { d.ssl.authProvider = v.trim(); }),
   prop('X509AuthenticationProvider.superUser', (d, v) => { d.x509SuperUser = v; }),
+  // QuorumPeerConfig reads these itself (JvmPauseMonitor's settings).
+  file('jvm.pause.monitor', (d, v, s) => { d.pauseMonitor.enabled = readLooseBoolean(v, s); }),
+  file('jvm.pause.info-threshold.ms', (d, v, s) => { d.pauseMonitor.infoThresholdMs = readInt(v, s, { min: 0, long: true }); }),
+  file('jvm.pause.warn-threshold.ms', (d, v, s) => { d.pauseMonitor.warnThresholdMs = readInt(v, s, { min: 0, long: true }); }),
+  file('jvm.pause.sleep.time.ms', (d, v, s) => { d.pauseMonitor.sleepMs = readInt(v, s, { min: 1, long: true }); }),
   prop('client.certReload', (d, v, s) => { d.clientCertReload = readLooseBoolean(v, s); }),
   // SASL: the JAAS file is a JVM property (SERVER_JVMFLAGS="-Djava.security.auth.login.config=…"),
   // read at start-up; a file that cannot be read or parsed stops it, naming this key.
@@ -404,6 +415,8 @@ export const SETTINGS: readonly Setting[] = [
   prop('letAnySaslUserDoX', (d, v) => { d.sasl.letAnySaslUserDoX = v; }),
   prop('kerberos.removeHostFromPrincipal', (d, v, s) => { d.sasl.removeHostFromPrincipal = readLooseBoolean(v, s); }),
   prop('kerberos.removeRealmFromPrincipal', (d, v, s) => { d.sasl.removeRealmFromPrincipal = readLooseBoolean(v, s); }),
+  prop('admin.snapshot.enabled', (d, v, s) => { d.adminSnapshotEnabled = readLooseBoolean(v, s); }),
+  prop('admin.rateLimiterIntervalInMS', (d, v, s) => { d.adminRateLimiterIntervalMs = readInt(v, s, { min: 0, long: true }); }),
   prop('admin.enableServer', (d, v, s) => { d.adminEnableServer = readOnUnless(v, s, 'false', 'true'); }),
   prop('admin.serverPort', (d, v, s) => { d.adminServerPort = readInt(v, s, { syntax: 'decode', min: 0, max: 65535 }); }),
   prop('admin.serverAddress', (d, v) => { d.adminServerAddress = v; }),

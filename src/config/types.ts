@@ -131,6 +131,9 @@ export interface ServerConfig {
   adminServerAddress: string;
   adminCommandUrl: string;
   adminIdleTimeoutMs: number;
+  /** 3.9: admin.snapshot.enabled (default true) and the snapshot command's admin.rateLimiterIntervalInMS. */
+  adminSnapshotEnabled: boolean;
+  adminRateLimiterIntervalMs: number;
   /**
    * metricsProvider.className: `prometheus` serves /metrics on metricsHttpHost:metricsHttpPort;
    * `default` (ZooKeeper's DefaultMetricsProvider, or the Null one) serves nothing beyond mntr.
@@ -148,6 +151,8 @@ export interface ServerConfig {
   x509SuperUser: string | null;
   clientCertReload: boolean;
   sasl: SaslSettings;
+  /** jvm.pause.*: ZooKeeper's JvmPauseMonitor; here it watches the event loop (off by default, as there). */
+  pauseMonitor: { enabled: boolean; infoThresholdMs: number; warnThresholdMs: number; sleepMs: number };
   /** Roll the log and snapshot after this many KB of txns; <= 0 disables. */
   snapSizeLimitKb: number;
   /** -1 = no limit. */

@@ -7,8 +7,7 @@ const NAMES = new Set([
   'portUnification', 'sslQuorumReloadCertFiles', 'quorum.cnxn.threads.size', 'oraclePath',
   'quorum.auth.enableSasl', 'quorum.auth.serverRequireSasl', 'quorum.auth.learnerRequireSasl',
   'quorum.auth.learner.saslLoginContext', 'quorum.auth.server.saslLoginContext',
-  'quorum.auth.kerberos.servicePrincipal', 'jvm.pause.monitor', 'jvm.pause.info-threshold.ms',
-  'jvm.pause.warn-threshold.ms', 'jvm.pause.sleep.time.ms',
+  'quorum.auth.kerberos.servicePrincipal',
   'multiAddress.enabled', 'multiAddress.reachabilityCheckTimeoutMs', 'multiAddress.reachabilityCheckEnabled',
   // system properties documented in the administrator's guide, written without zookeeper.
   'serverCnxnFactory', 'maxResponseCacheSize', 'maxGetChildrenResponseCacheSize', 'watchManagerName',

@@ -14,6 +14,9 @@ import type { AdminView } from './four-letter.js';
 import { monitorGauges, ZK_NOT_SERVING, javaSocketAddress } from './four-letter.js';
 import { roundedAverage } from './four-letter-java.js';
 import type { SnapshotInfo } from '../storage/spi.js';
+import type { ACL, Id } from '../jute/records.js';
+import { Perm } from '../protocol/constants.js';
+import { generateDigest, hasPermission } from '../pipeline/acl.js';
 
 /** A synced observer as the leader's LearnerHandler describes it. */
 export interface LearnerStatsView {
@@ -47,6 +50,30 @@ export interface AdminContext {
   lastSnapshot(): Promise<SnapshotInfo | null>;
   /** The process's properties for `system_properties`, unsorted. */
   systemProperties(): ReadonlyArray<readonly [string, string]>;
+  /** The ACL of a znode (null when it does not exist), for commands that need authorization. */
+  aclOf(path: string): readonly ACL[] | null;
+  /** zookeeper.DigestAuthenticationProvider.superDigest, or null. */
+  superDigest: string | null;
+  /** Takes a snapshot now; its file (null when the backend keeps none) and zxid. */
+  takeSnapshot(): Promise<{ zxid: number; file: string | null }>;
+  /** 3.9's admin.snapshot.enabled and admin.rateLimiterIntervalInMS. */
+  snapshotEnabled: boolean;
+  rateLimitIntervalMs: number;
+}
+
+/** What the HTTP request says of its sender: its Authorization header and address. */
+export interface AdminRequest {
+  authorization: string | null;
+  remoteAddress: string;
+}
+
+/** A command's answer: the JSON, and for 3.9's commands a status, headers, or a file to stream. */
+export interface AdminResult {
+  data: JsonMap;
+  status: number;
+  headers?: Record<string, string>;
+  /** Stream this file instead of the JSON (the snapshot command). */
+  file?: string;
 }
 
 export type JsonValue = null | boolean | number | bigint | string | JavaDouble | JsonValue[] | Map<string, JsonValue>;
@@ -55,7 +82,9 @@ export type JsonMap = Map<string, JsonValue>;
 interface CommandDef {
   names: readonly string[];
   serverRequired: boolean;
-  run(ctx: AdminContext, params: URLSearchParams): JsonMap | Promise<JsonMap>;
+  /** 3.9's AuthRequest: these permissions on this znode, checked for the Authorization header's ids. */
+  auth?: { perms: number; path: string };
+  run(ctx: AdminContext, params: URLSearchParams): JsonMap | AdminResult | Promise<JsonMap | AdminResult>;
 }
 
 const m = (entries: ReadonlyArray<readonly [string, JsonValue]>): JsonMap => new Map(entries);
@@ -134,6 +163,7 @@ function monitorData(view: AdminView): JsonMap {
   for (const [key, v] of monitorGauges(view, view.stats(), mon)) {
     if (v !== undefined) out.set(key, 'long' in v ? long(v.long) : new JavaDouble(v.double));
   }
+  for (const [name, values] of mon.gaugeSets ?? []) for (const [key, v] of values) out.set(`${key}_${name}`, v);
   for (const [key, v] of mon.counters ?? []) out.set(key, long(v));
   for (const s of mon.summaries ?? []) {
     out.set(`avg_${s.name}`, new JavaDouble(roundedAverage(Number(s.sum), s.count)));
@@ -329,11 +359,54 @@ const COMMANDS: readonly CommandDef[] = [
   },
 ];
 
+/** 3.9's snapshot command: a snapshot now, streamed (or only its headers with streaming=false). */
+const SNAPSHOT_COMMAND: CommandDef = {
+  names: ['snapshot', 'snap'], serverRequired: true, auth: { perms: Perm.ALL, path: '/' },
+  run: async (c, params) => {
+    const empty = m([]);
+    if (!c.snapshotEnabled) return { data: empty, status: 503 };
+    const now = Date.now();
+    if (lastSnapshotCommandAt.has(c) && now - (lastSnapshotCommandAt.get(c) ?? 0) < c.rateLimitIntervalMs) return { data: empty, status: 429 };
+    lastSnapshotCommandAt.set(c, now);
+    const streaming = params.has('streaming') ? params.get('streaming')?.toLowerCase() === 'true' : true;
+    try {
+      const snap = await c.takeSnapshot();
+      if (snap.file === null) return { data: empty, status: 500 };
+      const size = (await stat(snap.file)).size;
+      const headers = { last_zxid: `0x${snap.zxid.toString(16).padStart(16, '0')}`, snapshot_size: String(size) };
+      if (size === 0) return { data: empty, status: 500, headers };
+      return { data: empty, status: 200, headers, ...(streaming ? { file: snap.file } : {}) };
+    } catch {
+      return { data: empty, status: 500 };
+    }
+  },
+};
+/** RateLimiter(1 per admin.rateLimiterIntervalInMS) of each server's snapshot command. */
+const lastSnapshotCommandAt = new WeakMap<AdminContext, number>();
+
+/**
+ * Commands.handleAuthentication: `Authorization: <scheme> <data>`; digest (user:password, and
+ * super for superDigest) and ip are the schemes a plain HTTP request can prove. Null: not authenticated.
+ */
+function adminIds(ctx: AdminContext, req: AdminRequest): Id[] | null {
+  const parts = (req.authorization ?? '').split(' ');
+  if (parts.length < 1 || parts.length > 2 || parts[0] === '') return null;
+  const [scheme, data] = parts;
+  if (scheme === 'digest' && data !== undefined && data.includes(':')) {
+    const digest = generateDigest(data);
+    const ids: Id[] = [{ scheme: 'digest', id: digest }];
+    if (ctx.superDigest !== null && digest === ctx.superDigest) ids.push({ scheme: 'super', id: '' });
+    return ids;
+  }
+  if (scheme === 'ip') return [{ scheme: 'ip', id: req.remoteAddress }];
+  return null;
+}
+
 const byName = new Map<string, CommandDef>();
-for (const c of COMMANDS) for (const n of c.names) byName.set(n, c);
+for (const c of [...COMMANDS, SNAPSHOT_COMMAND]) for (const n of c.names) byName.set(n, c);
 
 /** Primary names, sorted, as the command list at `admin.commandURL` shows them. */
-export const PRIMARY_COMMAND_NAMES: readonly string[] = COMMANDS.map((c) => c.names[0]).sort();
+export const PRIMARY_COMMAND_NAMES: readonly string[] = [...COMMANDS, SNAPSHOT_COMMAND].map((c) => c.names[0]).sort();
 
 /** CommandResponse.toMap: data, then command, then error (a data "error" keeps its place). */
 function response(data: JsonMap, command: string, error: string | null): JsonMap {
@@ -343,10 +416,28 @@ function response(data: JsonMap, command: string, error: string | null): JsonMap
   return out;
 }
 
-/** Runs the command named `name` (any alias); unknown names and a server not serving are errors in the JSON. */
-export async function runAdminCommand(name: string, params: URLSearchParams, ctx: AdminContext): Promise<JsonMap> {
+/**
+ * Runs the command named `name` (any alias); unknown names and a server not serving are errors in
+ * the JSON (status 200, as ZooKeeper answers); a command that needs authorization answers 401
+ * without ids and 403 when the znode's ACL does not grant them every permission it asks for.
+ */
+export async function runAdminCommand(name: string, params: URLSearchParams, ctx: AdminContext, req: AdminRequest): Promise<AdminResult> {
   const cmd = byName.get(name);
-  if (cmd === undefined) return response(m([]), name, `Unknown command: ${name}`);
-  if (cmd.serverRequired && !ctx.view.serving) return response(m([]), name, ZK_NOT_SERVING);
-  return response(await cmd.run(ctx, params), cmd.names[0], null);
+  const fail = (error: string, status = 200): AdminResult => ({ data: response(m([]), name, error), status });
+  if (cmd === undefined) return fail(`Unknown command: ${name}`);
+  if (cmd.serverRequired && !ctx.view.serving) return fail(ZK_NOT_SERVING);
+  if (cmd.auth !== undefined) {
+    if (req.authorization === null) return fail('Auth info is missing for the command', 401);
+    const ids = adminIds(ctx, req);
+    if (ids === null) return fail('Not authenticated', 401);
+    const acl = ctx.aclOf(cmd.auth.path);
+    if (acl === null) return fail('Error occurred during auth', 500);
+    // ZOOKEEPER-4964: each permission bit is checked on its own.
+    for (let bit = 1; bit <= cmd.auth.perms; bit <<= 1) {
+      if ((cmd.auth.perms & bit) !== 0 && !hasPermission(acl, bit, ids)) return fail('Not authorized', 403);
+    }
+  }
+  const out = await cmd.run(ctx, params);
+  if (out instanceof Map) return { data: response(out, cmd.names[0], null), status: 200 };
+  return { ...out, data: response(out.data, cmd.names[0], null) };
 }

@@ -7,6 +7,7 @@
 // the JSON), as ZooKeeper answers. HEAD is GET without a body; TRACE is refused (403) as 3.9 does;
 // other methods get 405. Connections idle for admin.idleTimeout ms are closed.
 
+import { createReadStream } from 'node:fs';
 import http from 'node:http';
 import { jacksonPretty } from './jackson.js';
 import { PRIMARY_COMMAND_NAMES, runAdminCommand, type AdminContext } from './admin-commands.js';
@@ -53,9 +54,17 @@ export async function startAdminServer(context: () => AdminContext, opts: AdminS
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(method === 'HEAD' ? undefined : commandList(base));
       return;
     }
-    runAdminCommand(name, url.searchParams, context()).then(
-      (data) => {
-        res.writeHead(200, { 'Content-Type': 'application/json' }).end(method === 'HEAD' ? undefined : jacksonPretty(data));
+    const auth = req.headers.authorization;
+    runAdminCommand(name, url.searchParams, context(), { authorization: auth === undefined ? null : auth, remoteAddress: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '' }).then(
+      (result) => {
+        if (result.file !== undefined) {
+          // The snapshot command streams the file it wrote.
+          res.writeHead(result.status, { ...result.headers, 'Content-Type': 'application/octet-stream' });
+          if (method === 'HEAD') res.end();
+          else createReadStream(result.file).on('error', () => res.destroy()).pipe(res);
+          return;
+        }
+        res.writeHead(result.status, { ...result.headers, 'Content-Type': 'application/json' }).end(method === 'HEAD' ? undefined : jacksonPretty(result.data));
       },
       (err: unknown) => {
         log.warn(`admin command ${name} failed: ${err instanceof Error ? err.message : String(err)}`);

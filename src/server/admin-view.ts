@@ -57,6 +57,15 @@ export function metricsDump(metrics: ServerMetrics): Pick<MonitorView, 'counters
   return { counters, summaries };
 }
 
+/** ZooKeeperServer.registerMetrics' quota gauge sets, by namespace. */
+function quotaGaugeSets(server: ZkServer): Array<[string, Map<string, number>]> {
+  const q = server.tree.quotaTotals();
+  return [
+    ['quota_count_limit_per_namespace', q.countLimit], ['quota_bytes_limit_per_namespace', q.bytesLimit],
+    ['quota_count_usage_per_namespace', q.countUsage], ['quota_bytes_usage_per_namespace', q.bytesUsage],
+  ];
+}
+
 export function createAdminView(server: ZkServer): AdminView {
   const cfg = server.config;
   return {
@@ -155,6 +164,7 @@ export function createAdminView(server: ZkServer): AdminView {
         lastClientResponseSize: server.stats.lastResponseSize,
         minClientResponseSize: server.stats.minResponseSize,
         maxClientResponseSize: server.stats.maxResponseSize,
+        gaugeSets: quotaGaugeSets(server),
         ...metricsDump(server.metrics),
         ...(server.quorum ? { quorumSize: server.quorum.quorumSize } : {}),
         ...(server.quorum?.leader ? { leader: server.quorum.leader() } : {}),

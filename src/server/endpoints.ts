@@ -24,6 +24,18 @@ export function adminContext(server: ZkServer): AdminContext {
     // Node has no Java system properties: the process's facts (as `envi` lists them) and every
     // setting as read, file keys and -D properties alike.
     systemProperties: () => [...processEnvironment(server.admin.version), ...server.config.raw],
+    aclOf: (p) => {
+      const node = server.tree.getNode(p);
+      return node === undefined ? null : server.tree.getACL(node);
+    },
+    superDigest: server.config.superDigest,
+    takeSnapshot: async () => {
+      await server.snapshotter.snapshotNow();
+      const newest = (await server.storage.snapshots.list())[0];
+      return { zxid: newest?.zxid ?? 0, file: newest?.location ?? null };
+    },
+    snapshotEnabled: server.config.adminSnapshotEnabled,
+    rateLimitIntervalMs: server.config.adminRateLimiterIntervalMs,
   };
 }
 
@@ -46,14 +58,15 @@ export async function startEndpoints(server: ZkServer, config: ServerConfig, log
     let adminPort: number | null = null;
     let metricsPort: number | null = null;
     if (config.metricsProvider === 'prometheus') {
-      const exporter = new PrometheusExporter(() => ({ metrics: server.metrics, view: server.admin }), { exportJvmInfo: config.metricsExportJvmInfo });
+      const exporter = new PrometheusExporter(() => ({ metrics: server.metrics, view: server.admin }), { exportJvmInfo: config.metricsExportJvmInfo, storage: server.storage.kind });
       const s = await startPrometheusEndpoint(exporter, config.metricsHttpHost, config.metricsHttpPort);
       started.push(s);
       metricsPort = boundPort(s);
       log.info(`Prometheus metrics on http://${config.metricsHttpHost}:${metricsPort}/metrics`);
     }
     if (config.adminEnableServer) {
-      const s = await startAdminServer(() => adminContext(server), {
+      const ctx = adminContext(server);
+      const s = await startAdminServer(() => ctx, {
         host: config.adminServerAddress, port: config.adminServerPort,
         commandUrl: config.adminCommandUrl, idleTimeoutMs: config.adminIdleTimeoutMs,
       }, log);

@@ -183,6 +183,8 @@ export interface MonitorView {
   leader?: LeaderView;
   /** Observers synced to this follower. */
   syncedObservers?: number;
+  /** Gauge sets (ZooKeeperServer's per-namespace quota gauges): name → key → value, printed as <key>_<name>. */
+  gaugeSets?: ReadonlyArray<readonly [string, ReadonlyMap<string, number>]>;
   /** Further counters and summaries (ServerMetrics), printed after the gauges in the order given. */
   counters?: ReadonlyArray<readonly [string, number | bigint]>;
   summaries?: readonly SummaryMetric[];
@@ -398,6 +400,7 @@ function mntrText(view: AdminView): string {
   let out = `zk_version\t${ln(view.version)}zk_server_state\t${ln(modeOf(view))}`;
   if (view.peerState !== undefined) out += `zk_peer_state\t${ln(view.peerState)}`;
   for (const [key, v] of monitorGauges(view, s, m)) if (v !== undefined) out += metric(key, v);
+  for (const [name, values] of m.gaugeSets ?? []) for (const [key, v] of values) out += metric(`${key}_${name}`, long(v));
   for (const [key, v] of m.counters ?? []) out += metric(key, long(v));
   for (const sm of m.summaries ?? []) {
     out += metric(`avg_${sm.name}`, { double: roundedAverage(Number(sm.sum), sm.count) });

@@ -225,7 +225,7 @@ export const WIRED_METRICS: readonly string[] = [
   'connection_rejected', 'bytes_received_count', 'unrecoverable_error_count', 'revalidate_count',
   'stale_sessions_expired', 'learner_proposal_received_count', 'learner_commit_received_count',
   'startup_txns_loaded', 'startup_txns_load_time', 'startup_snap_load_time', 'sync_processor_batch_size',
-  'digest_mismatches_count', 'response_bytes', 'watch_bytes', 'unsuccessful_handshake', 'connection_revalidate_count', 'read_per_namespace', 'write_per_namespace',
+  'digest_mismatches_count', 'response_bytes', 'watch_bytes', 'unsuccessful_handshake', 'jvm_pause_time_ms', 'connection_revalidate_count', 'read_per_namespace', 'write_per_namespace',
   'zkserver_snapshot_worker_time', 'zkserver_snapshot_main_thread_time', 'zkserver_group_commit_txns', 'zkserver_group_commit_bytes',
 ];
 
@@ -255,6 +255,7 @@ export class ServerMetrics {
   readonly responseBytes = this.counter('response_bytes');
   readonly watchBytes = this.counter('watch_bytes');
   readonly unsuccessfulHandshake = this.counter('unsuccessful_handshake');
+  readonly jvmPauseTimeMs = this.summary('jvm_pause_time_ms');
   readonly connectionRevalidateCount = this.counter('connection_revalidate_count');
   readonly readPerNamespace = this.summarySet('read_per_namespace');
   readonly writePerNamespace = this.summarySet('write_per_namespace');

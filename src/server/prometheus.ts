@@ -54,7 +54,7 @@ export class PrometheusExporter {
   private readonly summaries = new Map<string, PromSummary>();
   private readonly gauges = new Map<string, PromGauge>();
 
-  constructor(private readonly source: () => PrometheusSource, options: { exportJvmInfo: boolean }) {
+  constructor(private readonly source: () => PrometheusSource, options: { exportJvmInfo: boolean; storage?: string }) {
     const metrics = source().metrics;
     metrics.enableScrape();
     for (const m of metrics.all.values()) {
@@ -80,6 +80,11 @@ export class PrometheusExporter {
         });
         this.summaries.set(m.name, prom);
       }
+    }
+    if (options.storage !== undefined) {
+      // zk-server's own: which storage backend holds the txn log and snapshots (an info gauge, 1).
+      new PromGauge({ name: 'zkserver_storage_info', help: 'zkserver_storage_info', labelNames: ['backend'], registers: [this.registry] })
+        .set({ backend: options.storage }, 1);
     }
     if (options.exportJvmInfo) collectDefaultMetrics({ register: this.registry });
   }
@@ -128,7 +133,19 @@ export class PrometheusExporter {
   private syncGauges(view: AdminView): void {
     const present = new Set<string>();
     if (view.serving) {
-      for (const [name, v] of monitorGauges(view)) {
+      const mon = view.monitor();
+      for (const [name, values] of mon.gaugeSets ?? []) {
+        present.add(name);
+        let g = this.gauges.get(name);
+        if (!g) {
+          g = new PromGauge({ name, help: name, labelNames: ['key'], registers: [] });
+          this.gauges.set(name, g);
+        }
+        if (this.registry.getSingleMetric(name) === undefined) this.registry.registerMetric(g);
+        g.reset();
+        for (const [key, v] of values) g.set({ key }, v);
+      }
+      for (const [name, v] of monitorGauges(view, view.stats(), mon)) {
         if (v === undefined) continue;
         present.add(name);
         let g = this.gauges.get(name);

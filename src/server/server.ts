@@ -102,6 +102,7 @@ export class ZkServer implements ConnectionOwner {
   private listener: Server | null = null;
   private secureListener: tls.Server | null = null;
   private stopStoreWatch: (() => void) | null = null;
+  private pauseTimer: TimerHandle | null = null;
   /** authProvider.N loads X509AuthenticationProvider: client certificates authenticate. */
   private readonly x509Enabled: boolean;
   /** Schemes loaded by authProvider.N beyond ip and digest. */
@@ -218,6 +219,7 @@ export class ZkServer implements ConnectionOwner {
     }
     if (tlsOptions !== null) await this.openSecure(tlsOptions);
     this.snapshotter.startAutopurge();
+    if (this.config.pauseMonitor.enabled) this.startPauseMonitor();
   }
 
   /** The secure client port: TLS, then the same protocol; a client certificate authenticates as x509. */
@@ -242,6 +244,24 @@ export class ZkServer implements ConnectionOwner {
         }
       });
     }
+  }
+
+  /**
+   * JvmPauseMonitor (jvm.pause.monitor=true): wakes every sleep.time.ms and records how late it woke
+   * in jvm_pause_time_ms; here a late wake-up is the event loop held up (GC, a long task), which
+   * is what a JVM pause is to ZooKeeper. Late by more than the thresholds: logged.
+   */
+  private startPauseMonitor(): void {
+    const { sleepMs, infoThresholdMs, warnThresholdMs } = this.config.pauseMonitor;
+    let last = this.clock.now();
+    this.pauseTimer = this.clock.setInterval(() => {
+      const now = this.clock.now();
+      const extra = Math.max(0, now - last - sleepMs);
+      last = now;
+      if (extra > warnThresholdMs) this.log.warn(`Detected pause in the event loop of approximately ${extra}ms`);
+      else if (extra > infoThresholdMs) this.log.info(`Detected pause in the event loop of approximately ${extra}ms`);
+      this.metrics.jvmPauseTimeMs.observe(extra);
+    }, sleepMs);
   }
 
   /** The secure port: the port the system chose for secureClientPort 0, or null without one. */
@@ -363,6 +383,7 @@ export class ZkServer implements ConnectionOwner {
       this.clock.clear(this.expiryTimer);
       this.reaper.stop();
       this.stopStoreWatch?.();
+      this.clock.clear(this.pauseTimer);
       const closed = Promise.all([this.listener, this.secureListener].map((l) => (l ? new Promise<void>((r) => l.close(() => r())) : undefined)));
       for (const c of this.connections) c.socket.destroy();
       await closed;

@@ -11,7 +11,7 @@ import { DigestHistory } from './digest-log.js';
 import { ephemeralTypeOf } from './ephemeral-type.js';
 import { createStat, DataNode, emptyStat } from './node.js';
 import {
-  addToQuotaStats, LIMIT_NODE, PROC_ZOOKEEPER, QUOTA_ZOOKEEPER, QuotaTrie, rebuildQuotas, recountQuota, STAT_NODE,
+  addToQuotaStats, LIMIT_NODE, PROC_ZOOKEEPER, QUOTA_ZOOKEEPER, QuotaTrie, rebuildQuotas, recountQuota, STAT_NODE, StatsTrack,
   trimQuotaPath,
 } from './quota.js';
 import { WatchManager, type Watcher } from './watch-manager.js';
@@ -283,6 +283,40 @@ export class DataTree {
     const processed = this.dataWatches.trigger(path, EventType.NodeDeleted, zxid, acl);
     this.childWatches.trigger(path, EventType.NodeDeleted, zxid, acl, processed);
     this.childWatches.trigger(parentName === '' ? '/' : parentName, EventType.NodeChildrenChanged, zxid, parentAcl);
+  }
+
+  /**
+   * QuotaMetricsUtils: the quota limits (hard limit if set, else the soft one) and usages of the
+   * leaf zookeeper_limits / zookeeper_stats nodes under /zookeeper/quota, summed by the top-level
+   * namespace of the path they describe.
+   */
+  quotaTotals(): { countLimit: Map<string, number>; bytesLimit: Map<string, number>; countUsage: Map<string, number>; bytesUsage: Map<string, number> } {
+    const out = { countLimit: new Map<string, number>(), bytesLimit: new Map<string, number>(), countUsage: new Map<string, number>(), bytesUsage: new Map<string, number>() };
+    const add = (m: Map<string, number>, ns: string, v: number): void => { m.set(ns, (m.get(ns) ?? 0) + v); };
+    const stack = [QUOTA_ZOOKEEPER];
+    while (stack.length > 0) {
+      const p = stack.pop() as string;
+      const node = this.getNode(p);
+      if (node === undefined) continue;
+      const children = [...node.children];
+      if (children.length > 0) {
+        for (const c of children) stack.push(`${p}/${c}`);
+        continue;
+      }
+      const isLimit = p.endsWith(`/${LIMIT_NODE}`);
+      if (!isLimit && !p.endsWith(`/${STAT_NODE}`)) continue;
+      const ns = topNamespace(trimQuotaPath(p));
+      if (ns === null || node.data === null) continue;
+      const st = new StatsTrack(node.data);
+      if (isLimit) {
+        add(out.countLimit, ns, st.countHardLimit > -1 ? st.countHardLimit : st.count);
+        add(out.bytesLimit, ns, st.byteHardLimit > -1 ? st.byteHardLimit : st.bytes);
+      } else {
+        add(out.countUsage, ns, st.count);
+        add(out.bytesUsage, ns, st.bytes);
+      }
+    }
+    return out;
   }
 
   /** DataTree.updateWriteStat: the path's length plus the bytes written, under its top namespace. */

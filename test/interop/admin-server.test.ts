@@ -95,6 +95,10 @@ async function workload(side: Side): Promise<void> {
   await a.create('/app', Buffer.from('a'));
   await a.create('/app/child', Buffer.from('c'));
   await a.create('/eph', Buffer.from('e'), CreateMode.EPHEMERAL);
+  // A quota on /app, as zkCli's setquota writes it: the per-namespace quota gauges report it.
+  await a.create('/zookeeper/quota/app');
+  await a.create('/zookeeper/quota/app/zookeeper_limits', Buffer.from('count=10,bytes=-1'));
+  await a.create('/zookeeper/quota/app/zookeeper_stats', Buffer.from('count=0,bytes=0'));
   await a.getData('/app', () => {});
   await a.exists('/missing', () => {});
   await a.getChildren('/app', () => {});
@@ -123,10 +127,10 @@ describe('AdminServer compared with Apache ZooKeeper 3.8\'s', { skip: skip ?? fa
     await Promise.all(sides.map((s) => s.zk.stop()));
   });
 
-  it('lists the same commands at admin.commandURL', async () => {
+  it('lists the same commands at admin.commandURL, and 3.9\'s snapshot', async () => {
     const [apache, ours] = await get('/commands');
     const names = (html: string): string[] => [...html.matchAll(/<a href="\/commands\/([a-z_]+)">\1<\/a>/g)].map((m) => m[1]);
-    assert.deepEqual(names(ours.body), names(apache.body));
+    assert.deepEqual(names(ours.body), [...names(apache.body), 'snapshot'].sort());
     assert.ok(names(ours.body).length >= 26, ours.body);
   });
 
@@ -196,6 +200,10 @@ describe('AdminServer compared with Apache ZooKeeper 3.8\'s', { skip: skip ?? fa
     }
     // Summaries and counters ZooKeeper's client traffic moves on both.
     for (const k of ['cnt_updatelatency', 'connection_request_count']) assert.equal(ours[k], apache[k], k);
+    for (const k of ['app_quota_count_limit_per_namespace', 'app_quota_bytes_limit_per_namespace', 'app_quota_count_usage_per_namespace', 'app_quota_bytes_usage_per_namespace']) {
+      assert.ok(k in apache, `${k} in Apache's monitor`);
+      assert.equal(ours[k], apache[k], k);
+    }
     // DataTree's per-namespace byte counts: the same paths and data give the same sums.
     for (const ns of ['app', 'eph']) {
       for (const k of [`cnt_${ns}_write_per_namespace`, `sum_${ns}_write_per_namespace`, `max_${ns}_write_per_namespace`]) assert.equal(ours[k], apache[k], k);

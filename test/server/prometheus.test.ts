@@ -128,6 +128,7 @@ describe('Prometheus endpoint', () => {
     for (const p of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_open_fds', 'process_start_time_seconds']) {
       assert.ok(families.has(p), p);
     }
+    assert.deepEqual(families.get('zkserver_storage_info')?.samples.map((s) => [s.labels.backend, s.value]), [['filelog', 1]]);
     // Role gauges exist only in a quorum role.
     assert.ok(!families.has('leader_uptime') && !families.has('quorum_size'));
   });
@@ -197,6 +198,18 @@ describe('HTTP endpoint ports', () => {
       }
     });
   }
+
+  it('records event-loop pauses in jvm_pause_time_ms with jvm.pause.monitor=true, as JvmPauseMonitor records JVM pauses', async () => {
+    const port = await freePort();
+    const zk = await startZkServer({ extraConfig: { ...PROVIDER, 'metricsProvider.httpPort': String(port), 'jvm.pause.monitor': 'true', 'jvm.pause.sleep.time.ms': '50' } });
+    try {
+      await new Promise((r) => setTimeout(r, 600));
+      const { families } = await scrape(port);
+      assert.ok((value(families, 'jvm_pause_time_ms', 'jvm_pause_time_ms_count') ?? 0) >= 3);
+    } finally {
+      await zk.stop();
+    }
+  });
 
   it('refuses an unknown metricsProvider.className, naming the key', async () => {
     await assert.rejects(startZkServer({ extraConfig: { 'metricsProvider.className': 'com.example.Nope' } }), /metricsProvider\.className: unknown metrics provider "com\.example\.Nope"/);
