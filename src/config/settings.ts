@@ -7,7 +7,7 @@
 // properties (jute.maxbuffer, znode.container.*) that ZooKeeper only takes from -D.
 
 import { parseJavaDouble, parseJavaInt, parseJavaLong, type IntSyntax } from './values.js';
-import type { MetricsProviderKind, PeerRole, SaslSettings, SnapshotCompression, SslSettings, StoreSettings, StorageKind } from './types.js';
+import type { MetricsProviderKind, PauseMonitorSettings, PeerRole, SaslSettings, SnapshotCompression, SslSettings, StoreSettings, StorageKind } from './types.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../log/levels.js';
 
 /** Settings as read, before defaults that depend on other settings are applied. */
@@ -66,7 +66,7 @@ export interface Draft {
   /** zookeeper.client.certReload (3.9): reload the client port's key and trust stores when they change. */
   clientCertReload: boolean;
   sasl: SaslSettings;
-  pauseMonitor: { enabled: boolean; infoThresholdMs: number; warnThresholdMs: number; sleepMs: number };
+  pauseMonitor: PauseMonitorSettings;
   electionAlg: number;
   quorumListenOnAllIPs: boolean;
   syncEnabled: boolean;

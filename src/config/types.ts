@@ -17,6 +17,9 @@ export interface StoreSettings {
   type: 'PEM' | 'JKS' | 'PKCS12' | null;
 }
 
+/** jvm.pause.monitor and its thresholds (ms). */
+export interface PauseMonitorSettings { enabled: boolean; infoThresholdMs: number; warnThresholdMs: number; sleepMs: number }
+
 /** SASL as ZooKeeper's server reads it (JVM properties, or zoo.cfg keys without zookeeper.). */
 export interface SaslSettings {
   /** java.security.auth.login.config: the JAAS file. */
@@ -152,7 +155,7 @@ export interface ServerConfig {
   clientCertReload: boolean;
   sasl: SaslSettings;
   /** jvm.pause.*: ZooKeeper's JvmPauseMonitor; here it watches the event loop (off by default, as there). */
-  pauseMonitor: { enabled: boolean; infoThresholdMs: number; warnThresholdMs: number; sleepMs: number };
+  pauseMonitor: PauseMonitorSettings;
   /** Roll the log and snapshot after this many KB of txns; <= 0 disables. */
   snapSizeLimitKb: number;
   /** -1 = no limit. */

@@ -3,6 +3,7 @@
 // quorum will use.
 
 import type { Server, Socket } from 'node:net';
+import tls from 'node:tls';
 import { JuteWriter } from '../jute/writer.js';
 import { JuteReader } from '../jute/reader.js';
 import { type ConnectRequest, type Id, writeConnectResponse } from '../jute/records.js';
@@ -28,7 +29,6 @@ import { ServerMetrics } from './metrics.js';
 import { rfc2253Subject, secureContextOptions, watchStores } from './tls.js';
 import { DigestMd5Server, SaslFailure } from './sasl/digest-md5.js';
 import { loadSasl, type SaslRuntime } from './sasl/setup.js';
-import tls from 'node:tls';
 import { AUTH_PROVIDER_CLASSES, configureAuthProviders } from '../pipeline/acl.js';
 import type { LearnerStatsView, QuorumInfoView } from './admin-commands.js';
 import { SESSION_PASSWORD_BYTES, STANDALONE_SERVER_ID } from './limits.js';
@@ -152,6 +152,10 @@ export class ZkServer implements ConnectionOwner {
     this.x509Enabled = schemes.includes('x509');
     configureAuthProviders({ schemes, x509SuperUser: config.x509SuperUser, letAnySaslUserDoX: config.sasl.letAnySaslUserDoX });
     this.log = log ?? createLogger('zk-server');
+    for (const [n, c] of config.authProviders) {
+      // ProviderRegistry logs a class it cannot load and goes on without it.
+      if (!AUTH_PROVIDER_CLASSES.has(c)) this.log.warn(`authProvider.${n}: no provider ${c} in zk-server (it has ${[...AUTH_PROVIDER_CLASSES.keys()].join(', ')}); ignored`);
+    }
     this.tree = new DataTree({ digestEnabled: config.digestEnabled, extendedTypesEnabled: config.extendedTypesEnabled });
     this.tree.digestHistory.onMismatch(() => this.metrics.digestMismatchesCount.inc());
     this.tree.namespaceStats = {

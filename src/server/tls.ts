@@ -81,6 +81,17 @@ function parsePkcs12(which: StoreKind, location: string, bytes: Buffer, password
   }
 }
 
+/** A JKS store's entries as PEM (keys decrypted with the store's password). */
+function readJks(which: StoreKind, location: string, bytes: Buffer, password: string): jks.JksResult {
+  try {
+    return jks.toPem(bytes, password);
+  } catch (err) {
+    const msg = (err as Error).message;
+    if (/password/i.test(msg)) throw wrongPassword(which, location, msg);
+    throw badStore(which, location, 'JKS', msg);
+  }
+}
+
 function pkcs12Certs(p12: forge.pkcs12.Pkcs12Pfx): string[] {
   const bags = p12.getBags({ bagType: forge.pki.oids.certBag })[forge.pki.oids.certBag] ?? [];
   return bags.flatMap((b) => (b.cert ? [forge.pki.certificateToPem(b.cert)] : []));
@@ -110,14 +121,7 @@ function loadKeyStore(s: StoreSettings): KeyMaterial {
     return { key, cert };
   }
   if (type === 'JKS') {
-    let entries: jks.JksResult;
-    try {
-      entries = jks.toPem(bytes, password);
-    } catch (err) {
-      const msg = (err as Error).message;
-      if (/password/i.test(msg)) throw wrongPassword(which, location, msg);
-      throw badStore(which, location, type, msg);
-    }
+    const entries = readJks(which, location, bytes, password);
     const entry = Object.values(entries).find((e) => e.key !== undefined && e.cert !== undefined);
     if (!entry) throw badStore(which, location, type, 'no private key entry in it');
     return { key: entry.key as string, cert: pemBlocks(entry.cert as string, /^CERTIFICATE$/) };
@@ -150,14 +154,7 @@ function loadTrustStore(s: StoreSettings): string[] {
   if (type === 'PEM') {
     certs = pemBlocks(bytes.toString('utf8'), /^CERTIFICATE$/);
   } else if (type === 'JKS') {
-    let entries: jks.JksResult;
-    try {
-      entries = jks.toPem(bytes, password);
-    } catch (err) {
-      const msg = (err as Error).message;
-      if (/password/i.test(msg)) throw wrongPassword(which, location, msg);
-      throw badStore(which, location, type, msg);
-    }
+    const entries = readJks(which, location, bytes, password);
     certs = Object.values(entries).flatMap((e) => pemBlocks(e.ca ?? e.cert ?? '', /^CERTIFICATE$/));
   } else {
     certs = pkcs12Certs(parsePkcs12(which, location, bytes, password));
