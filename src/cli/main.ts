@@ -103,6 +103,15 @@ async function main(argv: string[]): Promise<number> {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    // A diagnostic for memory measurements (bench/big-tree-memory.ts): with node --expose-gc,
+    // SIGUSR2 runs a full garbage collection, as `jcmd <pid> GC.run` does for ZooKeeper's JVM.
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (gc !== undefined) {
+      process.on('SIGUSR2', () => {
+        gc();
+        log.info(`full GC on SIGUSR2: heap used ${Math.round(process.memoryUsage().heapUsed / 1048576)} MiB`);
+      });
+    }
   });
   return 0;
 }
