@@ -30,7 +30,13 @@ export async function startAdminServer(context: () => AdminContext, opts: AdminS
   const base = opts.commandUrl.replace(/\/+$/, '');
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://admin');
-    const path = decodeURIComponent(url.pathname);
+    let path: string;
+    try {
+      path = decodeURIComponent(url.pathname);
+    } catch {
+      res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8' }).end('malformed path\n');
+      return;
+    }
     const method = req.method ?? 'GET';
     const inCommands = path === base || path.startsWith(`${base}/`);
     if (!inCommands) {

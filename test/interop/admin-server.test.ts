@@ -225,6 +225,9 @@ describe('AdminServer compared with Apache ZooKeeper 3.8\'s', { skip: skip ?? fa
       const trace = await fetch(`http://127.0.0.1:${s.adminPort}/commands/ruok`, { method: 'TRACE' }).catch(() => null);
       if (trace !== null) assert.equal(trace.status, 403, s.name);
       assert.equal((await fetchText(s, '/nothing-here')).status, 404, s.name);
+      // A malformed escape is refused, and the server goes on answering.
+      assert.notEqual((await fetchText(s, '/commands/%E0%A4%A')).status, 200, s.name);
+      assert.equal((await fetchText(s, '/commands/ruok')).status, 200, s.name);
     }
   });
 });
