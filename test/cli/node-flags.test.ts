@@ -22,6 +22,13 @@ test('npm start passes the same flags', () => {
   assert.ok(pkg.scripts.start.startsWith(`node ${SERVER_NODE_FLAGS.join(' ')} dist/src/cli/main.js`), pkg.scripts.start);
 });
 
+test('the systemd unit in conf/ starts node with the same flags, on the same command', () => {
+  const unit = readFileSync(path.join(REPO_ROOT, 'conf', 'zk-server.service'), 'utf8');
+  const exec = /^ExecStart=(.*)$/m.exec(unit)?.[1] ?? '';
+  assert.ok(exec.startsWith(`/usr/bin/node ${SERVER_NODE_FLAGS.join(' ')} `), exec);
+  assert.match(exec, /\/dist\/src\/cli\/main\.js --config \S+$/);
+});
+
 test('through its shebang the command runs, with the flags in its node', () => {
   // What the kernel does with the shebang line: env splits it (-S) and runs node with the flags.
   const out = execFileSync('/usr/bin/env', ['-S', `node ${SERVER_NODE_FLAGS.join(' ')}`, '-p', 'JSON.stringify(process.execArgv)'], { encoding: 'utf8' });
