@@ -86,10 +86,6 @@ export function configureLogging(options: LoggingOptions): void {
   generation++;
 }
 
-export function loggingSettings(): { format: LogFormat; level: LogLevel } {
-  return { format: settings.format, level: settings.level };
-}
-
 class ComponentLogger implements Logger {
   private pinoChild: PinoLogger | null = null;
   private builtFor = -1;

@@ -11,8 +11,7 @@ import { readFile, stat } from 'node:fs/promises';
 import type { ServerConfig } from '../config/types.js';
 import { JavaDouble } from './jackson.js';
 import type { AdminView } from './four-letter.js';
-import { monitorGauges, ZK_NOT_SERVING, javaSocketAddress } from './four-letter.js';
-import { roundedAverage } from './four-letter-java.js';
+import { monitorValues, ZK_NOT_SERVING, javaSocketAddress } from './four-letter.js';
 import type { SnapshotInfo } from '../storage/spi.js';
 import type { ACL, Id } from '../jute/records.js';
 import { Perm } from '../protocol/constants.js';
@@ -156,29 +155,9 @@ function serverStatsData(view: AdminView): JsonMap {
   return out;
 }
 
+/** `monitor`: what `mntr` lists, as JSON (Java doubles stay doubles). */
 function monitorData(view: AdminView): JsonMap {
-  const out: JsonMap = m([['version', view.version], ['server_state', view.isReadOnly ? 'read-only' : view.serverState]]);
-  if (view.peerState !== undefined) out.set('peer_state', view.peerState);
-  const mon = view.monitor();
-  for (const [key, v] of monitorGauges(view, view.stats(), mon)) {
-    if (v !== undefined) out.set(key, 'long' in v ? long(v.long) : new JavaDouble(v.double));
-  }
-  for (const [name, values] of mon.gaugeSets ?? []) for (const [key, v] of values) out.set(`${key}_${name}`, v);
-  for (const [key, v] of mon.counters ?? []) out.set(key, long(v));
-  for (const s of mon.summaries ?? []) {
-    out.set(`avg_${s.name}`, new JavaDouble(roundedAverage(Number(s.sum), s.count)));
-    out.set(`min_${s.name}`, s.min);
-    out.set(`max_${s.name}`, s.max);
-    out.set(`cnt_${s.name}`, s.count);
-    out.set(`sum_${s.name}`, long(s.sum));
-    if (s.percentiles) {
-      out.set(`p50_${s.name}`, s.percentiles.p50);
-      out.set(`p95_${s.name}`, s.percentiles.p95);
-      out.set(`p99_${s.name}`, s.percentiles.p99);
-      out.set(`p999_${s.name}`, s.percentiles.p999);
-    }
-  }
-  return out;
+  return new Map(monitorValues(view).map(([key, v]) => [key, typeof v === 'string' ? v : 'long' in v ? long(v.long) : new JavaDouble(v.double)]));
 }
 
 /** MultipleAddresses as Jackson serialises its getters (zabstate); a configured address counts as reachable. */

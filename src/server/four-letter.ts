@@ -393,25 +393,35 @@ export function monitorGauges(view: AdminView, s: ServerStatsView = view.stats()
   return gauges;
 }
 
-function mntrText(view: AdminView): string {
-  const s = view.stats();
+/**
+ * Everything `mntr` and the AdminServer's `monitor` list, in order (ZooKeeperServer.dumpMonitorValues,
+ * then the metrics provider's dump): version, server state and peer state as text; the gauges; the
+ * gauge sets as <key>_<name>; counters; each summary as avg_/min_/max_/cnt_/sum_ (and p50_..p999_).
+ */
+export function monitorValues(view: AdminView): Array<[string, string | MetricValue]> {
   const m = view.monitor();
   const long = (v: number | bigint): MetricValue => ({ long: v });
-  let out = `zk_version\t${ln(view.version)}zk_server_state\t${ln(modeOf(view))}`;
-  if (view.peerState !== undefined) out += `zk_peer_state\t${ln(view.peerState)}`;
-  for (const [key, v] of monitorGauges(view, s, m)) if (v !== undefined) out += metric(key, v);
-  for (const [name, values] of m.gaugeSets ?? []) for (const [key, v] of values) out += metric(`${key}_${name}`, long(v));
-  for (const [key, v] of m.counters ?? []) out += metric(key, long(v));
+  const out: Array<[string, string | MetricValue]> = [['version', view.version], ['server_state', modeOf(view)]];
+  if (view.peerState !== undefined) out.push(['peer_state', view.peerState]);
+  for (const [key, v] of monitorGauges(view, view.stats(), m)) if (v !== undefined) out.push([key, v]);
+  for (const [name, values] of m.gaugeSets ?? []) for (const [key, v] of values) out.push([`${key}_${name}`, long(v)]);
+  for (const [key, v] of m.counters ?? []) out.push([key, long(v)]);
   for (const sm of m.summaries ?? []) {
-    out += metric(`avg_${sm.name}`, { double: roundedAverage(Number(sm.sum), sm.count) });
-    out += metric(`min_${sm.name}`, long(sm.min)) + metric(`max_${sm.name}`, long(sm.max));
-    out += metric(`cnt_${sm.name}`, long(sm.count)) + metric(`sum_${sm.name}`, long(sm.sum));
+    out.push([`avg_${sm.name}`, { double: roundedAverage(Number(sm.sum), sm.count) }]);
+    out.push([`min_${sm.name}`, long(sm.min)], [`max_${sm.name}`, long(sm.max)]);
+    out.push([`cnt_${sm.name}`, long(sm.count)], [`sum_${sm.name}`, long(sm.sum)]);
     const p = sm.percentiles;
     if (p) {
-      out += metric(`p50_${sm.name}`, long(Math.round(p.p50))) + metric(`p95_${sm.name}`, long(Math.round(p.p95)));
-      out += metric(`p99_${sm.name}`, long(Math.round(p.p99))) + metric(`p999_${sm.name}`, long(Math.round(p.p999)));
+      out.push([`p50_${sm.name}`, long(Math.round(p.p50))], [`p95_${sm.name}`, long(Math.round(p.p95))]);
+      out.push([`p99_${sm.name}`, long(Math.round(p.p99))], [`p999_${sm.name}`, long(Math.round(p.p999))]);
     }
   }
+  return out;
+}
+
+function mntrText(view: AdminView): string {
+  let out = '';
+  for (const [key, v] of monitorValues(view)) out += typeof v === 'string' ? `zk_${key}\t${ln(v)}` : metric(key, v);
   return out;
 }
 

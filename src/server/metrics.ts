@@ -1,8 +1,8 @@
 // ZooKeeper's ServerMetrics for zk-server: every counter, summary and summary set Apache ZooKeeper
 // 3.8 registers, under its names and kinds, so `mntr`, the AdminServer's `monitor` and the
 // Prometheus endpoint list what ZooKeeper's do, plus zk-server's own (prefixed `zkserver_`).
-// The ones zk-server has a counterpart for are fed by the server (see the `wired` list the README
-// and tests use); the rest stay at zero, as in a ZooKeeper whose code path never runs.
+// The ones zk-server has a counterpart for are fed by the server (the README lists them); the rest
+// stay at zero, as in a ZooKeeper whose code path never runs.
 //
 // Recording is cheap on purpose, since it sits on the request path: a counter is a number, a
 // summary keeps count/sum/min/max, a uniform sample of 1028 values (as ZooKeeper's default
@@ -215,19 +215,7 @@ const ZK_SERVER_METRICS: ReadonlyArray<readonly [string, Kind]> = [
   ['zkserver_group_commit_bytes', 'SB'],
 ];
 
-/**
- * ZooKeeper's names with a zk-server counterpart that feeds them (the others are registered and
- * stay at zero). Kept with the code that feeds them in mind: the README lists the same.
- */
-export const WIRED_METRICS: readonly string[] = [
-  'fsynctime', 'snapshottime', 'dbinittime', 'readlatency', 'updatelatency', 'follower_sync_time', 'observer_sync_time', 'election_time',
-  'looking_count', 'diff_count', 'snap_count', 'commit_count', 'proposal_count', 'connection_request_count',
-  'connection_rejected', 'bytes_received_count', 'unrecoverable_error_count', 'revalidate_count',
-  'stale_sessions_expired', 'learner_proposal_received_count', 'learner_commit_received_count',
-  'startup_txns_loaded', 'startup_txns_load_time', 'startup_snap_load_time', 'sync_processor_batch_size',
-  'digest_mismatches_count', 'response_bytes', 'watch_bytes', 'unsuccessful_handshake', 'jvm_pause_time_ms', 'connection_revalidate_count', 'read_per_namespace', 'write_per_namespace',
-  'zkserver_snapshot_worker_time', 'zkserver_snapshot_main_thread_time', 'zkserver_group_commit_txns', 'zkserver_group_commit_bytes',
-];
+const KINDS: ReadonlyMap<string, Kind> = new Map([...ZOOKEEPER_METRICS, ...ZK_SERVER_METRICS]);
 
 export type AnyMetric = Counter | CounterSet | Summary | SummarySet;
 
@@ -275,16 +263,14 @@ export class ServerMetrics {
   readonly groupCommitBytes = this.summary('zkserver_group_commit_bytes');
 
   constructor() {
-    for (const [name, kind] of [...ZOOKEEPER_METRICS, ...ZK_SERVER_METRICS]) {
-      if (this.all.has(name)) continue;
-      this.all.set(name, make(name, kind));
-    }
+    // The typed fields above made theirs already; the rest join in the table's order.
+    for (const [name, kind] of KINDS) if (!this.all.has(name)) this.all.set(name, make(name, kind));
   }
 
   private get<T extends AnyMetric>(name: string, type: new (...args: never[]) => T): T {
     let m = this.all.get(name);
     if (m === undefined) {
-      const kind = [...ZOOKEEPER_METRICS, ...ZK_SERVER_METRICS].find(([n]) => n === name)?.[1];
+      const kind = KINDS.get(name);
       if (kind === undefined) throw new Error(`no metric ${name}`);
       m = make(name, kind);
       this.all.set(name, m);

@@ -135,7 +135,8 @@ function loadKeyStore(s: StoreSettings): KeyMaterial {
   if (!keyBag?.key) throw badStore(which, location, type, 'no private key in it');
   const certs = pkcs12Certs(p12);
   if (certs.length === 0) throw badStore(which, location, type, 'no certificate in it');
-  return { key: forge.pki.privateKeyToPem(keyBag.key), cert: orderChain(createPrivateKey(forge.pki.privateKeyToPem(keyBag.key)), certs) };
+  const key = forge.pki.privateKeyToPem(keyBag.key);
+  return { key, cert: orderChain(createPrivateKey(key), certs) };
 }
 
 /** The certificate of `key` first, then the others (a PKCS12 lists its bags in any order). */
