@@ -161,6 +161,11 @@ describe('SASL on a running server', () => {
       await assert.rejects(sasl(bad, digestResponse(ch2, 'bob', 'wrong')), (e: RawZkError) => e.code === ErrorCode.SESSIONCLOSEDREQUIRESASLAUTH);
       await bad.closed;
 
+      // A SASL request whose token is cut short closes that connection; the server goes on.
+      const cut = await RawClient.connect(zk.port);
+      await assert.rejects(cut.request(OpCode.sasl, (w) => { w.writeInt(1000); }));
+      await cut.closed;
+
       const none = await RawClient.connect(zk.port);
       await assert.rejects(none.getData('/after-sasl'), (e: RawZkError) => e.code === ErrorCode.SESSIONCLOSEDREQUIRESASLAUTH);
       await none.closed;
