@@ -18,6 +18,13 @@ export async function assertStaleWriteClosesConnection(firstPort: number, second
   await a.create('/owned', Buffer.from('v0'));
   await a.setData('/owned', Buffer.from('v1'));
   const resp = a.connectResponse!;
+  // A member refuses a session whose client has seen a zxid it has not applied yet (the client is
+  // to try another server), and the second member may still lag behind a's write: a sync through
+  // it, from a session of its own, makes it catch up first.
+  const catchUp = await RawClient.connect(secondPort, { timeOut: 10_000 });
+  opened.push(catchUp);
+  await catchUp.sync('/owned');
+  await catchUp.close();
   // The same session from another member's connection: that member revalidates it with the leader.
   const b = await RawClient.connect(secondPort, { timeOut: 10_000, sessionId: resp.sessionId, passwd: resp.passwd, lastZxidSeen: a.lastZxid });
   opened.push(b);
