@@ -9,6 +9,7 @@ import { applyTxn, type ApplyResult } from './apply.js';
 import { DigestSum, isDigestExcluded, nodeDigest, pathCrc } from './digest.js';
 import { DigestHistory } from './digest-log.js';
 import { ephemeralTypeOf } from './ephemeral-type.js';
+import { DataArena } from './data-arena.js';
 import { createStat, DataNode, emptyStat } from './node.js';
 import {
   addToQuotaStats, LIMIT_NODE, PROC_ZOOKEEPER, QUOTA_ZOOKEEPER, QuotaTrie, rebuildQuotas, recountQuota, STAT_NODE, StatsTrack,
@@ -77,6 +78,8 @@ export class DataTree {
   private restoreAclRef = 0n;
   private restoreAclUses = 0;
   private readonly nodeLookup = (path: string): DataNode | undefined => this.getNode(path);
+  /** Every node's data (see data-arena.ts); a new one for each restore, so nodes of the old tree are not in it. */
+  arena = new DataArena();
 
   constructor(opts: DataTreeOptions = {}) {
     this.digestEnabled = opts.digestEnabled ?? true;
@@ -283,6 +286,7 @@ export class DataTree {
     const processed = this.dataWatches.trigger(path, EventType.NodeDeleted, zxid, acl);
     this.childWatches.trigger(path, EventType.NodeDeleted, zxid, acl, processed);
     this.childWatches.trigger(parentName === '' ? '/' : parentName, EventType.NodeChildrenChanged, zxid, parentAcl);
+    node.releaseData();
   }
 
   /**
@@ -336,8 +340,9 @@ export class DataTree {
   }
 
   /** Sets data with the version the txn carries. ZooKeeper also uses this for /zookeeper/config. */
-  setData(path: string, data: Buffer | null, version: number, zxid: number, time: number): Stat {
-    const n = this.getNode(path);
+  setData(path: string, data: Buffer | null, version: number, zxid: number, time: number, target?: object): Stat {
+    // A node is at one path for as long as it is in its tree: a target still in this tree is the node.
+    const n = target instanceof DataNode && target.isIn(this.arena) ? target : this.getNode(path);
     if (n === undefined) throw new TreeError(ErrorCode.NONODE, path);
     const acl = this.getACL(n);
     const lastLength = n.dataLength;
@@ -460,6 +465,7 @@ export class DataTree {
   /** Empties the tree before restoring a snapshot (load the ACL map with aclCache.load first or after). */
   beginRestore(): void {
     this.nodes.clear();
+    this.arena = new DataArena();
     this.restoreAclUses = 0;
     this.restoreParent = null;
     this.restoreParentPath = '';
@@ -554,7 +560,7 @@ export class DataTree {
   // ------------------------------------------------------------------ internals
 
   private newNode(data: Buffer | null, aclRef: bigint, stat: StatPersisted): DataNode {
-    return new DataNode({ data, aclRef, stat, extendedTypesEnabled: this.extendedTypesEnabled });
+    return new DataNode({ data, arena: this.arena, aclRef, stat, extendedTypesEnabled: this.extendedTypesEnabled });
   }
 
   /** A node's digest (0 for paths left out of the tree digest), kept on the node until it changes. */

@@ -2,6 +2,7 @@
 // holds them; stat() derives what clients see (dataLength, numChildren, v3 cversion, ephemeralOwner).
 
 import type { Stat, StatPersisted } from '../jute/records.js';
+import type { DataArena, DataRef } from './data-arena.js';
 import { ephemeralTypeOf, type EphemeralType } from './ephemeral-type.js';
 import { grownCapacity, hashSetOrder } from './java-hash.js';
 
@@ -17,10 +18,15 @@ const PATH_CRC_VALID = 2;
  */
 const CHILD_TABLE_SHIFT = 2;
 const CHILD_TABLE_MASK = 31 << CHILD_TABLE_SHIFT;
+/** flags bit 7: deleted from its tree (releaseData). */
+const DETACHED = 1 << 7;
 const FIRST_CHILD_TABLE = 8;
 
 export interface DataNodeInit {
+  /** Copied into `arena`. */
   data: Buffer | null;
+  /** The tree's data store. */
+  arena: DataArena;
   aclRef: bigint;
   stat: StatPersisted;
   /** How ephemeralOwner markers are read (zookeeper.extendedTypesEnabled); default false, as in ZK. */
@@ -33,8 +39,15 @@ export interface DataNodeInit {
  * On a million-node tree that is seven million objects every full GC marks, so each is kept as
  * two int32 halves (high, low) behind an accessor and the CRCs as int32 with validity flags.
  */
-export class DataNode {
-  data: Buffer | null;
+export class DataNode implements DataRef {
+  /**
+   * Where the data is in the tree's arena (see data-arena.ts): small integers, so a write stores no
+   * new object in the node. Managed by the arena; dataLength -1 is null data.
+   */
+  dataSlab = -1;
+  dataOffset = 0;
+  private dataLen = -1;
+  private readonly arena: DataArena;
   aclRef: bigint;
   private czxidHi = 0;
   private czxidLo = 0;
@@ -64,6 +77,7 @@ export class DataNode {
 
   constructor(init: DataNodeInit) {
     const s = init.stat;
+    this.arena = init.arena;
     this.data = init.data;
     this.aclRef = init.aclRef;
     this.czxid = s.czxid;
@@ -155,8 +169,50 @@ export class DataNode {
     return this.childMap !== null && this.childMap.delete(name);
   }
 
+  /**
+   * The data: a view of the arena's copy, made on each read (do not write to it). Setting copies
+   * the value in and releases the old one.
+   */
+  get data(): Buffer | null {
+    return this.dataLen < 0 ? null : this.arena.view(this.dataSlab, this.dataOffset, this.dataLen);
+  }
+
+  set data(v: Buffer | null) {
+    const oldSlab = this.dataSlab;
+    const oldLen = this.dataLen;
+    if (v === null) {
+      this.dataSlab = -1;
+      this.dataOffset = 0;
+      this.dataLen = -1;
+    } else {
+      this.arena.store(v, this);
+      this.dataLen = v.length;
+    }
+    if (oldLen > 0) this.arena.release(oldSlab, oldLen);
+  }
+
+  /**
+   * The node has left the tree: its data no longer counts as live in the arena, and reads as empty
+   * from now on (a fuzzy snapshot may still meet it); dataLength keeps its last value.
+   */
+  releaseData(): void {
+    if (this.dataLen > 0) this.arena.release(this.dataSlab, this.dataLen);
+    this.dataSlab = -1;
+    this.flags |= DETACHED;
+  }
+
+  /** Whether this node is still in the tree that owns `arena` (not deleted from it). */
+  isIn(arena: DataArena): boolean {
+    return this.arena === arena && (this.flags & DETACHED) === 0;
+  }
+
+  /** During an arena compaction: moves the data out of a sparse slab. */
+  compactData(): void {
+    if (this.dataLen > 0 && this.arena.shouldRelocate(this.dataSlab)) this.arena.relocate(this, this.dataLen);
+  }
+
   get dataLength(): number {
-    return this.data === null ? 0 : this.data.length;
+    return this.dataLen < 0 ? 0 : this.dataLen;
   }
 
   ephemeralType(): EphemeralType {

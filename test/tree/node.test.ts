@@ -3,10 +3,11 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { DataArena } from '../../src/tree/data-arena.js';
 import { DataNode, emptyStat } from '../../src/tree/node.js';
 
 test('zxids, times and CRCs read back exactly across the 32-bit boundaries', () => {
-  const node = new DataNode({ data: null, aclRef: -1n, stat: emptyStat() });
+  const node = new DataNode({ data: null, arena: new DataArena(), aclRef: -1n, stat: emptyStat() });
   assert.deepEqual(node.statPersisted(), emptyStat());
   const values = [
     0, 1, -1, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1,

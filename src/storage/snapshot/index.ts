@@ -81,6 +81,8 @@ export function takeSnapshot(
   const head = encodeHead({ header: defaultFileHeader(), sessions, acls: tree.aclCache.entries() });
   // Not tree.nodesInSnapshotOrder(): that one stalls on a node with very many children (see walk.ts).
   const walk = new SnapshotWalker(tree);
+  // The walk meets every node: values left alone in mostly dead slabs move on the way (data-arena.ts).
+  tree.arena.beginCompaction();
   const writeDigest = opts.writeDigest ?? tree.digestEnabled;
   let nodeCount = 0;
   let longestSliceMs = 0;
@@ -108,6 +110,7 @@ export function takeSnapshot(
       if (item === null) {
         if (!walk.next()) {
           walkDone = true;
+          tree.arena.endCompaction();
           end.trailer = {
             digest: writeDigest ? currentDigest(tree) : null,
             lastProcessedZxid: o.writeLastProcessedZxid === true ? tree.lastProcessedZxid : null,
@@ -115,6 +118,7 @@ export function takeSnapshot(
           break;
         }
         item = walk;
+        walk.node.compactData();
       }
       if (!builder.add(item.prefix, item.name, item.node)) {
         carried = { prefix: item.prefix, name: item.name, node: item.node };
@@ -172,6 +176,7 @@ export function takeSnapshot(
     } finally {
       // A consumer that stopped early leaves tasks running; their results are dropped.
       inFlight.length = 0;
+      if (!walkDone) tree.arena.endCompaction();
     }
     yield encodeTail(adler, end.trailer);
   }

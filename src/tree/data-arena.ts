@@ -1,0 +1,170 @@
+// Where a tree keeps its znodes' data: slabs the tree owns, with live bytes counted per slab.
+//
+// Data used to be stored as the Buffer the request was decoded into: a slice of Node's shared
+// 8 KiB pool (Buffer.allocUnsafe), or of a whole restore batch. One surviving 100-byte value kept
+// its 8 KiB alive, so random setData on a big tree grew memory without bound (250k nodes: external
+// memory 39 → 152 MiB over a million writes). A private Buffer per value (allocUnsafeSlow) fixes
+// that at ~1 µs a write, and still stores a young object in an old node on every write, which
+// the young-generation GC must then track (its remembered set).
+//
+// Here a node holds its data as three small integers (slab id, offset, length), which V8 stores in
+// the node without allocating and without a write barrier. A value is copied into the current slab
+// by bumping an offset; a slab whose values have all been replaced or deleted is dropped. A slab
+// that is mostly dead but still holds a few live values is emptied by the next walk over the tree
+// (DataArena.beginCompaction, then relocate() on every node the walk visits): the snapshot walk
+// does this, so memory per znode stays flat however long the server writes.
+//
+// Slab bytes are never reused while the slab lives: a Buffer once handed out by view() keeps
+// meaning what it meant, and keeps its slab's memory alive only for as long as it is held.
+
+/** Bytes per slab; values larger than a quarter of it get a slab of their own. */
+export const SLAB_BYTES = 256 * 1024;
+const DEDICATED_ABOVE = SLAB_BYTES / 4;
+/** A full slab with less than this share of its bytes live is emptied by the next walk. */
+const SPARSE_SHARE = 0.5;
+const EMPTY = Buffer.alloc(0);
+
+interface Slab {
+  readonly bytes: Buffer;
+  /** Bytes of values still stored here. */
+  live: number;
+  /** Marked by beginCompaction: relocate() moves values out of it. */
+  sparse: boolean;
+}
+
+/** Where a value is: see DataArena.store. */
+export interface DataRef {
+  dataSlab: number;
+  dataOffset: number;
+}
+
+export interface ArenaStats {
+  slabs: number;
+  /** Bytes held in slabs, live or dead. */
+  bytes: number;
+  /** Bytes of values still referenced. */
+  liveBytes: number;
+}
+
+export class DataArena {
+  /** id → slab; ids only grow, so a stale reference never reads another slab's bytes. */
+  private readonly slabs = new Map<number, Slab>();
+  private nextId = 0;
+  private current: Slab | null = null;
+  private currentId = -1;
+  private used = 0;
+  private heldBytes = 0;
+  private liveBytes = 0;
+  private sparseCount = 0;
+
+  /**
+   * Copies `src` in; `out` is set to where it went. Values of length 0 are not stored (slab -1).
+   */
+  store(src: Uint8Array, out: DataRef): void {
+    const len = src.length;
+    if (len === 0) {
+      out.dataSlab = -1;
+      out.dataOffset = 0;
+      return;
+    }
+    if (len > DEDICATED_ABOVE) {
+      const id = this.nextId++;
+      const bytes = Buffer.allocUnsafeSlow(len);
+      bytes.set(src, 0);
+      this.slabs.set(id, { bytes, live: len, sparse: false });
+      this.heldBytes += len;
+      this.liveBytes += len;
+      out.dataSlab = id;
+      out.dataOffset = 0;
+      return;
+    }
+    if (this.current === null || this.used + len > SLAB_BYTES) this.startSlab();
+    const slab = this.current as Slab;
+    slab.bytes.set(src, this.used);
+    slab.live += len;
+    this.liveBytes += len;
+    out.dataSlab = this.currentId;
+    out.dataOffset = this.used;
+    this.used += len;
+  }
+
+  /** A view of a stored value (shares the slab's memory; do not write to it). */
+  view(slab: number, offset: number, length: number): Buffer {
+    if (slab < 0) return EMPTY;
+    const s = this.slabs.get(slab);
+    if (s === undefined) throw new Error(`data arena: slab ${slab} was released while still referenced`);
+    return s.bytes.subarray(offset, offset + length);
+  }
+
+  /** The value at (slab, offset) of `length` bytes is no longer referenced. */
+  release(slab: number, length: number): void {
+    if (slab < 0) return;
+    const s = this.slabs.get(slab);
+    if (s === undefined) return;
+    s.live -= length;
+    this.liveBytes -= length;
+    if (s.live <= 0 && s !== this.current) this.drop(slab, s);
+  }
+
+  /**
+   * Marks every full slab whose live share is below SPARSE_SHARE: relocate() moves values out of
+   * them, and each is dropped once its last value has moved. @returns the number marked
+   */
+  beginCompaction(): number {
+    this.sparseCount = 0;
+    for (const s of this.slabs.values()) {
+      s.sparse = s !== this.current && s.live < s.bytes.length * SPARSE_SHARE;
+      if (s.sparse) this.sparseCount++;
+    }
+    return this.sparseCount;
+  }
+
+  /** Whether a value in `slab` should move (a compaction is under way and marked that slab). */
+  shouldRelocate(slab: number): boolean {
+    if (this.sparseCount === 0 || slab < 0) return false;
+    const s = this.slabs.get(slab);
+    return s !== undefined && s.sparse;
+  }
+
+  /** Moves a value out of a sparse slab into the current one; `ref` is updated in place. */
+  relocate(ref: DataRef, length: number): void {
+    const from = this.slabs.get(ref.dataSlab);
+    if (from === undefined) return;
+    const src = from.bytes.subarray(ref.dataOffset, ref.dataOffset + length);
+    const oldSlab = ref.dataSlab;
+    this.store(src, ref);
+    this.release(oldSlab, length);
+  }
+
+  /** Ends a compaction: slabs still marked (values the walk did not meet) stay as they are. */
+  endCompaction(): void {
+    if (this.sparseCount === 0) return;
+    for (const s of this.slabs.values()) s.sparse = false;
+    this.sparseCount = 0;
+  }
+
+  stats(): ArenaStats {
+    return { slabs: this.slabs.size, bytes: this.heldBytes, liveBytes: this.liveBytes };
+  }
+
+  private startSlab(): void {
+    const old = this.current;
+    if (old !== null && old.live <= 0) this.drop(this.currentId, old);
+    const id = this.nextId++;
+    const slab: Slab = { bytes: Buffer.allocUnsafeSlow(SLAB_BYTES), live: 0, sparse: false };
+    this.slabs.set(id, slab);
+    this.heldBytes += SLAB_BYTES;
+    this.current = slab;
+    this.currentId = id;
+    this.used = 0;
+  }
+
+  private drop(id: number, s: Slab): void {
+    this.slabs.delete(id);
+    this.heldBytes -= s.bytes.length;
+    if (s.sparse) {
+      s.sparse = false;
+      this.sparseCount--;
+    }
+  }
+}
