@@ -299,7 +299,11 @@ export type Txn =
   | { type: 19; path: string; data: Buffer | null; acl: ACL[]; parentCVersion: number }
   | { type: 21; path: string; data: Buffer | null; acl: ACL[]; parentCVersion: number; ttl: number }
   | { type: 2 | 20; path: string }
-  | { type: 5; path: string; data: Buffer | null; version: number }
+  /**
+   * `target`: the tree node prep found at `path`, so applying need not look it up again (a lookup in
+   * a million-node map costs ~1 µs of cache misses). In memory only: never encoded, never decoded.
+   */
+  | { type: 5; path: string; data: Buffer | null; version: number; target?: object }
   | { type: 7; path: string; acl: ACL[]; version: number }
   | { type: 13; path: string; version: number }
   | { type: -10; timeOut: number }

@@ -4,6 +4,7 @@
 
 import type { ACL, StatPersisted } from '../jute/records.js';
 import type { DataTree } from '../tree/data-tree.js';
+import type { DataNode } from '../tree/node.js';
 import { nodeDigest } from '../tree/digest.js';
 import { ErrorCode } from '../protocol/constants.js';
 import { KeeperError } from './errors.js';
@@ -22,6 +23,8 @@ export interface ChangeRecord {
   treeDigest: bigint;
   /** CRC of the path, carried along so each change to a node does not rehash its path. */
   pathCrc?: number;
+  /** The tree node, when the record was read from the tree (not a pending change). */
+  node?: DataNode;
 }
 
 export function copyStat(s: StatPersisted): StatPersisted {
@@ -41,6 +44,26 @@ export function changedRecord(
   childCount = from.childCount, acl: readonly ACL[] = from.acl, data: Buffer | null = from.data,
 ): Omit<ChangeRecord, 'nodeDigest' | 'treeDigest'> {
   return { zxid, path: from.path, stat, childCount, acl, data, pathCrc: from.pathCrc };
+}
+
+/**
+ * A record read from the tree: its data is read only if asked for (a setData replaces it unread,
+ * and reading makes a view of the tree's copy).
+ */
+class TreeRecord implements ChangeRecord {
+  zxid = -1;
+  childCount: number;
+  treeDigest = 0n;
+  constructor(
+    readonly path: string, readonly stat: StatPersisted, readonly node: DataNode, readonly acl: readonly ACL[],
+    readonly nodeDigest: bigint, readonly pathCrc: number,
+  ) {
+    this.childCount = node.numChildren;
+  }
+
+  get data(): Buffer | null {
+    return this.node.data;
+  }
 }
 
 export class OutstandingChanges {
@@ -68,10 +91,7 @@ export class OutstandingChanges {
     const crc = this.digestEnabled ? this.tree.pathCrcOf(path, node) : 0;
     // The tree keeps each node's digest while the node is unchanged: no need to hash it again.
     const d = this.digestEnabled ? BigInt(this.tree.nodeDigestOf(path, node)) : 0n;
-    return {
-      zxid: -1, path, stat, childCount: node.numChildren, acl: this.tree.getACL(node),
-      data: node.data, nodeDigest: d, treeDigest: 0n, pathCrc: crc,
-    };
+    return new TreeRecord(path, stat, node, this.tree.getACL(node), d, crc);
   }
 
   /** Like lookup, but a missing or pending-deleted node is NoNode. */
@@ -94,11 +114,13 @@ export class OutstandingChanges {
   add(
     rec: Omit<ChangeRecord, 'nodeDigest' | 'treeDigest'>,
     digestOp: 'add' | 'remove' | 'update' | 'noop',
+    /** The path's latest record, when the caller has just looked it up (saves a lookup per write). */
+    current?: ChangeRecord,
   ): ChangeRecord {
     let prev = 0n;
     let next = 0n;
     if (this.digestEnabled) {
-      if (digestOp === 'remove' || digestOp === 'update') prev = this.get(rec.path).nodeDigest;
+      if (digestOp === 'remove' || digestOp === 'update') prev = (current ?? this.get(rec.path)).nodeDigest;
       if ((digestOp === 'add' || digestOp === 'update') && rec.stat) {
         next = BigInt(rec.pathCrc === undefined
           ? nodeDigest(rec.path, rec.data, rec.stat)

@@ -270,7 +270,7 @@ export class Prep {
     const parentStat = copyStat(parent.stat);
     parentStat.cversion = newCversion;
     parentStat.pzxid = zxid;
-    this.changes.add(changedRecord(parent, zxid, parentStat, parent.childCount + 1), 'update');
+    this.changes.add(changedRecord(parent, zxid, parentStat, parent.childCount + 1), 'update', parent);
     this.changes.add({ zxid, path, stat, childCount: 0, acl, data }, 'add');
     return txn;
   }
@@ -279,7 +279,7 @@ export class Prep {
     const parent = this.changes.get(parentPath);
     const parentStat = copyStat(parent.stat);
     parentStat.pzxid = zxid;
-    this.changes.add(changedRecord(parent, zxid, parentStat, parent.childCount - 1), 'update');
+    this.changes.add(changedRecord(parent, zxid, parentStat, parent.childCount - 1), 'update', parent);
     this.changes.add({ zxid, path, stat: null, childCount: -1, acl: [], data: null }, 'remove');
   }
 
@@ -328,8 +328,8 @@ export class Prep {
     stat.version = newVersion;
     stat.mtime = time;
     stat.mzxid = zxid;
-    this.changes.add(changedRecord(node, zxid, stat, node.childCount, node.acl, data), 'update');
-    return { type: 5, path, data, version: newVersion };
+    this.changes.add(changedRecord(node, zxid, stat, node.childCount, node.acl, data), 'update', node);
+    return node.node === undefined ? { type: 5, path, data, version: newVersion } : { type: 5, path, data, version: newVersion, target: node.node };
   }
 
   private setACL(path: string, acls: ACL[] | null, version: number, zxid: number, ctx: PrepContext): Txn {
@@ -341,7 +341,7 @@ export class Prep {
     const newVersion = nextVersion(node.stat.aversion, version, path);
     const stat = copyStat(node.stat);
     stat.aversion = newVersion;
-    this.changes.add(changedRecord(node, zxid, stat, node.childCount, acl), 'update');
+    this.changes.add(changedRecord(node, zxid, stat, node.childCount, acl), 'update', node);
     return { type: 7, path, acl, version: newVersion };
   }
 
@@ -367,7 +367,7 @@ export class Prep {
         const parent = this.changes.get(parentPath);
         const parentStat = copyStat(parent.stat);
         parentStat.pzxid = zxid;
-        this.changes.add(changedRecord(parent, zxid, parentStat), 'update');
+        this.changes.add(changedRecord(parent, zxid, parentStat), 'update', parent);
       }
       this.changes.add({ zxid, path, stat: null, childCount: 0, acl: [], data: null }, 'remove');
     }

@@ -88,7 +88,7 @@ function dispatch(tree: DataTree, hdr: TxnHeader, txn: Txn, rc: ApplyResult): vo
     case OpCode.setData:
       // Also reconfig (16), whose txn is a SetDataTxn on /zookeeper/config.
       rc.path = txn.path;
-      rc.stat = tree.setData(txn.path, txn.data, txn.version, hdr.zxid, hdr.time);
+      rc.stat = tree.setData(txn.path, txn.data, txn.version, hdr.zxid, hdr.time, txn.target);
       return;
     case OpCode.setACL:
       rc.path = txn.path;
