@@ -1,7 +1,8 @@
-// Hand measurement for issue 16 (not part of `npm run bench` yet): zk-server's resident memory per
-// znode on a big tree, above an empty server, after populating it and after random setData of
-// 100 B on existing nodes. Shows whether stored data pins memory it does not own (it did: each
-// value was a slice of Node's shared 8 KiB Buffer pool, so a surviving value kept a whole slab).
+// A quick hand measurement (the big-tree set of `npm run bench` is the full one, beside Apache
+// ZooKeeper): zk-server's resident memory per znode on a big tree, above an empty server, after
+// populating it and after random setData of 100 B on existing nodes, with the V8 heap and external
+// memory split out, for either storage. Shows whether stored data pins memory it does not own (it
+// did: each value was a slice of Node's shared 8 KiB Buffer pool, so a surviving value kept a slab).
 //
 //   node dist/bench/big-tree-memory.js [--nodes N] [--writes W] [--storage filelog|level]
 

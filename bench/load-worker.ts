@@ -5,9 +5,10 @@
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { CreateFlag } from '../src/protocol/constants.js';
 import { LatencyHistogram } from './lib/histogram.js';
+import { populatedNodeName } from './lib/populate.js';
 import { SampleRecorder } from './lib/samples.js';
 import {
-  createParentPath, dataNodePath, isReadAt,
+  createParentPath, dataNodePath, isReadAt, WINDOW_MAX,
   type CoordinatorMessage, type WorkerMessage, type WorkerResult, type WorkerSetup,
 } from './lib/load-protocol.js';
 import { BenchSession, ensureNode, frames, type ReplySink, type RequestSource } from './lib/wire.js';
@@ -70,18 +71,69 @@ class SessionRequests implements RequestSource {
   }
 }
 
+/**
+ * Requests to random nodes of a populated tree (Workload.existing). The paths all have the same
+ * length (populatedNodeName pads to 7 digits), so each request is a template with the digits written
+ * in: cheap enough that the client does not take the CPU the server under test needs. A ring of
+ * WINDOW_MAX frames, since a session asks for up to a window of them before it copies them out.
+ */
+class RandomNodeRequests implements RequestSource {
+  private n = 0;
+  private seed: number;
+  private readonly ring: Array<{ write: Buffer; read: Buffer }>;
+  private readonly writeDigitsAt: number;
+  private readonly readDigitsAt: number;
+  private k = 0;
+
+  constructor(parent: string, private readonly nodes: number, payload: Buffer, private readonly readFraction: number, seed: number) {
+    if (nodes > 10_000_000) throw new Error('existing: at most 10,000,000 nodes (7-digit names)');
+    this.seed = (seed * 0x9e3779b1) | 1;
+    const path = `${parent}/${populatedNodeName(0)}`;
+    const write = frames.setData(path, payload);
+    const read = frames.getData(path);
+    // The digits are the path's last 7 bytes: setData's path is followed by the data and version,
+    // getData's by the watch flag.
+    this.writeDigitsAt = write.indexOf(path) + path.length - 7;
+    this.readDigitsAt = read.indexOf(path) + path.length - 7;
+    this.ring = Array.from({ length: WINDOW_MAX }, () => ({ write: Buffer.from(write), read: Buffer.from(read) }));
+  }
+
+  next(): { frame: Buffer; isRead: boolean } {
+    const isRead = isReadAt(this.n++, this.readFraction);
+    // xorshift32: uniform enough over a million nodes, and the same sequence every run.
+    let x = this.seed;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.seed = x;
+    let i = (x >>> 0) % this.nodes;
+    const slot = this.ring[this.k++ % WINDOW_MAX];
+    const frame = isRead ? slot.read : slot.write;
+    const at = isRead ? this.readDigitsAt : this.writeDigitsAt;
+    for (let d = 6; d >= 0; d--) {
+      frame[at + d] = 48 + (i % 10);
+      i = Math.floor(i / 10);
+    }
+    return { frame, isRead };
+  }
+}
+
 async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<void>): Promise<void> {
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
 }
 
-async function setUp(cfg: WorkerSetup): Promise<Array<{ session: BenchSession; source: SessionRequests }>> {
+async function setUp(cfg: WorkerSetup): Promise<Array<{ session: BenchSession; source: RequestSource }>> {
   const w = cfg.workload;
   const payload = Buffer.alloc(w.payloadBytes, 0x61);
   const indexes = Array.from({ length: cfg.sessionCount }, (_, i) => cfg.firstSession + i);
-  const out: Array<{ session: BenchSession; source: SessionRequests }> = [];
-  const needDataNodes = w.write === 'setData' || w.readFraction > 0;
+  const out: Array<{ session: BenchSession; source: RequestSource }> = [];
+  const needDataNodes = w.existing === undefined && (w.write === 'setData' || w.readFraction > 0);
   await inBatches(indexes, SETUP_PARALLEL_SESSIONS, async (g) => {
     const session = await BenchSession.connect(cfg.host, cfg.port, cfg.sessionTimeoutMs);
+    if (w.existing !== undefined && w.write === 'setData') {
+      out.push({ session, source: new RandomNodeRequests(w.existing.parent, w.existing.nodes, payload, w.readFraction, g + 1) });
+      return;
+    }
     const paths = Array.from({ length: cfg.nodesPerSession }, (_, k) => dataNodePath(cfg.root, g, k));
     if (needDataNodes) await Promise.all(paths.map((p) => ensureNode(session, p, payload)));
     let writeFrames: Buffer[];
@@ -99,7 +151,7 @@ async function setUp(cfg: WorkerSetup): Promise<Array<{ session: BenchSession; s
 }
 
 async function main(): Promise<void> {
-  let sessions: Array<{ session: BenchSession; source: SessionRequests }> = [];
+  let sessions: Array<{ session: BenchSession; source: RequestSource }> = [];
   let cfg: WorkerSetup | undefined;
   const recorder = new Recorder();
   let measureStart = 0;

@@ -7,6 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import {
+  BIG_TREE_FULL, BIG_TREE_QUICK, bigTreeGoals, renderBigTree, runBigTree, type BigTreeGoal, type BigTreeRun, type BigTreeSettings,
+} from './big-tree.js';
 import { describeLoadResult, killAllWorkersSync, runLoad } from './load.js';
 import { killAllServersSync } from './lib/launch.js';
 import { describeMachine, machineOneLiner } from './lib/machine.js';
@@ -19,6 +22,9 @@ import {
   runSnapshotScenarios, SNAPSHOT_SETTINGS_FULL, SNAPSHOT_SETTINGS_QUICK, type SnapshotRun, type SnapshotScenarioSettings,
 } from './snapshots.js';
 import { floorId, planTargets, REPO_ROOT, TICK_TIME_MS, type TargetPlan, type TargetSpec } from './targets.js';
+
+/** --only id of the big-tree set (bench/big-tree.ts). */
+const BIG_TREE_ID = 'big-tree';
 
 interface RunSettings { reps: number; warmupMs: number; measureMs: number }
 const QUICK: RunSettings = { reps: 1, warmupMs: 1_000, measureMs: 2_500 };
@@ -38,6 +44,8 @@ const USAGE = `usage: npm run bench -- [options]
   --snapshot-nodes N   tree size of the snapshot scenarios (default 1000000, quick 100000)
   --snap-count N       snapCount for both servers in the snapshot scenarios (default 40000, quick 6000)
   --no-snapshots       leave the snapshot scenarios out
+  --big-tree-nodes N   tree size of the big-tree set (default 1000000, quick 100000)
+  --no-big-tree        leave the big-tree set out (id big-tree in --only)
   --out DIR            results directory (default bench/results)
 
 environment: ZK_BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles the zk-server processes
@@ -107,6 +115,7 @@ async function main(argv: string[]): Promise<number> {
       measure: { type: 'string' }, 'client-procs': { type: 'string' }, 'data-dir': { type: 'string' },
       connect: { type: 'string' }, 'server-pid': { type: 'string' }, 'no-apache': { type: 'boolean' },
       'snapshot-nodes': { type: 'string' }, 'snap-count': { type: 'string' }, 'no-snapshots': { type: 'boolean' },
+      'big-tree-nodes': { type: 'string' }, 'no-big-tree': { type: 'boolean' },
       out: { type: 'string' }, help: { type: 'boolean' },
     },
   });
@@ -125,8 +134,11 @@ async function main(argv: string[]): Promise<number> {
 
   let scenarios = SCENARIOS.filter((s) => !(quick && s.fullOnly));
   let runSnapshots = values['no-snapshots'] !== true;
+  let runBigTreeSet = values['no-big-tree'] !== true;
   if (values.only !== undefined) {
     const ids = new Set(values.only.split(',').map((s) => s.trim()));
+    runBigTreeSet &&= ids.has(BIG_TREE_ID);
+    ids.delete(BIG_TREE_ID);
     const known = [...SCENARIOS, ...SPECIAL_SCENARIOS].map((s) => s.id);
     const unknown = [...ids].filter((id) => !known.includes(id));
     if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${known.join(', ')}`);
@@ -138,6 +150,12 @@ async function main(argv: string[]): Promise<number> {
   if (values['snap-count'] !== undefined) snapshotSettings.snapCount = Number(values['snap-count']);
   if (!(Number.isInteger(snapshotSettings.nodes) && snapshotSettings.nodes > 0)) throw new Error('--snapshot-nodes: a positive integer');
   if (!(Number.isInteger(snapshotSettings.snapCount) && snapshotSettings.snapCount >= 2)) throw new Error('--snap-count: an integer ≥ 2');
+  const bigTreeSettings: BigTreeSettings = { ...(quick ? BIG_TREE_QUICK : BIG_TREE_FULL) };
+  if (values['big-tree-nodes'] !== undefined) {
+    bigTreeSettings.nodes = Number(values['big-tree-nodes']);
+    bigTreeSettings.minWrites = bigTreeSettings.nodes;
+  }
+  if (!(Number.isInteger(bigTreeSettings.nodes) && bigTreeSettings.nodes > 0)) throw new Error('--big-tree-nodes: a positive integer');
 
   const startedAt = new Date();
   const t0 = performance.now();
@@ -230,6 +248,25 @@ async function main(argv: string[]): Promise<number> {
     log(renderSnapshotReport(snapshotReport));
     log();
   }
+  let bigTree: { settings: BigTreeSettings; runs: BigTreeRun[]; goals: BigTreeGoal[]; text: string } | null = null;
+  if (runBigTreeSet && snap.reason === null) {
+    log(`big-tree set: ${bigTreeSettings.nodes.toLocaleString('en-US')} znodes, Apache ZooKeeper with -Xmx4g G1, `
+      + `load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    const runs: BigTreeRun[] = [];
+    for (const target of snap.targets) {
+      const run = await runBigTree(target, bigTreeSettings, dataDirBase, (line) => log(`  ${target.label}: ${line}`));
+      log(`  ${target.label}: done in ${run.wallS.toFixed(1)} s, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+      runs.push(run);
+    }
+    const addedMax = snapshotReport?.runs.find((r) => r.targetId === 'zk-server')?.stall?.addedMaxMs ?? null;
+    const goals = bigTreeGoals(runs, addedMax);
+    bigTree = { settings: bigTreeSettings, runs, goals, text: renderBigTree(bigTreeSettings, runs, goals) };
+    log();
+    log(bigTree.text);
+    log();
+  } else if (runBigTreeSet) {
+    log(`== big tree ==\n${snap.reason}\n`);
+  }
   if (plan.notes.length > 0) banner(plan.notes);
 
   const durationS = (performance.now() - t0) / 1000;
@@ -242,12 +279,15 @@ async function main(argv: string[]): Promise<number> {
     notes: plan.notes, scenarios: reports, unavailable, ...settings,
   };
   writeFileSync(jsonPath, `${JSON.stringify({
-    ...summary, snapshotScenarios: snapshotReport, loadAverageAtEnd: os.loadavg(), tickTimeMs: TICK_TIME_MS, forceSync: 'yes',
+    ...summary, snapshotScenarios: snapshotReport, bigTree: bigTree === null ? null : { settings: bigTree.settings, runs: bigTree.runs, goals: bigTree.goals },
+    loadAverageAtEnd: os.loadavg(), tickTimeMs: TICK_TIME_MS, forceSync: 'yes',
   }, null, 2)}\n`);
-  writeFileSync(mdPath, renderMarkdown(summary) + (snapshotReport === null ? '' : `\n${renderSnapshotMarkdown(snapshotReport)}`));
+  writeFileSync(mdPath, renderMarkdown(summary) + (snapshotReport === null ? '' : `\n${renderSnapshotMarkdown(snapshotReport)}`)
+    + (bigTree === null ? '' : `\n## Big tree\n\n\`\`\`\n${bigTree.text}\n\`\`\`\n`));
   log(`results: ${path.relative(process.cwd(), jsonPath)} and ${path.relative(process.cwd(), mdPath)} (${Math.round(durationS)} s)`);
   const failedRuns = reports.flatMap((r) => Object.values(r.runs).flat()).filter((r) => !r.ok).length
-    + (snapshotReport?.runs.filter((r) => r.error !== null).length ?? 0);
+    + (snapshotReport?.runs.filter((r) => r.error !== null).length ?? 0)
+    + (bigTree?.runs.filter((r) => r.error !== null).length ?? 0);
   return failedRuns > 0 ? 1 : 0;
 }
 

@@ -60,6 +60,11 @@ export interface LaunchOptions {
   readyDeadlineMs?: number;
   pollIntervalMs?: number;
   onStderrLine?: (line: string) => void;
+  /**
+   * Runtime flags: node's, before zk-server's script (after its usual V8 flags); the JVM's for Apache
+   * ZooKeeper, in place of its default heap flag.
+   */
+  runtimeArgs?: readonly string[];
 }
 
 /** A server the bench knows how to bring up, fresh, for each scenario run. */
@@ -142,7 +147,7 @@ export function zkServerTarget(storage: string, baseDir: string, id = 'zk-server
     name: id,
     command: process.execPath,
     // Started as the zk-server command starts it: with its V8 flags (src/cli/node-flags.ts).
-    args: (cfg) => [...SERVER_NODE_FLAGS, ...serverNodeArgs(), ZK_SERVER_MAIN, '--config', cfg, '--storage', storage],
+    args: (cfg) => [...SERVER_NODE_FLAGS, ...serverNodeArgs(), ...(opts.runtimeArgs ?? []), ZK_SERVER_MAIN, '--config', cfg, '--storage', storage],
     config: { ...COMMON_CONFIG, ...opts.config },
     baseDir,
     ...launchOpts(opts),
@@ -187,7 +192,7 @@ export function apacheZkTarget(baseDir: string): TargetSpec {
     name: 'apache-zk',
     command: JAVA,
     args: (cfg) => [
-      `-Xmx${APACHE_HEAP_MB}m`,
+      ...(opts.runtimeArgs ?? [`-Xmx${APACHE_HEAP_MB}m`]),
       '-Dzookeeper.forceSync=yes',
       // Warnings only: logging every session open/close would charge ZooKeeper for its log.
       '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',

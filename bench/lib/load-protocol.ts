@@ -17,6 +17,11 @@ export interface Workload {
   readFraction: number;
   /** Bytes of data per setData/create (and so per getData reply). */
   payloadBytes: number;
+  /**
+   * setData and getData go to random nodes of a tree bench/lib/populate.ts built (children
+   * 0..nodes-1 of `parent`) instead of each session's own nodes.
+   */
+  existing?: { parent: string; nodes: number };
 }
 
 export const SESSIONS_MAX = 256;
