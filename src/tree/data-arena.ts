@@ -88,6 +88,33 @@ export class DataArena {
     this.used += len;
   }
 
+  /**
+   * Takes `bytes` (which nobody else may write to from now on) as a slab of its own, for values
+   * restored in place (a snapshot batch's data): each value placed in it is counted with claim(),
+   * and settle() drops the slab if none was. @returns the slab id, -1 for no bytes
+   */
+  adopt(bytes: Uint8Array): number {
+    if (bytes.byteLength === 0) return -1;
+    const id = this.nextId++;
+    this.slabs.set(id, { bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), live: 0, sparse: false });
+    this.heldBytes += bytes.byteLength;
+    return id;
+  }
+
+  /** A value of `length` bytes of an adopted slab is now referenced. */
+  claim(slab: number, length: number): void {
+    const s = this.slabs.get(slab);
+    if (s === undefined) throw new Error(`data arena: claim in slab ${slab}, which does not exist`);
+    s.live += length;
+    this.liveBytes += length;
+  }
+
+  /** Every value of an adopted slab has been claimed: drops it if none was. */
+  settle(slab: number): void {
+    const s = this.slabs.get(slab);
+    if (s !== undefined && s.live <= 0 && s !== this.current) this.drop(slab, s);
+  }
+
   /** A view of a stored value (shares the slab's memory; do not write to it). */
   view(slab: number, offset: number, length: number): Buffer {
     if (slab < 0) return EMPTY;

@@ -486,8 +486,11 @@ export class DataTree {
    */
   restoreNode(
     path: string, data: Buffer | null, aclRef: bigint, stat: StatPersisted, nodeDigest = -1, pathCrc = -1,
+    /** When ≥ 0: the data is `dataLength` bytes at `dataOffset` of this adopted arena slab (`data` is ignored). */
+    dataSlab = -1, dataOffset = 0, dataLength = 0,
   ): DataNode {
-    const node = this.newNode(data, aclRef, stat);
+    const node = this.newNode(dataSlab >= 0 ? null : data, aclRef, stat);
+    if (dataSlab >= 0) node.placeData(dataSlab, dataOffset, dataLength);
     node.digestCache = nodeDigest;
     node.pathCrc = pathCrc;
     const key = path === '' ? '/' : path;

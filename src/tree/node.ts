@@ -191,6 +191,20 @@ export class DataNode implements DataRef {
     if (oldLen > 0) this.arena.release(oldSlab, oldLen);
   }
 
+  /** Points a node without data at `length` bytes of an adopted arena slab (see DataArena.adopt). */
+  placeData(slab: number, offset: number, length: number): void {
+    if (this.dataLen > 0) this.arena.release(this.dataSlab, this.dataLen);
+    this.dataLen = length;
+    if (length > 0) {
+      this.dataSlab = slab;
+      this.dataOffset = offset;
+      this.arena.claim(slab, length);
+    } else {
+      this.dataSlab = -1;
+      this.dataOffset = 0;
+    }
+  }
+
   /**
    * The node has left the tree: its data no longer counts as live in the arena, and reads as empty
    * from now on (a fuzzy snapshot may still meet it); dataLength keeps its last value.

@@ -148,6 +148,10 @@ describe('taking snapshots of a tree', () => {
     assert.equal(copy.getNode('/app/ro')!.data, null);
     assert.equal(copy.getNode('/app/empty')!.data!.length, 0);
     assert.equal(copy.digestHistory.mismatches, 0);
+    // The restored data stays in the batches' buffers, adopted as arena slabs: counted exactly.
+    const liveData = [...tree.nodesInSnapshotOrder()].reduce((sum, [, n]) => sum + n.dataLength, 0);
+    assert.equal(copy.arena.stats().liveBytes, liveData);
+    assert.ok(copy.arena.stats().slabs > 1, 'small batches: several adopted slabs');
     // The worker computed every node's digest and path CRC; a node hashed afresh must agree, and
     // so must the trees after the same change to every restored node (the path CRC is reused then).
     for (const [path, node] of copy.nodesInSnapshotOrder()) {
@@ -163,6 +167,13 @@ describe('taking snapshots of a tree', () => {
       }
     }
     assert.equal(copy.digest(), tree.digest());
+    // Every value was replaced: a walk that compacts leaves no adopted slab behind.
+    copy.arena.beginCompaction();
+    for (const [, node] of copy.nodesInSnapshotOrder()) node.compactData();
+    copy.arena.endCompaction();
+    const after = copy.arena.stats();
+    assert.equal(after.liveBytes, [...copy.nodesInSnapshotOrder()].reduce((sum, [, n]) => sum + n.dataLength, 0));
+    assert.ok(after.bytes <= 2 * after.liveBytes + 256 * 1024, `${after.bytes} bytes held for ${after.liveBytes} live`);
     await backend.close();
   });
 

@@ -10,6 +10,7 @@ import { NODE_FIXED_BYTES } from './format.js';
 import type { RawNodeRecord } from './decoder.js';
 import { recordDigest } from '../../tree/digest.js';
 import { takeShared } from './shared-buffers.js';
+import type { DataArena } from '../../tree/data-arena.js';
 
 /** Float64 slots per node in `meta`. */
 export const META_SLOTS = 17;
@@ -377,7 +378,12 @@ export class RestoreBatchBuilder {
 
 export interface RestoredNode {
   path: string;
+  /** Null when the data was placed in an arena (dataSlab ≥ 0), or when the node has none. */
   data: Buffer | null;
+  /** With a cursor given an arena: the data is dataLength bytes at dataOffset of arena slab dataSlab; else -1. */
+  dataSlab: number;
+  dataOffset: number;
+  dataLength: number;
   aclRef: bigint;
   stat: StatPersisted;
   /** Offset of the node's record in the snapshot stream. */
@@ -397,13 +403,25 @@ export interface RestoredNode {
 export class RestoreBatchCursor {
   private i = 0;
   private dataAt: number;
+  /** The batch's data as an arena slab, or -1. */
+  private readonly slab: number;
   private readonly node: RestoredNode = {
-    path: '', data: null, aclRef: 0n, offset: 0, nodeDigest: -1, pathCrc: -1,
+    path: '', data: null, dataSlab: -1, dataOffset: 0, dataLength: -1, aclRef: 0n, offset: 0, nodeDigest: -1, pathCrc: -1,
     stat: { czxid: 0, mzxid: 0, ctime: 0, mtime: 0, version: 0, cversion: 0, aversion: 0, ephemeralOwner: 0n, pzxid: 0 },
   };
 
-  constructor(private readonly batch: RestoreBatch) {
+  /**
+   * With `arena`, the batch's data buffer becomes one of its slabs (the batch must not be used
+   * again): nodes point into it instead of each being copied (see DataArena.adopt).
+   */
+  constructor(private readonly batch: RestoreBatch, private readonly arena: DataArena | null = null) {
     this.dataAt = batch.data.byteOffset;
+    this.slab = arena === null ? -1 : arena.adopt(batch.data);
+  }
+
+  /** After the last node was inserted: an adopted slab no node points into is dropped. */
+  close(): void {
+    if (this.slab >= 0) this.arena?.settle(this.slab);
   }
 
   get done(): boolean {
@@ -414,12 +432,19 @@ export class RestoreBatchCursor {
     const { meta, paths, data: bytes } = this.batch;
     const at = this.i * META_SLOTS;
     const dataLength = meta[at + DATA_LENGTH];
+    const node = this.node;
     let data: Buffer | null = null;
+    node.dataSlab = -1;
+    node.dataLength = dataLength;
     if (dataLength >= 0) {
-      data = Buffer.from(bytes.buffer, this.dataAt, dataLength);
+      if (this.slab >= 0) {
+        node.dataSlab = this.slab;
+        node.dataOffset = this.dataAt - bytes.byteOffset;
+      } else {
+        data = Buffer.from(bytes.buffer, this.dataAt, dataLength);
+      }
       this.dataAt += dataLength;
     }
-    const node = this.node;
     const stat = node.stat;
     node.path = paths[this.i];
     node.data = data;

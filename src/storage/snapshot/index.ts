@@ -30,8 +30,17 @@ export { adler32, adler32Combine, ADLER32_INIT } from '../adler32.js';
 export { closeSnapshotPool, configureSnapshotPool, preparePool as prepareSnapshotPool, type SnapshotPoolOptions } from './pool.js';
 
 export interface TakeSnapshotOptions {
-  /** A slice of the tree walk ends after this long (ms); the event loop runs between slices. Default 2. */
+  /** A slice of the tree walk lasts at least this long (ms); the event loop runs between slices. Default 2. */
   sliceMs?: number;
+  /**
+   * Under load a turn of the event loop lasts far longer than a slice, and a walk of 2 ms a turn
+   * starved: a million-node snapshot took 10-15 s at 65k writes/s, snapshots were skipped as too
+   * busy, and a restart had a million txns to replay. So a slice may grow to take this share of
+   * the main thread (of the time since the last slice ended), up to maxSliceMs. Default 0.25.
+   */
+  mainThreadShare?: number;
+  /** The longest a slice may grow to (ms): what a snapshot may add to a request's latency. Default 8. */
+  maxSliceMs?: number;
   /** Nodes per batch handed to the worker. Default 2048. */
   batchNodes?: number;
   /** Path and data bytes per batch (a larger node gets a batch of its own). Default 192 KiB. */
@@ -63,9 +72,22 @@ export interface TakenSnapshot extends SnapshotInfo {
   readonly workerMs: number;
 }
 
-const DEFAULTS = { sliceMs: 2, batchNodes: 2048, batchBytes: 192 * 1024, maxInFlight: 4 };
+const DEFAULTS = { sliceMs: 2, mainThreadShare: 0.25, maxSliceMs: 8, batchNodes: 2048, batchBytes: 192 * 1024, maxInFlight: 4 };
 /** Chunks below this are handed over as copies of their shared slot (see takeSnapshot). */
 const SMALL_CHUNK_BYTES = 64 * 1024;
+
+/**
+ * Batch size by tree size. Each chunk costs a few turns of the event loop (the store pulls it,
+ * writes it, pulls again), and under load a turn lasts 5-20 ms: with 2048 nodes a chunk, a
+ * million-node snapshot took over 10 s at 65k writes/s, the next ones were skipped as too busy,
+ * and a restart then replayed a million txns. A million nodes now go in ~120 chunks; a small
+ * tree keeps small buffers (they stay allocated between snapshots, see shared-buffers.ts).
+ */
+function batchSizeFor(nodes: number): { batchNodes: number; batchBytes: number } {
+  let batchNodes = DEFAULTS.batchNodes;
+  while (batchNodes < 8 * DEFAULTS.batchNodes && batchNodes * 128 < nodes) batchNodes *= 2;
+  return { batchNodes, batchBytes: (DEFAULTS.batchBytes / DEFAULTS.batchNodes) * batchNodes };
+}
 
 /**
  * Writes a fuzzy snapshot of `tree` at tree.lastProcessedZxid. The zxid, the sessions and the ACL map
@@ -76,7 +98,7 @@ const SMALL_CHUNK_BYTES = 64 * 1024;
 export function takeSnapshot(
   tree: DataTree, sessions: ReadonlyMap<bigint, number>, store: SnapshotStore, opts: TakeSnapshotOptions = {},
 ): Promise<TakenSnapshot> {
-  const o = { ...DEFAULTS, ...opts };
+  const o = { ...DEFAULTS, ...batchSizeFor(tree.nodeCount()), ...opts };
   const zxid = tree.lastProcessedZxid;
   const head = encodeHead({ header: defaultFileHeader(), sessions, acls: tree.aclCache.entries() });
   // Not tree.nodesInSnapshotOrder(): that one stalls on a node with very many children (see walk.ts).
@@ -95,14 +117,22 @@ export function takeSnapshot(
   // A step that did not fit the batch, copied out of the walk's reused step object.
   let carried: WalkStep | null = null;
   let walkDone = false;
+  // A turn of the walk holds the main thread until its deadline, filling as many batches as the
+  // workers take (see mainThreadShare); then the event loop runs.
+  let lastTurnEnd = performance.now();
+  let deadline = 0;
+  const share = Math.min(Math.max(o.mainThreadShare, 0), 0.9);
+  const startTurn = (): void => {
+    const now = performance.now();
+    deadline = now + Math.min(o.maxSliceMs, Math.max(o.sliceMs, ((now - lastTurnEnd) * share) / (1 - share)));
+  };
   /**
-   * One slice of the walk: nodes into the batch until it is full or time is up. A batch can take
-   * several slices to fill, so chunks stay large however short the slices are.
+   * Part of a turn: nodes into the batch until it is full or the turn's time is up. A batch can
+   * take several turns to fill, so chunks stay large however short the turns are.
    * @returns whether the batch is ready to be encoded
    */
   const slice = (): boolean => {
     const started = performance.now();
-    const deadline = started + o.sliceMs;
     let n = 0;
     for (;;) {
       let item: WalkStep | null = carried;
@@ -128,7 +158,6 @@ export function takeSnapshot(
       if (builder.full || ((++n & 31) === 0 && performance.now() >= deadline)) break;
     }
     const took = performance.now() - started;
-    longestSliceMs = Math.max(longestSliceMs, took);
     mainThreadMs += took;
     return builder.size > 0 && (builder.full || carried !== null || walkDone);
   };
@@ -151,13 +180,18 @@ export function takeSnapshot(
     try {
       while (!walkDone || inFlight.length > 0) {
         while (!walkDone && inFlight.length < o.maxInFlight) {
-          if (slice()) {
+          const turnStart = performance.now();
+          startTurn();
+          while (!walkDone && inFlight.length < o.maxInFlight && performance.now() < deadline) {
+            if (!slice()) continue;
             const out = outRing === null ? null : outRing[batchIndex++ % ringSize];
             const result = runEncodeTask({ batch: builder.take(), out });
             // Awaited in order below; this only keeps a failure behind another from going unhandled.
             result.catch(() => {});
             inFlight.push({ out, result });
           }
+          lastTurnEnd = performance.now();
+          longestSliceMs = Math.max(longestSliceMs, lastTurnEnd - turnStart);
           if (!walkDone) await yieldToEventLoop();
         }
         const next = inFlight.shift();
@@ -233,7 +267,7 @@ const RESTORE_BATCHES_QUEUED = 8;
 /** Puts one decoded node into the tree; a node that does not fit (no parent, say) is corruption at its offset. */
 export function insertRestoredNode(tree: DataTree, file: string, node: Readonly<RestoredNode>): void {
   try {
-    tree.restoreNode(node.path, node.data, node.aclRef, node.stat, node.nodeDigest, node.pathCrc);
+    tree.restoreNode(node.path, node.data, node.aclRef, node.stat, node.nodeDigest, node.pathCrc, node.dataSlab, node.dataOffset, node.dataLength);
   } catch (err) {
     throw new StorageCorruptError(file, node.offset, err instanceof Error ? err.message : String(err), { cause: err });
   }
@@ -294,12 +328,13 @@ export async function restoreSnapshot(
           continue;
         }
         if (msg.type !== 'nodes') continue;
-        cursor = new RestoreBatchCursor(msg.batch);
+        cursor = new RestoreBatchCursor(msg.batch, tree.arena);
       }
       while (!cursor.done) {
         insertRestoredNode(tree, file, cursor.next());
         if ((++n & 63) === 0 && performance.now() >= deadline) return;
       }
+      cursor.close();
       cursor = null;
     }
   };

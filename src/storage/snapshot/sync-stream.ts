@@ -337,8 +337,9 @@ export class SyncSnapshotReceiver {
 
 /** Inserts a batch of decoded nodes as restoreSnapshot does. */
 function insertRestoreBatch(tree: DataTree, name: string, batch: RestoreBatch): void {
-  const cursor = new RestoreBatchCursor(batch);
+  const cursor = new RestoreBatchCursor(batch, tree.arena);
   while (!cursor.done) insertRestoredNode(tree, name, cursor.next());
+  cursor.close();
 }
 
 /**
