@@ -75,6 +75,8 @@ export interface BigTreeLoadResult {
   writes: number;
   /** GC pause time over server wall time, warm-up and window together, %. */
   gcSharePercent: number | null;
+  /** The same by kind of collection. */
+  gcShareByKind: Record<string, number> | null;
   /** Snapshots that ended in warm-up or window. */
   snapshots: number;
   /** zk-server: snapshot CPU (walk on the main thread plus encoding in workers) over server CPU, %. */
@@ -100,7 +102,8 @@ export interface BigTreeRun {
 
 /** What a server tells about its GC and snapshots, read before and after a load. */
 interface Probe {
-  gcMs(): Promise<number | null>;
+  /** GC pause time so far by kind (V8: minor, major, incremental, weakcb; G1: young, full, remark, cleanup). */
+  gcMs(): Promise<Record<string, number> | null>;
   snapshotCpuMs(): Promise<number | null>;
   fullGc(): Promise<void>;
 }
@@ -115,7 +118,12 @@ function metricsProbe(pid: number, metricsPort: number): Probe {
     return total;
   };
   return {
-    gcMs: async () => sum(await scrape(), /^nodejs_gc_duration_seconds_sum\{[^}]*\} (\S+)$/gm) * 1000,
+    gcMs: async () => {
+      const text = await scrape();
+      const kinds: Record<string, number> = {};
+      for (const m of text.matchAll(/^nodejs_gc_duration_seconds_sum\{kind="(\w+)"\} (\S+)$/gm)) kinds[m[1]] = Number(m[2]) * 1000;
+      return kinds;
+    },
     snapshotCpuMs: async () => {
       const text = await scrape();
       return sum(text, /^zkserver_snapshot_(?:worker|main_thread)_time_sum(?:\{[^}]*\})? (\S+)$/gm);
@@ -132,9 +140,12 @@ function jvmProbe(pid: number, gcLog: string): Probe {
     gcMs: () => {
       let text = '';
       try { text = readFileSync(gcLog, 'utf8'); } catch { return Promise.resolve(null); }
-      let total = 0;
-      for (const m of text.matchAll(/Pause [^\n]* ([\d.]+)ms$/gm)) total += Number(m[1]);
-      return Promise.resolve(total);
+      const kinds: Record<string, number> = {};
+      for (const m of text.matchAll(/Pause (Young|Full|Remark|Cleanup)[^\n]* ([\d.]+)ms$/gm)) {
+        const kind = m[1].toLowerCase();
+        kinds[kind] = (kinds[kind] ?? 0) + Number(m[2]);
+      }
+      return Promise.resolve(kinds);
     },
     snapshotCpuMs: () => Promise.resolve(null),
     fullGc: async () => {
@@ -163,6 +174,8 @@ async function measure(
   const snap1 = await probe.snapshotCpuMs();
   const cpu1 = processTreeCpuSeconds(proc.pid);
   const w = r.write;
+  const gcShare = gc0 === null || gc1 === null ? null : Object.fromEntries(Object.keys(gc1)
+    .map((k) => [k, (100 * (gc1[k] - (gc0[k] ?? 0))) / wallMs] as const).filter(([, v]) => v > 0));
   const cpuMs = cpu0 !== null && cpu1 !== null ? (cpu1 - cpu0) * 1000 : null;
   return {
     id: spec.id,
@@ -173,7 +186,8 @@ async function measure(
     maxMs: w?.maxMs ?? NaN,
     cpuUsPerWrite: r.server.cpuUsPerWrite,
     writes: Math.round((w?.rate ?? 0) * (s.warmupMs + r.measureMs) / 1000),
-    gcSharePercent: gc0 !== null && gc1 !== null ? (100 * (gc1 - gc0)) / wallMs : null,
+    gcSharePercent: gcShare === null ? null : Object.values(gcShare).reduce((a, b) => a + b, 0),
+    gcShareByKind: gcShare,
     snapshots: watcher.snapshots.length - snaps0,
     snapshotCpuPercent: snap0 !== null && snap1 !== null && cpuMs !== null && cpuMs > 0 ? (100 * (snap1 - snap0)) / cpuMs : null,
     errors: r.errors + r.protocolErrors + r.failures.length + r.unansweredAtEnd,
@@ -194,7 +208,9 @@ function perZnode(mib: number | null, emptyMib: number | null, nodes: number): n
 export function describeLoad(l: BigTreeLoadResult): string {
   return `${l.id}: ${Math.round(l.writesPerSecond).toLocaleString('en-US')} writes/s, p99 ${l.p99Ms.toFixed(1)} ms, `
     + `p999 ${l.p999Ms.toFixed(1)} ms, max ${l.maxMs.toFixed(1)} ms, CPU ${l.cpuUsPerWrite?.toFixed(1) ?? '?'} µs/write, `
-    + `GC ${l.gcSharePercent?.toFixed(1) ?? '?'}%, ${l.snapshots} snapshot(s)`
+    + `GC ${l.gcSharePercent?.toFixed(1) ?? '?'}%`
+    + `${l.gcShareByKind === null ? '' : ` (${Object.entries(l.gcShareByKind).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')})`}`
+    + `, ${l.snapshots} snapshot(s)`
     + `${l.snapshotCpuPercent !== null ? ` (${l.snapshotCpuPercent.toFixed(1)}% of server CPU)` : ''}`
     + `${l.errors > 0 ? `, ${l.errors} errors` : ''}`;
 }
