@@ -14,6 +14,7 @@ import type { Workload } from './lib/load-protocol.js';
 import { populateTree, type PopulateResult } from './lib/populate.js';
 import { processTreeCpuSeconds, residentMiB } from './lib/proc-stat.js';
 import { RestoreLogWatcher, SnapshotLogWatcher, type RestoreBreakdown } from './lib/server-log.js';
+import { RESTART_DEADLINE_MS, SNAPSHOT_ADDED_MAX_MS_GOAL } from './snapshots.js';
 import type { TargetSpec } from './targets.js';
 
 export interface BigTreeLoadSpec {
@@ -61,7 +62,6 @@ export const BIG_TREE_GOALS = {
 };
 
 const GC_SETTLE_MS = 3_000;
-const RESTART_DEADLINE_MS = 600_000;
 
 export interface BigTreeLoadResult {
   id: string;
@@ -343,9 +343,9 @@ export function bigTreeGoals(runs: BigTreeRun[], snapshotAddedMaxMs: number | nu
     met: p999 === null ? null : p999 <= BIG_TREE_GOALS.p999RatioMax,
   });
   goals.push({
-    goal: 'a snapshot adds ≤ 20 ms to max write latency (snapshot-stall scenario)',
-    value: snapshotAddedMaxMs === null ? 'not measured in this run' : `+${snapshotAddedMaxMs.toFixed(1)} ms`,
-    met: snapshotAddedMaxMs === null ? null : snapshotAddedMaxMs <= 20,
+    goal: `a snapshot adds ≤ ${SNAPSHOT_ADDED_MAX_MS_GOAL} ms to max write latency (snapshot-stall scenario)`,
+    value: snapshotAddedMaxMs === null ? 'not measured in this run' : `${snapshotAddedMaxMs >= 0 ? '+' : ''}${snapshotAddedMaxMs.toFixed(1)} ms`,
+    met: snapshotAddedMaxMs === null ? null : snapshotAddedMaxMs <= SNAPSHOT_ADDED_MAX_MS_GOAL,
   });
   const restart = ratio(zk?.restart?.readyMs, ap?.restart?.readyMs);
   goals.push({

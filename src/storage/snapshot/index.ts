@@ -35,11 +35,11 @@ export interface TakeSnapshotOptions {
   /**
    * Under load a turn of the event loop lasts far longer than a slice, and a walk of 2 ms a turn
    * starved: a million-node snapshot took 10-15 s at 65k writes/s, snapshots were skipped as too
-   * busy, and a restart had a million txns to replay. So a slice may grow to take this share of
-   * the main thread (of the time since the last slice ended), up to maxSliceMs. Default 0.25.
+   * busy, and a restart had a million txns to replay. So a turn of the walk may grow to take this
+   * share of the main thread (of the time since the last turn ended), up to maxSliceMs. Default 0.25.
    */
   mainThreadShare?: number;
-  /** The longest a slice may grow to (ms): what a snapshot may add to a request's latency. Default 8. */
+  /** The longest a turn may grow to (ms): what a snapshot may add to a request's latency. Default 8. */
   maxSliceMs?: number;
   /** Nodes per batch handed to the worker. Default 2048. */
   batchNodes?: number;
