@@ -123,6 +123,19 @@ export class DataArena {
     return s.bytes.subarray(offset, offset + length);
   }
 
+  /** Copies a stored value to `target` at `at` without making a view of it. */
+  copyOut(slab: number, offset: number, length: number, target: Uint8Array, at: number): void {
+    const s = this.slabs.get(slab);
+    if (s === undefined) throw new Error(`data arena: slab ${slab} was released while still referenced`);
+    const src = s.bytes;
+    if (length <= 128) {
+      // A native copy of a short value costs more than the copy itself.
+      for (let k = 0; k < length; k++) target[at + k] = src[offset + k];
+    } else {
+      target.set(src.subarray(offset, offset + length), at);
+    }
+  }
+
   /** The value at (slab, offset) of `length` bytes is no longer referenced. */
   release(slab: number, length: number): void {
     if (slab < 0) return;

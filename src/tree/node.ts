@@ -229,6 +229,16 @@ export class DataNode implements DataRef {
     return this.dataLen < 0 ? 0 : this.dataLen;
   }
 
+  /** The data's length as a snapshot records it: -1 for null (a removed node's reads as empty, 0). */
+  get snapshotDataLength(): number {
+    return this.dataLen <= 0 || this.dataSlab >= 0 ? this.dataLen : 0;
+  }
+
+  /** Copies the data (snapshotDataLength bytes) to `target` at `at`, with no view made. */
+  copyDataTo(target: Uint8Array, at: number): void {
+    if (this.dataLen > 0 && this.dataSlab >= 0) this.arena.copyOut(this.dataSlab, this.dataOffset, this.dataLen, target, at);
+  }
+
   ephemeralType(): EphemeralType {
     return ephemeralTypeOf(this.ephemeralOwner, this.extendedTypesEnabled);
   }

@@ -15,14 +15,14 @@ import type { DataTree } from '../../tree/data-tree.js';
 import { StorageCorruptError } from '../errors.js';
 import type { SnapshotInfo, SnapshotStore } from '../spi.js';
 import { ADLER32_INIT, adler32, adler32Combine } from '../adler32.js';
-import { EncodeBatchBuilder, maxEncodedBytes, RestoreBatchCursor, type RestoredNode } from './batch.js';
+import { EncodeBatchBuilder, RestoreBatchCursor, type RestoredNode } from './batch.js';
 import {
   defaultFileHeader, encodeHead, encodeTail, JUTE_MAX_BUFFER_BYTES, snapshotFileName, type SnapshotTrailer,
 } from './format.js';
 import { runDecodeTask, runEncodeTask, taskChannel } from './pool.js';
 import type { EncodeResult, RestoreMessage, RestoreRequest } from './protocol.js';
 import { SnapshotWalker, type WalkStep } from './walk.js';
-import { giveBackShared, takeShared } from './shared-buffers.js';
+import { giveBackShared } from './shared-buffers.js';
 
 export * from './format.js';
 export * from './decoder.js';
@@ -113,7 +113,15 @@ export function takeSnapshot(
   // Set when the walk ends; the tail can only be written after that.
   const end: { trailer: SnapshotTrailer } = { trailer: { digest: null, lastProcessedZxid: null } };
 
-  const builder = new EncodeBatchBuilder(o.batchNodes, o.batchBytes, o.maxInFlight + 1);
+  // Batch n is encoded into slot n % R of the builder's ring, and that slot is the chunk the store
+  // is handed. Batch n is begun only once the store has asked for chunk n - maxInFlight + 1, so the
+  // chunk whose slot it overwrites is R - maxInFlight + 1 pulls old: with R = maxInFlight + 3, a
+  // store may still hold the three chunks before the one it asks for (Node streams read ahead that
+  // much). Small chunks (the last batch), and every chunk without reuseChunkBuffers, are copied:
+  // read-ahead by bytes would take many small ones.
+  const ringSize = o.maxInFlight + 3;
+  const copyChunks = opts.reuseChunkBuffers === false;
+  const builder = new EncodeBatchBuilder(o.batchNodes, o.batchBytes, ringSize);
   // A step that did not fit the batch, copied out of the walk's reused step object.
   let carried: WalkStep | null = null;
   let walkDone = false;
@@ -162,21 +170,10 @@ export function takeSnapshot(
     return builder.size > 0 && (builder.full || carried !== null || walkDone);
   };
 
-  // Batch n is encoded into out[n % R]. Its task starts only once the store has asked for chunk
-  // n - maxInFlight + 1, so the chunk whose slot it overwrites is R - maxInFlight + 1 pulls old: with
-  // R = maxInFlight + 3, a store may still hold the three chunks before the one it asks for (Node
-  // streams read ahead that much). Small chunks (the last batch) are copied: read-ahead by bytes
-  // would take many of them.
-  const ringSize = o.maxInFlight + 3;
-  const outRing = opts.reuseChunkBuffers === false ? null : Array.from(
-    { length: ringSize }, () => new Uint8Array(takeShared(maxEncodedBytes(o.batchNodes, o.batchBytes))),
-  );
-  let batchIndex = 0;
-
   async function* chunks(): AsyncGenerator<Uint8Array, void, undefined> {
     let adler = adler32(ADLER32_INIT, head);
     yield head;
-    const inFlight: Array<{ out: Uint8Array | null; result: Promise<EncodeResult> }> = [];
+    const inFlight: Array<{ bytes: Uint8Array; result: Promise<EncodeResult> }> = [];
     try {
       while (!walkDone || inFlight.length > 0) {
         while (!walkDone && inFlight.length < o.maxInFlight) {
@@ -184,11 +181,11 @@ export function takeSnapshot(
           startTurn();
           while (!walkDone && inFlight.length < o.maxInFlight && performance.now() < deadline) {
             if (!slice()) continue;
-            const out = outRing === null ? null : outRing[batchIndex++ % ringSize];
-            const result = runEncodeTask({ batch: builder.take(), out });
+            const batch = builder.take();
+            const result = runEncodeTask({ batch });
             // Awaited in order below; this only keeps a failure behind another from going unhandled.
             result.catch(() => {});
-            inFlight.push({ out, result });
+            inFlight.push({ bytes: batch.bytes, result });
           }
           lastTurnEnd = performance.now();
           longestSliceMs = Math.max(longestSliceMs, lastTurnEnd - turnStart);
@@ -198,13 +195,8 @@ export function takeSnapshot(
         if (next !== undefined) {
           const encoded = await next.result;
           workerMs += encoded.workerMs;
-          adler = adler32Combine(adler, encoded.adler, encoded.length);
-          if (encoded.chunk !== null) {
-            yield encoded.chunk;
-          } else {
-            const view = (next.out as Uint8Array).subarray(0, encoded.length);
-            yield encoded.length < SMALL_CHUNK_BYTES ? Buffer.from(view) : view;
-          }
+          adler = adler32Combine(adler, encoded.adler, next.bytes.length);
+          yield copyChunks || next.bytes.length < SMALL_CHUNK_BYTES ? Buffer.from(next.bytes) : next.bytes;
         }
       }
     } finally {
@@ -219,7 +211,6 @@ export function takeSnapshot(
     // Every task was awaited, and the store is done with the chunks: the next snapshot may reuse
     // the buffers. (After a failure tasks may still be running: those buffers are left to the GC.)
     giveBackShared(builder.sharedBuffers());
-    if (outRing !== null) giveBackShared(outRing.map((o) => o.buffer as SharedArrayBuffer));
     return { ...info, nodeCount, trailer: end.trailer, longestSliceMs, mainThreadMs, workerMs };
   });
 }

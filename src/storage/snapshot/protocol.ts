@@ -8,18 +8,14 @@ import type { EncodeBatch, RestoreBatch } from './batch.js';
 import type { SnapshotTrailer } from './format.js';
 
 export interface EncodeTask {
+  /** Encoded records in shared memory, read in place. */
   batch: EncodeBatch;
-  /** A shared slot to encode into, or null to get a buffer of the worker's own. */
-  out: Uint8Array | null;
 }
 
 export interface EncodeResult {
-  /** Adler-32 of the chunk alone. */
+  /** Adler-32 of the batch's bytes alone. */
   adler: number;
-  length: number;
-  /** null: the chunk is task.out's first `length` bytes. */
-  chunk: Uint8Array | null;
-  /** Time the worker took to encode the batch, ms. */
+  /** Time the worker took, ms. */
   workerMs: number;
 }
 

@@ -1,11 +1,10 @@
-// The snapshot worker (run by piscina, see pool.ts): jute-encodes and checksums node batches for
+// The snapshot worker (run by piscina, see pool.ts): checksums the node batches the main thread encoded for
 // takeSnapshot, and parses and verifies a whole snapshot for restoreSnapshot, streaming node batches
 // back over a MessagePort. It never touches the tree: only bytes and numbers cross the thread line.
 
 import { isMainThread, type MessagePort } from 'node:worker_threads';
-import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { isStorageError, StorageCorruptError } from '../errors.js';
-import { encodeBatch, RestoreBatchBuilder } from './batch.js';
+import { checksumBatch, RestoreBatchBuilder } from './batch.js';
 import { lowerThisThreadPriority } from './background-priority.js';
 import { SnapshotDecoder } from './decoder.js';
 import type { SnapshotHead, SnapshotTrailer } from './format.js';
@@ -20,12 +19,8 @@ if (!isMainThread) lowerThisThreadPriority();
 
 export function encodeNodes(task: EncodeTask): EncodeResult {
   const started = performance.now();
-  const { chunk, adler } = encodeBatch(task.batch, task.out);
-  const workerMs = performance.now() - started;
-  if (task.out !== null && chunk.buffer === task.out.buffer) return { adler, length: chunk.length, chunk: null, workerMs };
-  // Too big for the shared slot: the chunk has an ArrayBuffer of its own, transferred rather than copied.
-  const result: EncodeResult = { adler, length: chunk.length, chunk, workerMs };
-  return move({ [transferableSymbol]: [chunk.buffer], [valueSymbol]: result }) as unknown as EncodeResult;
+  const adler = checksumBatch(task.batch);
+  return { adler, workerMs: performance.now() - started };
 }
 
 /**
