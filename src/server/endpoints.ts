@@ -10,7 +10,6 @@ import type { AdminContext } from './admin-commands.js';
 import { startAdminServer } from './admin-server.js';
 import { processEnvironment } from './four-letter.js';
 import { boundPort } from './http-listen.js';
-import { PrometheusExporter, startPrometheusEndpoint } from './prometheus.js';
 import type { ZkServer } from './server.js';
 
 export function adminContext(server: ZkServer): AdminContext {
@@ -58,6 +57,8 @@ export async function startEndpoints(server: ZkServer, config: ServerConfig, log
     let adminPort: number | null = null;
     let metricsPort: number | null = null;
     if (config.metricsProvider === 'prometheus') {
+      // prom-client takes ~50 ms to load: only a server that exports metrics loads it.
+      const { PrometheusExporter, startPrometheusEndpoint } = await import('./prometheus.js');
       const exporter = new PrometheusExporter(() => ({ metrics: server.metrics, view: server.admin }), { exportJvmInfo: config.metricsExportJvmInfo, storage: server.storage.kind });
       const s = await startPrometheusEndpoint(exporter, config.metricsHttpHost, config.metricsHttpPort);
       started.push(s);

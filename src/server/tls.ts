@@ -11,10 +11,22 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
-import jks from 'jks-js';
-import forge from 'node-forge';
+import { createRequire } from 'node:module';
+import type jks from 'jks-js';
+import type forge from 'node-forge';
 import type { SslSettings, StoreSettings } from '../config/types.js';
 import { KeyedConfigError } from './keyed-error.js';
+
+// node-forge and jks-js take ~40 ms each to load: only a server that reads such a store pays it.
+const requireLazily = createRequire(import.meta.url);
+let forgeModule: typeof forge | undefined;
+let jksModule: typeof jks | undefined;
+function forgeLib(): typeof forge {
+  return (forgeModule ??= requireLazily('node-forge') as typeof forge);
+}
+function jksLib(): typeof jks {
+  return (jksModule ??= requireLazily('jks-js') as typeof jks);
+}
 
 export class TlsConfigError extends KeyedConfigError {}
 
@@ -68,12 +80,12 @@ function badStore(which: StoreKind, location: string, type: StoreType, detail: s
 function parsePkcs12(which: StoreKind, location: string, bytes: Buffer, password: string): forge.pkcs12.Pkcs12Pfx {
   let asn1: forge.asn1.Asn1;
   try {
-    asn1 = forge.asn1.fromDer(bytes.toString('binary'));
+    asn1 = forgeLib().asn1.fromDer(bytes.toString('binary'));
   } catch (err) {
     throw badStore(which, location, 'PKCS12', (err as Error).message);
   }
   try {
-    return forge.pkcs12.pkcs12FromAsn1(asn1, password);
+    return forgeLib().pkcs12.pkcs12FromAsn1(asn1, password);
   } catch (err) {
     const msg = (err as Error).message;
     if (/MAC could not be verified|Invalid password/i.test(msg)) throw wrongPassword(which, location, msg);
@@ -84,7 +96,7 @@ function parsePkcs12(which: StoreKind, location: string, bytes: Buffer, password
 /** A JKS store's entries as PEM (keys decrypted with the store's password). */
 function readJks(which: StoreKind, location: string, bytes: Buffer, password: string): jks.JksResult {
   try {
-    return jks.toPem(bytes, password);
+    return jksLib().toPem(bytes, password);
   } catch (err) {
     const msg = (err as Error).message;
     if (/password/i.test(msg)) throw wrongPassword(which, location, msg);
@@ -93,8 +105,8 @@ function readJks(which: StoreKind, location: string, bytes: Buffer, password: st
 }
 
 function pkcs12Certs(p12: forge.pkcs12.Pkcs12Pfx): string[] {
-  const bags = p12.getBags({ bagType: forge.pki.oids.certBag })[forge.pki.oids.certBag] ?? [];
-  return bags.flatMap((b) => (b.cert ? [forge.pki.certificateToPem(b.cert)] : []));
+  const bags = p12.getBags({ bagType: forgeLib().pki.oids.certBag })[forgeLib().pki.oids.certBag] ?? [];
+  return bags.flatMap((b) => (b.cert ? [forgeLib().pki.certificateToPem(b.cert)] : []));
 }
 
 function loadKeyStore(s: StoreSettings): KeyMaterial {
@@ -128,14 +140,14 @@ function loadKeyStore(s: StoreSettings): KeyMaterial {
   }
   const p12 = parsePkcs12(which, location, bytes, password);
   const keyBags = [
-    ...(p12.getBags({ bagType: forge.pki.oids.pkcs8ShroudedKeyBag })[forge.pki.oids.pkcs8ShroudedKeyBag] ?? []),
-    ...(p12.getBags({ bagType: forge.pki.oids.keyBag })[forge.pki.oids.keyBag] ?? []),
+    ...(p12.getBags({ bagType: forgeLib().pki.oids.pkcs8ShroudedKeyBag })[forgeLib().pki.oids.pkcs8ShroudedKeyBag] ?? []),
+    ...(p12.getBags({ bagType: forgeLib().pki.oids.keyBag })[forgeLib().pki.oids.keyBag] ?? []),
   ];
   const keyBag = keyBags.find((b) => b.key);
   if (!keyBag?.key) throw badStore(which, location, type, 'no private key in it');
   const certs = pkcs12Certs(p12);
   if (certs.length === 0) throw badStore(which, location, type, 'no certificate in it');
-  const key = forge.pki.privateKeyToPem(keyBag.key);
+  const key = forgeLib().pki.privateKeyToPem(keyBag.key);
   return { key, cert: orderChain(createPrivateKey(key), certs) };
 }
 
