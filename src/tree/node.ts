@@ -97,6 +97,11 @@ export class DataNode implements DataRef {
     return (this.childMap ?? NO_CHILDREN).keys();
   }
 
+  /** The child called `name`. */
+  child(name: string): DataNode | undefined {
+    return this.childMap === null ? undefined : this.childMap.get(name);
+  }
+
   /** name → child node, live (a Map iterator stays valid across changes: removed entries are skipped). */
   get childNodes(): ReadonlyMap<string, DataNode> {
     return this.childMap ?? NO_CHILDREN;
