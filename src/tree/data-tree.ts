@@ -570,13 +570,15 @@ export class DataTree {
     this.restoreParent = null;
     if (this.root === null) throw new Error('Invalid Datatree, snapshot has no root');
     if (this.restoreDigestStale) {
+      // A node met twice replaced the first copy, and with it any children the first one had (a
+      // fuzzy snapshot; the log deletes them again): count and sum what is reachable.
       this.restoreDigestStale = false;
       this.treeDigest.clear();
-      if (this.digestEnabled) {
-        for (const [path, node] of this.nodesInSnapshotOrder()) {
-          const key = path === '' ? '/' : path;
-          if (!isDigestExcluded(key)) this.treeDigest.add(this.nodeDigestOf(key, node));
-        }
+      this.count = 0;
+      for (const [path, node] of this.nodesInSnapshotOrder()) {
+        this.count++;
+        const key = path === '' ? '/' : path;
+        if (this.digestEnabled && !isDigestExcluded(key)) this.treeDigest.add(this.nodeDigestOf(key, node));
       }
     }
     this.dataSize = this.computeDataSize();

@@ -53,7 +53,11 @@ test('a restore that meets a path twice keeps the later node, and its digest cou
     t.restoreNode('/zookeeper/quota', null, -1n, emptyStat());
     t.restoreNode('/zookeeper/config', null, -1n, { ...emptyStat(), aversion: -1 });
     // A fuzzy snapshot can hold a node deleted and created again while it was written.
-    if (twice) t.restoreNode('/app', Buffer.from('old'), -1n, { ...emptyStat(), czxid: 5, mzxid: 5 });
+    if (twice) {
+      t.restoreNode('/app', Buffer.from('old'), -1n, { ...emptyStat(), czxid: 5, mzxid: 5 });
+      // A child of the first copy, deleted before it was: it goes with the copy it hangs under.
+      t.restoreNode('/app/gone', Buffer.from('g'), -1n, { ...emptyStat(), czxid: 6, mzxid: 6 });
+    }
     t.restoreNode('/app', Buffer.from('new'), -1n, { ...emptyStat(), czxid: 9, mzxid: 9 });
     t.restoreNode('/app/child', Buffer.from('c'), -1n, { ...emptyStat(), czxid: 10, mzxid: 10 });
     t.finishRestore();
@@ -65,6 +69,9 @@ test('a restore that meets a path twice keeps the later node, and its digest cou
   assert.deepEqual(twice.getChildren('/app')?.children, ['child']);
   assert.equal(twice.digest(), once.digest());
   assert.equal(twice.digest(), recompute(twice));
+  assert.equal(twice.getNode('/app/gone'), undefined);
+  assert.equal(twice.nodeCount(), once.nodeCount());
+  assert.equal(twice.approximateDataSize(), once.approximateDataSize());
 });
 
 test('the incremental digest always equals a recomputation from scratch', () => {
