@@ -9,12 +9,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { runLoad, type LoadResult } from './load.js';
-import { fourLetter, freePort, releaseDir, type ServerProcess } from './lib/launch.js';
+import { freePort, releaseDir, type ServerProcess } from './lib/launch.js';
 import type { Workload } from './lib/load-protocol.js';
 import { populateTree, type PopulateResult } from './lib/populate.js';
 import { processTreeCpuSeconds, residentMiB } from './lib/proc-stat.js';
-import { RestoreLogWatcher, SnapshotLogWatcher, type RestoreBreakdown } from './lib/server-log.js';
-import { RESTART_DEADLINE_MS, SNAPSHOT_ADDED_MAX_MS_GOAL } from './snapshots.js';
+import { SnapshotLogWatcher } from './lib/server-log.js';
+import { flavourOf, RESTART_DEADLINE_MS, restartOnItsDir, SNAPSHOT_ADDED_MAX_MS_GOAL, type RestoreResult } from './snapshots.js';
 import type { TargetSpec } from './targets.js';
 
 export interface BigTreeLoadSpec {
@@ -95,7 +95,7 @@ export interface BigTreeRun {
   empty: BigTreeLoadResult[];
   big: BigTreeLoadResult[];
   writesToBigTree: number;
-  restart: { readyMs: number; breakdown: RestoreBreakdown } | null;
+  restart: RestoreResult | null;
   error: string | null;
   wallS: number;
 }
@@ -241,7 +241,7 @@ export async function runBigTree(target: TargetSpec, s: BigTreeSettings, baseDir
     };
     const runtimeArgs = isJvm ? [...APACHE_BIG_TREE_JVM, `-Xlog:gc:file=${gcLog}`] : ['--expose-gc'];
     run.runtimeArgs = isJvm ? APACHE_BIG_TREE_JVM : runtimeArgs;
-    const watcher = new SnapshotLogWatcher(isJvm ? 'apache-zk' : 'zk-server');
+    const watcher = new SnapshotLogWatcher(flavourOf(target));
     proc = await launch({ config, runtimeArgs, snapshotLog: true, onStderrLine: watcher.onLine, readyDeadlineMs: RESTART_DEADLINE_MS });
     dir = proc.dir;
     const probe = isJvm ? jvmProbe(proc.pid, gcLog) : metricsProbe(proc.pid, metricsPort);
@@ -284,16 +284,10 @@ export async function runBigTree(target: TargetSpec, s: BigTreeSettings, baseDir
     progress(`after ${run.writesToBigTree.toLocaleString('en-US')} writes to the tree: resident ${run.rssMiB.afterWrites?.toFixed(0)} MiB `
       + `(${run.bytesPerZnode.afterWrites} B/znode)`);
 
-    await proc.stop({ keepDir: true });
-    const restoreWatcher = new RestoreLogWatcher(isJvm ? 'apache-zk' : 'zk-server');
-    proc = await launch({
-      config, dir, runtimeArgs: isJvm ? APACHE_BIG_TREE_JVM : [], snapshotLog: true, onStderrLine: restoreWatcher.onLine,
-      readyDeadlineMs: RESTART_DEADLINE_MS, pollIntervalMs: 10,
-    });
-    await sleep(200);
-    run.restart = { readyMs: proc.readyMs, breakdown: restoreWatcher.breakdown(proc.spawnedAtEpochMs) };
-    const srvr = await fourLetter(proc.host, proc.port, 'srvr', 5_000).catch(() => '');
-    progress(`restart: serving ${(proc.readyMs / 1000).toFixed(2)} s after spawn (${/Node count: \d+/.exec(srvr)?.[0] ?? 'node count ?'})`);
+    const restarted = await restartOnItsDir(proc, launch, flavourOf(target), { config, runtimeArgs: isJvm ? APACHE_BIG_TREE_JVM : [] });
+    proc = restarted.proc;
+    run.restart = restarted.restore;
+    progress(`restart: serving ${(proc.readyMs / 1000).toFixed(2)} s after spawn (node count ${run.restart.nodeCount})`);
   } catch (err) {
     run.error = err instanceof Error ? err.message : String(err);
     progress(`FAILED: ${run.error.split('\n')[0]}`);

@@ -15,7 +15,7 @@ import { splitBySpans, type SlowRequest } from './lib/samples.js';
 import {
   RestoreLogWatcher, SnapshotLogWatcher, type LoggedSnapshot, type RestoreBreakdown, type ServerFlavour,
 } from './lib/server-log.js';
-import type { TargetSpec } from './targets.js';
+import type { LaunchOptions, TargetSpec } from './targets.js';
 
 export interface SnapshotScenarioSettings {
   /** Nodes in the tree (1,000,000 in the full run). */
@@ -101,7 +101,7 @@ export interface SnapshotRun {
   wallS: number;
 }
 
-function flavourOf(target: TargetSpec): ServerFlavour {
+export function flavourOf(target: TargetSpec): ServerFlavour {
   if (target.kind === 'zk-server') return 'zk-server';
   if (target.kind === 'apache-zk') return 'apache-zk';
   throw new Error(`${target.label}: snapshot scenarios need a server the bench starts itself`);
@@ -193,6 +193,34 @@ async function measureStall(
 }
 
 /**
+ * Stops `proc`, keeping its data dir, and starts the server again on that dir: the restore, timed
+ * until it serves. The new process is returned for the caller to stop.
+ */
+export async function restartOnItsDir(
+  proc: ServerProcess, launch: (opts: LaunchOptions) => Promise<ServerProcess>, flavour: ServerFlavour,
+  opts: Pick<LaunchOptions, 'config' | 'runtimeArgs'>,
+): Promise<{ proc: ServerProcess; restore: RestoreResult }> {
+  const dir = proc.dir;
+  const stopStart = performance.now();
+  await proc.stop({ keepDir: true });
+  const stopMs = performance.now() - stopStart;
+  const watcher = new RestoreLogWatcher(flavour);
+  const next = await launch({
+    ...opts, dir, snapshotLog: true, onStderrLine: watcher.onLine,
+    readyDeadlineMs: RESTART_DEADLINE_MS, pollIntervalMs: RESTART_POLL_MS,
+  });
+  // The start-up snapshot's line can trail the first serving answer by a moment.
+  await sleep(200);
+  return {
+    proc: next,
+    restore: {
+      stopMs, readyMs: next.readyMs, breakdown: watcher.breakdown(next.spawnedAtEpochMs),
+      nodeCount: await nodeCount(next), dataDirBytes: diskBytes(next.dataDir),
+    },
+  };
+}
+
+/**
  * Populate, snapshot stall and restore on one server, each step reported through `progress`.
  * Whatever fails, every process it started is stopped and its data dir removed.
  */
@@ -222,20 +250,9 @@ export async function runSnapshotScenarios(
     progress(`snapshot stall: ${st.snapshots.length} snapshot(s) in ${(st.measureMs / 1000).toFixed(1)} s at `
       + `${Math.round(st.writesPerSecond)} writes/s; max ${st.outside.maxMs.toFixed(1)} ms outside, ${st.during.maxMs.toFixed(1)} ms during`);
 
-    const stopStart = performance.now();
-    await proc.stop({ keepDir: true });
-    const stopMs = performance.now() - stopStart;
-    const restoreWatcher = new RestoreLogWatcher(flavour);
-    proc = await launch({
-      config, dir, snapshotLog: true, onStderrLine: restoreWatcher.onLine,
-      readyDeadlineMs: RESTART_DEADLINE_MS, pollIntervalMs: RESTART_POLL_MS,
-    });
-    // The start-up snapshot's line can trail the first serving answer by a moment.
-    await sleep(200);
-    run.restore = {
-      stopMs, readyMs: proc.readyMs, breakdown: restoreWatcher.breakdown(proc.spawnedAtEpochMs),
-      nodeCount: await nodeCount(proc), dataDirBytes: diskBytes(proc.dataDir),
-    };
+    const restarted = await restartOnItsDir(proc, launch, flavour, { config });
+    proc = restarted.proc;
+    run.restore = restarted.restore;
     progress(`restore: serving ${(proc.readyMs / 1000).toFixed(2)} s after spawn (node count ${run.restore.nodeCount})`);
   } catch (err) {
     run.error = err instanceof Error ? err.message : String(err);
