@@ -17,6 +17,8 @@
 // Slab bytes are never reused while the slab lives: a Buffer once handed out by view() keeps
 // meaning what it meant, and keeps its slab's memory alive only for as long as it is held.
 
+import { copyBytes } from './copy-bytes.js';
+
 /** Bytes per slab; values larger than a quarter of it get a slab of their own. */
 export const SLAB_BYTES = 256 * 1024;
 const DEDICATED_ABOVE = SLAB_BYTES / 4;
@@ -127,13 +129,7 @@ export class DataArena {
   copyOut(slab: number, offset: number, length: number, target: Uint8Array, at: number): void {
     const s = this.slabs.get(slab);
     if (s === undefined) throw new Error(`data arena: slab ${slab} was released while still referenced`);
-    const src = s.bytes;
-    if (length <= 128) {
-      // A native copy of a short value costs more than the copy itself.
-      for (let k = 0; k < length; k++) target[at + k] = src[offset + k];
-    } else {
-      target.set(src.subarray(offset, offset + length), at);
-    }
+    copyBytes(s.bytes, offset, target, at, length);
   }
 
   /** The value at (slab, offset) of `length` bytes is no longer referenced. */

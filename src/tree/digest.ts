@@ -5,6 +5,7 @@
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import CRC32 from 'crc-32';
 import type { StatPersisted } from '../jute/records.js';
+import { copyBytes } from './copy-bytes.js';
 
 /** The digest version ZooKeeper 3.6+ writes into TxnDigest and snapshot trailers. */
 export const DIGEST_VERSION = 2;
@@ -102,9 +103,6 @@ export function recordDigest(
   out[0] = crc32(d, crc);
 }
 
-function copyBytes(src: Uint8Array, from: number, dst: Uint8Array, to: number, n: number): void {
-  for (let k = 0; k < n; k++) dst[to + k] = src[from + k];
-}
 
 // Folding into the bigint only now and then keeps the hot path on plain numbers while staying exact.
 const FOLD_AT = 2 ** 52;
