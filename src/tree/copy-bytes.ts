@@ -3,11 +3,11 @@
 
 /**
  * Copies `n` bytes of `src` from `from` to `dst` at `to`. Short runs by hand: a native copy costs
- * more than the copy itself (100 bytes: ~120 ns by hand, ~180 ns through Buffer.copy; 1 KiB:
- * ~1,050 vs ~210 ns). @returns n
+ * ~90 ns whatever its size up to a few hundred bytes, and the loop ~2.5 ns a byte (8 bytes: 26 vs
+ * 92 ns; 32: 80 vs 90; 100: 253 vs 96; Buffer.copy, TypedArray.set on a subarray alike). @returns n
  */
 export function copyBytes(src: Uint8Array, from: number, dst: Uint8Array, to: number, n: number): number {
-  if (n <= 128) {
+  if (n <= 32) {
     for (let k = 0; k < n; k++) dst[to + k] = src[from + k];
   } else {
     dst.set(src.subarray(from, from + n), to);

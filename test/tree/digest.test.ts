@@ -4,6 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DataTree, DigestSum, nodeDigest, emptyStat, DigestHistory } from '../../src/tree/index.js';
+import CRC32 from 'crc-32';
+import { crc32Range, recordDigest } from '../../src/tree/digest.js';
 import { Driver } from './txns.js';
 
 function recompute(tree: DataTree): bigint {
@@ -141,4 +143,40 @@ test('digest history: last processed, every 128th zxid, and a pending snapshot d
   assert.equal(h.pendingSnapshotDigest(), null);
   assert.equal(h.compare(400, { version: 1, treeDigest: 0n }, () => digest), true, 'other digest versions are skipped');
   assert.equal(h.compare(400, { version: 2, treeDigest: 0n }, () => digest), false);
+});
+
+test('crc32Range hashes a range in place as crc-32 hashes it copied out, from any starting value', () => {
+  const bytes = Buffer.alloc(4096);
+  let x = 12345;
+  for (let i = 0; i < bytes.length; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    bytes[i] = x >>> 24;
+  }
+  for (const len of [0, 1, 7, 8, 9, 15, 16, 17, 60, 100, 255, 256, 1000]) {
+    for (const start of [0, 3, 1001]) {
+      for (const seed of [0, 1, 0xdeadbeef, 0xffffffff]) {
+        assert.equal(crc32Range(bytes, start, start + len, seed), CRC32.buf(bytes.subarray(start, start + len), seed) >>> 0, `len ${len} start ${start} seed ${seed}`);
+      }
+    }
+  }
+});
+
+test('recordDigest of a snapshot record in place equals nodeDigest of the node it holds', () => {
+  const stat = { ...emptyStat(), czxid: 0x100000002, mzxid: 0x100000009, pzxid: 0x10000000a, ctime: 1795364375265, mtime: 1795364379999, version: 3, cversion: 2, aversion: 1, ephemeralOwner: 0x1234567890abn };
+  const long = (v: bigint): Buffer => { const b = Buffer.alloc(8); b.writeBigInt64BE(v); return b; };
+  const int = (v: number): Buffer => { const b = Buffer.alloc(4); b.writeInt32BE(v); return b; };
+  for (const [path, data] of [['/app/node-0000001', Buffer.alloc(100, 0x61)], ['/', null], ['/x', Buffer.alloc(300, 7)], ['/zookeeper/quota', null], ['/é', Buffer.alloc(0)]] as const) {
+    const pathBytes = Buffer.from(path, 'utf8');
+    const statBytes = Buffer.concat([long(BigInt(stat.czxid)), long(BigInt(stat.mzxid)), long(BigInt(stat.ctime)), long(BigInt(stat.mtime)),
+      int(stat.version), int(stat.cversion), int(stat.aversion), long(stat.ephemeralOwner), long(BigInt(stat.pzxid))]);
+    const record = Buffer.concat([Buffer.alloc(5, 0xee), int(pathBytes.length), pathBytes, int(data === null ? -1 : data.length), data ?? Buffer.alloc(0), long(-1n), statBytes]);
+    const pathStart = 9;
+    const dataStart = pathStart + pathBytes.length + 4;
+    const dataLength = data === null ? -1 : data.length;
+    const statAt = dataStart + Math.max(dataLength, 0) + 8;
+    const out = new Float64Array(2);
+    recordDigest(path, record, pathStart, pathStart + pathBytes.length, dataStart, dataLength, statAt, out);
+    assert.equal(out[0], nodeDigest(path, data, stat), path);
+    assert.equal(out[1], path === '/' ? 0 : CRC32.buf(pathBytes) >>> 0, path);
+  }
 });

@@ -289,8 +289,7 @@ export class RestoreBatchBuilder {
     const path = buf.toString('utf8', rec.pathStart, rec.pathEnd);
     this.paths.push(path);
     if (this.digests) {
-      const data = dataLength >= 0 ? buf.subarray(rec.dataStart, rec.dataStart + dataLength) : null;
-      recordDigest(path, buf.subarray(rec.pathStart, rec.pathEnd), data, buf, f + 8, this.digestOut);
+      recordDigest(path, buf, rec.pathStart, rec.pathEnd, rec.dataStart, dataLength, f + 8, this.digestOut);
       m[at + NODE_DIGEST] = this.digestOut[0];
       m[at + PATH_CRC] = this.digestOut[1];
     } else {
