@@ -2,7 +2,7 @@
 // ZooKeeper 3.8's through slf4j-simple with millisecond timestamps (see targets.ts, snapshotLog).
 //
 // zk-server (src/server/log.ts, persistence.ts, server.ts):
-//   <ISO time> [INFO] snapshot - snapshot 0x<zxid> written: <n> nodes, <b> bytes in <t> ms (longest slice <s> ms)
+//   <ISO time> [INFO] snapshot - snapshot 0x<zxid> written: <n> nodes, <b> bytes in <t> ms (main thread <m> ms, longest slice <s> ms; worker <w> ms)
 //   <ISO time> [INFO] zk-server - restored <file>: <n> nodes, <k> sessions
 //   <ISO time> [INFO] zk-server - restored to 0x<zxid> (<r> txns replayed, <k> sessions) in <t> ms
 // Apache ZooKeeper 3.8 (FileTxnSnapLog, ZooKeeperServer, ZKDatabase, SyncRequestProcessor):
@@ -58,7 +58,7 @@ function parseLine(flavour: ServerFlavour, line: string): ParsedLine | null {
   return Number.isFinite(atMs) ? { atMs, message: m[3] } : null;
 }
 
-const ZK_SERVER_SNAPSHOT = /^snapshot (0x[0-9a-f]+) written: (\d+) nodes, (\d+) bytes in (\d+) ms \(longest slice ([\d.]+) ms\)/;
+const ZK_SERVER_SNAPSHOT = /^snapshot (0x[0-9a-f]+) written: (\d+) nodes, (\d+) bytes in (\d+) ms \((?:main thread \d+ ms, )?longest slice ([\d.]+) ms/;
 const APACHE_SNAPSHOT_START = /^Snapshotting: (0x[0-9a-f]+) to /;
 const APACHE_SNAPSHOT_END = /^Snapshot taken in (\d+) ms/;
 const TOO_BUSY = /Too busy to snap, skipping/;

@@ -197,7 +197,8 @@ export class Snapshotter {
         const ms = performance.now() - started;
         this.onTaken?.(ms, taken);
         this.log.info(`snapshot ${hex(taken.zxid)} written: ${taken.nodeCount} nodes, ${taken.sizeBytes} bytes in ` +
-          `${Math.round(ms)} ms (longest slice ${taken.longestSliceMs.toFixed(1)} ms)`);
+          `${Math.round(ms)} ms (main thread ${Math.round(taken.mainThreadMs)} ms, longest slice ${taken.longestSliceMs.toFixed(1)} ms; ` +
+          `worker ${Math.round(taken.workerMs)} ms)`);
       })
       .catch((err: unknown) => {
         this.log.error(`snapshot at ${hex(zxid)} failed: ${err instanceof Error ? err.message : String(err)}`);

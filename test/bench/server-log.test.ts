@@ -13,7 +13,7 @@ test('zk-server: a snapshot ends at its line and began its logged duration earli
   w.onLine('2026-11-22T18:21:23.701Z [INFO] snapshot - snapshot 0x0 written: 4 nodes, 457 bytes in 160 ms (longest slice 0.6 ms)');
   w.onLine('2026-11-22T18:21:24.000Z [INFO] zk-server - serving on 127.0.0.1:1234 (storage filelog, last zxid 0x0)');
   w.onLine('2026-11-22T18:22:30.604Z [WARN] snapshot - Too busy to snap, skipping');
-  w.onLine('2026-11-22T18:22:30.604Z [INFO] snapshot - snapshot 0x55ef written: 1000071 nodes, 196013967 bytes in 6027 ms (longest slice 325.3 ms)');
+  w.onLine('2026-11-22T18:22:30.604Z [INFO] snapshot - snapshot 0x55ef written: 1000071 nodes, 196013967 bytes in 6027 ms (main thread 1210 ms, longest slice 325.3 ms; worker 301 ms)');
   w.onLine('not a log line');
   assert.equal(w.snapshots.length, 2);
   assert.equal(w.skipped, 1);

@@ -373,7 +373,7 @@ export class ZabSim {
         if (level === 'error') this.fail(`member ${sid} logged an error: ${msg}`);
         if (this.o.trace) {
           // Durations measured on the real clock would make two runs of a seed differ.
-          const text = msg.replace(/ in \d+(\.\d+)? ms( \(longest slice [\d.]+ ms\))?/g, '');
+          const text = msg.replace(/ in \d+(\.\d+)? ms( \([^)]*\))?/g, '');
           this.trace.push(`${this.t()} ${sid}${component}: ${level === 'info' ? '' : `${level.toUpperCase()} `}${text}`);
         }
       };

@@ -233,6 +233,32 @@ describe('taking snapshots of a tree', () => {
     await fresh.close();
   });
 
+  it('a store that fails part-way stops the walk running ahead of it, and the next snapshot is whole', async () => {
+    const { tree } = buildTree(20_000);
+    let pulls = 0;
+    const failingStore: SnapshotStore = {
+      async write(_z, source) {
+        for await (const chunk of source) {
+          void chunk;
+          // Slow enough that the walk fills every slot it may before the failure.
+          await new Promise<void>((r) => setTimeout(r, 5));
+          if (++pulls === 4) throw new Error('disk full');
+        }
+        return { zxid: 0, sizeBytes: 0, createdAtMs: 0 };
+      },
+      list: async () => [], open: () => { throw new Error('unused'); }, delete: async () => {}, close: async () => {},
+    };
+    await assert.rejects(takeSnapshot(tree, new Map(), failingStore, { batchNodes: 1000 }), /disk full/);
+    assert.equal(pulls, 4);
+    const backend = await openMemoryStorage();
+    await takeSnapshot(tree, new Map(), backend.snapshots, { batchNodes: 1000 });
+    const copy = new DataTree({ extendedTypesEnabled: true });
+    await restoreSnapshot(backend.snapshots, tree.lastProcessedZxid, copy);
+    assert.equal(copy.nodeCount(), tree.nodeCount());
+    assert.equal(copy.digest(), tree.digest());
+    await backend.close();
+  });
+
   it('the next snapshot reuses the last one\'s shared buffers, and both are byte-exact', async () => {
     const snapshotBytes = async (tree: DataTree, reuse: boolean): Promise<Buffer> => {
       const backend = await openMemoryStorage();

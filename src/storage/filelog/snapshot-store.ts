@@ -108,6 +108,7 @@ export class FileSnapshotStore extends AbstractSnapshotStore {
         for await (const chunk of chunks) await writer.write(chunk);
       }
       await writer.flush();
+      await writer.settle();
       await handle.sync();
       closed = true;
       await handle.close();
@@ -278,13 +279,16 @@ async function* readGzip(file: string): AsyncGenerator<Uint8Array, void, undefin
  * it arrives, so those must be few. Measured on a million-node snapshot (187 MiB) with a log append
  * every millisecond: one final fsync stalled appends ~375 ms (level backend); a sync every 8 MiB
  * gave append p99/max 24/30 ms during the snapshot, every 1 MiB 8-10/20-32 ms, every 256 KiB
- * 6-7/12-13 ms (before it: 1.2/4 ms), for a snapshot ~10% slower.
+ * 6-7/12-13 ms (before it: 1.2/4 ms), for a snapshot ~10% slower. A sync runs while the next
+ * chunk is written (at most one at a time): under load, waiting for each one cost event-loop turns
+ * that made a million-node snapshot at 64×32 writes take 3.3-3.8 s instead of 2.2-2.8 s.
  */
 class CoalescingWriter {
   readonly #buf = Buffer.allocUnsafe(IO_CHUNK_BYTES);
   #used = 0;
   #position = 0;
   #unsynced = 0;
+  #syncing: Promise<void> | null = null;
 
   constructor(private readonly handle: FileHandle) {}
 
@@ -305,12 +309,24 @@ class CoalescingWriter {
     this.#used = 0;
   }
 
+  /** Resolves when every sync started so far has finished; rejects with the first failure. */
+  async settle(): Promise<void> {
+    const syncing = this.#syncing;
+    this.#syncing = null;
+    await syncing;
+  }
+
   async #writeAt(bytes: Uint8Array, length: number): Promise<void> {
     await writeFully(this.handle, bytes, length, this.#position);
     this.#position += length;
     this.#unsynced += length;
     if (this.#unsynced >= SYNC_EVERY_BYTES) {
-      await this.handle.datasync();
+      // At most one sync is outstanding, so the disk never holds much more than two chunks of
+      // this file unflushed.
+      await this.settle();
+      this.#syncing = this.handle.datasync();
+      // Awaited by the next sync or by settle(); this only keeps a failure from going unhandled.
+      this.#syncing.catch(() => {});
       this.#unsynced = 0;
     }
   }

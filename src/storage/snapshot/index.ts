@@ -114,19 +114,21 @@ export function takeSnapshot(
   const end: { trailer: SnapshotTrailer } = { trailer: { digest: null, lastProcessedZxid: null } };
 
   // Batch n is encoded into slot n % R of the builder's ring, and that slot is the chunk the store
-  // is handed. Batch n is begun only once the store has asked for chunk n - maxInFlight + 1, so the
-  // chunk whose slot it overwrites is R - maxInFlight + 1 pulls old: with R = maxInFlight + 3, a
-  // store may still hold the three chunks before the one it asks for (Node streams read ahead that
-  // much). Small chunks (the last batch), and every chunk without reuseChunkBuffers, are copied:
-  // read-ahead by bytes would take many small ones.
-  const ringSize = o.maxInFlight + 3;
+  // is handed. A store may still hold the three chunks before the one it asks for (Node streams
+  // read ahead that much), so batch n is begun only once the store has asked for chunk n - R + 4.
+  // The walk runs on its own turns, not when the store pulls: the store's writes and syncs take
+  // several event-loop turns a chunk, and under load a turn lasts 5-20 ms, so a walk that waited
+  // for each pull took 4-5 s for a million nodes at 60k writes/s where its own share needs ~2 s.
+  // Small chunks (the last batch), and every chunk without reuseChunkBuffers, are copied.
+  const ringSize = 2 * o.maxInFlight + 3;
+  const ahead = ringSize - 3;
   const copyChunks = opts.reuseChunkBuffers === false;
   const builder = new EncodeBatchBuilder(o.batchNodes, o.batchBytes, ringSize);
   // A step that did not fit the batch, copied out of the walk's reused step object.
   let carried: WalkStep | null = null;
   let walkDone = false;
   // A turn of the walk holds the main thread until its deadline, filling as many batches as the
-  // workers take (see mainThreadShare); then the event loop runs.
+  // slots allow (see mainThreadShare); then the event loop runs.
   let lastTurnEnd = performance.now();
   let deadline = 0;
   const share = Math.min(Math.max(o.mainThreadShare, 0), 0.9);
@@ -170,38 +172,74 @@ export function takeSnapshot(
     return builder.size > 0 && (builder.full || carried !== null || walkDone);
   };
 
+  // Batches begun and handed to the workers, in order; the chunk generator takes them from here.
+  const ready: Array<{ bytes: Uint8Array; result: Promise<EncodeResult> }> = [];
+  let begun = 0;
+  let pulled = 0;
+  let stopped = false;
+  let wakeWalk: (() => void) | null = null;
+  let wakeChunks: (() => void) | null = null;
+  const wake = (which: 'walk' | 'chunks'): void => {
+    const w = which === 'walk' ? wakeWalk : wakeChunks;
+    if (which === 'walk') wakeWalk = null;
+    else wakeChunks = null;
+    w?.();
+  };
+  async function walkTurns(): Promise<void> {
+    while (!walkDone && !stopped) {
+      if (begun >= pulled + ahead) {
+        await new Promise<void>((resolve) => { wakeWalk = resolve; });
+        continue;
+      }
+      const turnStart = performance.now();
+      startTurn();
+      while (!walkDone && begun < pulled + ahead && performance.now() < deadline) {
+        if (!slice()) continue;
+        const batch = builder.take();
+        const result = runEncodeTask({ batch });
+        // Awaited in order by chunks(); this only keeps a failure behind another from going unhandled.
+        result.catch(() => {});
+        ready.push({ bytes: batch.bytes, result });
+        begun++;
+        wake('chunks');
+      }
+      lastTurnEnd = performance.now();
+      longestSliceMs = Math.max(longestSliceMs, lastTurnEnd - turnStart);
+      if (!walkDone) await yieldToEventLoop();
+    }
+    wake('chunks');
+  }
+
   async function* chunks(): AsyncGenerator<Uint8Array, void, undefined> {
     let adler = adler32(ADLER32_INIT, head);
     yield head;
-    const inFlight: Array<{ bytes: Uint8Array; result: Promise<EncodeResult> }> = [];
+    let walkFailure: { err: unknown } | null = null;
+    const walking = walkTurns().catch((err: unknown) => {
+      walkFailure = { err };
+      wake('chunks');
+    });
     try {
-      while (!walkDone || inFlight.length > 0) {
-        while (!walkDone && inFlight.length < o.maxInFlight) {
-          const turnStart = performance.now();
-          startTurn();
-          while (!walkDone && inFlight.length < o.maxInFlight && performance.now() < deadline) {
-            if (!slice()) continue;
-            const batch = builder.take();
-            const result = runEncodeTask({ batch });
-            // Awaited in order below; this only keeps a failure behind another from going unhandled.
-            result.catch(() => {});
-            inFlight.push({ bytes: batch.bytes, result });
-          }
-          lastTurnEnd = performance.now();
-          longestSliceMs = Math.max(longestSliceMs, lastTurnEnd - turnStart);
-          if (!walkDone) await yieldToEventLoop();
+      for (;;) {
+        if (walkFailure !== null) throw (walkFailure as { err: unknown }).err;
+        const next = ready.shift();
+        if (next === undefined) {
+          if (walkDone) break;
+          await new Promise<void>((resolve) => { wakeChunks = resolve; });
+          continue;
         }
-        const next = inFlight.shift();
-        if (next !== undefined) {
-          const encoded = await next.result;
-          workerMs += encoded.workerMs;
-          adler = adler32Combine(adler, encoded.adler, next.bytes.length);
-          yield copyChunks || next.bytes.length < SMALL_CHUNK_BYTES ? Buffer.from(next.bytes) : next.bytes;
-        }
+        const encoded = await next.result;
+        workerMs += encoded.workerMs;
+        adler = adler32Combine(adler, encoded.adler, next.bytes.length);
+        yield copyChunks || next.bytes.length < SMALL_CHUNK_BYTES ? Buffer.from(next.bytes) : next.bytes;
+        pulled++;
+        wake('walk');
       }
     } finally {
       // A consumer that stopped early leaves tasks running; their results are dropped.
-      inFlight.length = 0;
+      stopped = true;
+      wake('walk');
+      await walking;
+      ready.length = 0;
       if (!walkDone) tree.arena.endCompaction();
     }
     yield encodeTail(adler, end.trailer);
@@ -330,25 +368,43 @@ export async function restoreSnapshot(
     }
   };
 
+  // Reads run beside the insertion: a chunk is read whenever fewer than RESTORE_CHUNKS_IN_FLIGHT
+  // are with the worker, so the worker is not left waiting while this thread inserts.
+  let reading: Promise<void> | null = null;
+  let readError: { err: unknown } | null = null;
+  let stopped = false;
+  const readMore = (): void => {
+    if (reading !== null || sourceDone || chunksInFlight >= RESTORE_CHUNKS_IN_FLIGHT || queue.length >= RESTORE_BATCHES_QUEUED) return;
+    reading = source.next().then((r) => {
+      reading = null;
+      if (stopped) return;
+      if (r.done === true) {
+        sourceDone = true;
+        send({ type: 'end' });
+      } else {
+        // Copied by postMessage: the store may still own the chunk's memory.
+        send({ type: 'chunk', chunk: r.value });
+        sizeBytes += r.value.length;
+        chunksInFlight++;
+      }
+      wakeUp();
+    }, (err: unknown) => {
+      reading = null;
+      readError = { err };
+      wakeUp();
+    });
+  };
+
   try {
     for (;;) {
+      if (readError !== null) throw (readError as { err: unknown }).err;
       if (worker.last !== null && worker.last.type !== 'end') break;
+      readMore();
       if (queue.length > 0 || cursor !== null) {
         insertSlice();
         await yieldToEventLoop();
       } else if (worker.last !== null) {
         break;
-      } else if (!sourceDone && chunksInFlight < RESTORE_CHUNKS_IN_FLIGHT && queue.length < RESTORE_BATCHES_QUEUED) {
-        const r = await source.next();
-        if (r.done === true) {
-          sourceDone = true;
-          send({ type: 'end' });
-        } else {
-          // Copied by postMessage: the store may still own the chunk's memory.
-          send({ type: 'chunk', chunk: r.value });
-          sizeBytes += r.value.length;
-          chunksInFlight++;
-        }
       } else {
         await new Promise<void>((resolve) => { wake = resolve; });
       }
@@ -377,7 +433,9 @@ export async function restoreSnapshot(
       nodeCount: done.nodeCount, sizeBytes,
     };
   } finally {
+    stopped = true;
     if (worker.last === null) send({ type: 'abort' });
+    await reading;
     // The store's stream is closed quietly: its error, if any, would hide the one being thrown.
     if (!sourceDone) await source.return?.().catch(() => {});
     await task;
