@@ -11,6 +11,7 @@ import { readFile, stat } from 'node:fs/promises';
 import type { ServerConfig } from '../config/types.js';
 import { JavaDouble } from './jackson.js';
 import type { AdminView } from './four-letter.js';
+import type { ServerMetrics } from './metrics.js';
 import { monitorValues, ZK_NOT_SERVING, javaSocketAddress } from './four-letter.js';
 import type { SnapshotInfo } from '../storage/spi.js';
 import type { ACL, Id } from '../jute/records.js';
@@ -58,6 +59,8 @@ export interface AdminContext {
   /** 3.9's admin.snapshot.enabled and admin.rateLimiterIntervalInMS. */
   snapshotEnabled: boolean;
   rateLimitIntervalMs: number;
+  /** The server's metrics (the snapshot command counts its errors and refusals there, as 3.9 does). */
+  readonly metrics: ServerMetrics;
 }
 
 /** What the HTTP request says of its sender: its Authorization header and address. */
@@ -345,17 +348,27 @@ const SNAPSHOT_COMMAND: CommandDef = {
     const empty = m([]);
     if (!c.snapshotEnabled) return { data: empty, status: 503 };
     const now = Date.now();
-    if (lastSnapshotCommandAt.has(c) && now - (lastSnapshotCommandAt.get(c) ?? 0) < c.rateLimitIntervalMs) return { data: empty, status: 429 };
+    if (lastSnapshotCommandAt.has(c) && now - (lastSnapshotCommandAt.get(c) ?? 0) < c.rateLimitIntervalMs) {
+      c.metrics.snapshotRateLimitedCount.inc();
+      return { data: empty, status: 429 };
+    }
     lastSnapshotCommandAt.set(c, now);
     const streaming = params.has('streaming') ? params.get('streaming')?.toLowerCase() === 'true' : true;
     try {
       const snap = await c.takeSnapshot();
-      if (snap.file === null) return { data: empty, status: 500 };
+      if (snap.file === null) {
+        c.metrics.snapshotErrorCount.inc();
+        return { data: empty, status: 500 };
+      }
       const size = (await stat(snap.file)).size;
       const headers = { last_zxid: `0x${snap.zxid.toString(16).padStart(16, '0')}`, snapshot_size: String(size) };
-      if (size === 0) return { data: empty, status: 500, headers };
+      if (size === 0) {
+        c.metrics.snapshotErrorCount.inc();
+        return { data: empty, status: 500, headers };
+      }
       return { data: empty, status: 200, headers, ...(streaming ? { file: snap.file } : {}) };
     } catch {
+      c.metrics.snapshotErrorCount.inc();
       return { data: empty, status: 500 };
     }
   },

@@ -35,6 +35,7 @@ export function adminContext(server: ZkServer): AdminContext {
     },
     snapshotEnabled: server.config.adminSnapshotEnabled,
     rateLimitIntervalMs: server.config.adminRateLimiterIntervalMs,
+    metrics: server.metrics,
   };
 }
 

@@ -203,6 +203,12 @@ const ZOOKEEPER_METRICS: ReadonlyArray<readonly [string, Kind]> = [
   ['unavailable_time', 'SB'], ['leader_unavailable_time', 'SB'], ['observer_sync_time', 'SB'],
 ];
 
+// ZooKeeper 3.9's additions for the AdminServer commands zk-server has (its snapshot command; not
+// restore, so not restore_time, restore_error_count or restore_rate_limited_count).
+const ZOOKEEPER_3_9_METRICS: ReadonlyArray<readonly [string, Kind]> = [
+  ['snapshot_error_count', 'C'], ['snapshot_rate_limited_count', 'C'],
+];
+
 // zk-server's own, in the same style.
 const ZK_SERVER_METRICS: ReadonlyArray<readonly [string, Kind]> = [
   /** A snapshot's encoding time in the worker pool, ms, summed over its batches (snapshottime is its wall time). */
@@ -215,7 +221,7 @@ const ZK_SERVER_METRICS: ReadonlyArray<readonly [string, Kind]> = [
   ['zkserver_group_commit_bytes', 'SB'],
 ];
 
-const KINDS: ReadonlyMap<string, Kind> = new Map([...ZOOKEEPER_METRICS, ...ZK_SERVER_METRICS]);
+const KINDS: ReadonlyMap<string, Kind> = new Map([...ZOOKEEPER_METRICS, ...ZOOKEEPER_3_9_METRICS, ...ZK_SERVER_METRICS]);
 
 export type AnyMetric = Counter | CounterSet | Summary | SummarySet;
 
@@ -257,6 +263,8 @@ export class ServerMetrics {
   readonly startupSnapLoadTime = this.summary('startup_snap_load_time');
   readonly syncProcessorBatchSize = this.summary('sync_processor_batch_size');
   readonly digestMismatchesCount = this.counter('digest_mismatches_count');
+  readonly snapshotErrorCount = this.counter('snapshot_error_count');
+  readonly snapshotRateLimitedCount = this.counter('snapshot_rate_limited_count');
   readonly snapshotWorkerTime = this.summary('zkserver_snapshot_worker_time');
   readonly snapshotMainThreadTime = this.summary('zkserver_snapshot_main_thread_time');
   readonly groupCommitTxns = this.summary('zkserver_group_commit_txns');

@@ -55,8 +55,15 @@ describe('AdminServer snapshot command (ZooKeeper 3.9)', () => {
     assert.equal(Number(res.headers.get('snapshot_size')), body.length);
     assert.match(res.headers.get('last_zxid') ?? '', /^0x[0-9a-f]{16}$/);
     assert.ok(Number(res.headers.get('last_zxid')) >= 2, 'the snapshot holds the writes made before it');
+    const counters = async (): Promise<[unknown, unknown]> => {
+      const monitor = await (await fetch(`${url}/monitor`)).json() as Record<string, unknown>;
+      return [monitor.snapshot_rate_limited_count, monitor.snapshot_error_count];
+    };
+    assert.deepEqual(await counters(), [0, 0]);
     const again = await fetch(`${url}/snapshot?streaming=false`, { headers: { Authorization: 'digest bob:secret' } });
     assert.equal(again.status, 429);
+    // ZooKeeper 3.9's counters for the command.
+    assert.deepEqual(await counters(), [1, 0]);
   });
 });
 
