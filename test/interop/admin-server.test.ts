@@ -158,7 +158,11 @@ describe('AdminServer compared with Apache ZooKeeper 3.8\'s', { skip: skip ?? fa
       const [apache, ours] = await get(path);
       assert.equal(ours.status, apache.status);
       assert.equal(ours.type, apache.type);
-      assert.equal(shape(ours.body), shape(apache.body), `zk-server:\n${ours.body}\napache:\n${apache.body}`);
+      // A session touched leaves its old expiry bucket empty until that bucket's time comes (an
+      // ExpiryQueue does so too): whether one shows depends on when each server was asked.
+      const settled = (body: string): string => path !== '/commands/dump' ? body
+        : body.replace(/\n\s*"\d+" : \[ \],/g, '').replace(/,\n\s*"\d+" : \[ \]/g, '');
+      assert.equal(shape(settled(ours.body)), shape(settled(apache.body)), `zk-server:\n${ours.body}\napache:\n${apache.body}`);
     });
   }
 
