@@ -23,7 +23,10 @@ export interface ChangeRecord {
   treeDigest: bigint;
   /** CRC of the path, carried along so each change to a node does not rehash its path. */
   pathCrc?: number;
-  /** The tree node, when the record was read from the tree (not a pending change). */
+  /**
+   * The tree node at this path, when the record was read from the tree or made from one that was:
+   * such a record is kept in the node (DataNode.pendingChange), any other in the map by path.
+   */
   node?: DataNode;
 }
 
@@ -43,7 +46,7 @@ export function changedRecord(
   from: ChangeRecord, zxid: number, stat: StatPersisted | null,
   childCount = from.childCount, acl: readonly ACL[] = from.acl, data: Buffer | null = from.data,
 ): Omit<ChangeRecord, 'nodeDigest' | 'treeDigest'> {
-  return { zxid, path: from.path, stat, childCount, acl, data, pathCrc: from.pathCrc };
+  return { zxid, path: from.path, stat, childCount, acl, data, pathCrc: from.pathCrc, node: from.node };
 }
 
 /**
@@ -66,15 +69,55 @@ class TreeRecord implements ChangeRecord {
   }
 }
 
+/** Slots the ring of pending records starts with (a power of two; it doubles when full). */
+const INITIAL_RING = 1024;
+
 export class OutstandingChanges {
+  /**
+   * The newest pending record of each path whose record has no tree node (creates, deletes and
+   * what follows them while they are pending); a record of a node in the tree is kept in the node.
+   * A long-lived Map that takes and drops an entry per write has its table rebuilt every few
+   * thousand writes, and V8 allocates the new table where the old one was, in the old
+   * generation once the Map has lived a while. Each discarded table still points at the records
+   * it held, and until the next full GC the scavenger takes those pointers as live: under load
+   * nearly every write's record, stat, data and digests were promoted, and a full GC of a
+   * million-node tree ran every 1.5-3 s.
+   */
   private readonly byPath = new Map<string, ChangeRecord>();
-  private readonly ordered: ChangeRecord[] = [];
+  /**
+   * Records oldest first, in a ring whose slots are reused: a committed record is let go at once.
+   * Kept in an array until its next compaction, committed records (and the request data they
+   * hold) lived on past a scavenge or two under load and were promoted, and the array's copies
+   * were too: the old generation filled with them, and a full GC of a million-node tree ran every
+   * few seconds.
+   */
+  private ring: (ChangeRecord | undefined)[] = new Array<ChangeRecord | undefined>(INITIAL_RING).fill(undefined);
   private head = 0;
+  private count = 0;
+  /** Records ever added (minus rolled back): what mark() hands out. */
+  private added = 0;
 
   constructor(readonly tree: DataTree, private readonly digestEnabled: boolean) {}
 
   get size(): number {
-    return this.ordered.length - this.head;
+    return this.count;
+  }
+
+  /** The i-th pending record, oldest first. */
+  private at(i: number): ChangeRecord {
+    return this.ring[(this.head + i) & (this.ring.length - 1)] as ChangeRecord;
+  }
+
+  private push(r: ChangeRecord): void {
+    if (this.count === this.ring.length) {
+      const grown = new Array<ChangeRecord | undefined>(this.ring.length * 2).fill(undefined);
+      for (let i = 0; i < this.count; i++) grown[i] = this.at(i);
+      this.ring = grown;
+      this.head = 0;
+    }
+    this.ring[(this.head + this.count) & (this.ring.length - 1)] = r;
+    this.count++;
+    this.added++;
   }
 
   /** The latest view of a path: pending change or committed node; undefined when absent. */
@@ -83,6 +126,7 @@ export class OutstandingChanges {
     if (pending) return pending;
     const node = this.tree.getNode(path);
     if (!node) return undefined;
+    if (node.pendingChange !== null) return node.pendingChange as ChangeRecord;
     const stat: StatPersisted = {
       czxid: node.czxid, mzxid: node.mzxid, ctime: node.ctime, mtime: node.mtime,
       version: node.version, cversion: node.cversion, aversion: node.aversion,
@@ -103,8 +147,8 @@ export class OutstandingChanges {
 
   /** The tree digest once every outstanding change is applied. */
   currentTreeDigest(): bigint {
-    if (this.size === 0) return this.tree.digest();
-    return this.ordered[this.ordered.length - 1].treeDigest;
+    if (this.count === 0) return this.tree.digest();
+    return this.at(this.count - 1).treeDigest;
   }
 
   /**
@@ -132,26 +176,47 @@ export class OutstandingChanges {
     const full = rec as ChangeRecord;
     full.nodeDigest = next;
     full.treeDigest = treeDigest;
-    this.ordered.push(full);
-    this.byPath.set(full.path, full);
+    this.push(full);
+    this.remember(full);
     return full;
+  }
+
+  /** Makes `r` its path's newest pending record. */
+  private remember(r: ChangeRecord): void {
+    if (r.node !== undefined) r.node.pendingChange = r;
+    else this.byPath.set(r.path, r);
+  }
+
+  /** `r` is no longer pending: its path reads the tree again unless a newer record is pending. */
+  private forget(r: ChangeRecord): void {
+    if (r.node !== undefined) {
+      if (r.node.pendingChange === r) r.node.pendingChange = null;
+    } else if (this.byPath.get(r.path) === r) {
+      this.byPath.delete(r.path);
+    }
   }
 
   /** A mark to roll back to when a multi fails half-way. */
   mark(): number {
-    return this.ordered.length;
+    return this.added;
   }
 
   /** Drops every change added after `mark`, restoring the earlier view of their paths. */
   rollback(mark: number): void {
-    const dropped = this.ordered.splice(mark);
-    const touched = new Set(dropped.map((r) => r.path));
-    for (const p of touched) this.byPath.delete(p);
-    // Re-point each touched path at its newest surviving record, if any.
-    for (let i = this.ordered.length - 1; i >= this.head && touched.size > 0; i--) {
-      const r = this.ordered[i];
+    const touched = new Set<string>();
+    for (; this.added > mark; this.added--) {
+      const slot = (this.head + --this.count) & (this.ring.length - 1);
+      const r = this.ring[slot] as ChangeRecord;
+      touched.add(r.path);
+      this.forget(r);
+      this.ring[slot] = undefined;
+    }
+    // Re-point each touched path at its newest surviving record, if any. (A record with a tree node
+    // never follows a pending one without: it is made from what lookup returned, which is that one.)
+    for (let i = this.count - 1; i >= 0 && touched.size > 0; i--) {
+      const r = this.at(i);
       if (touched.has(r.path)) {
-        this.byPath.set(r.path, r);
+        this.remember(r);
         touched.delete(r.path);
       }
     }
@@ -159,18 +224,19 @@ export class OutstandingChanges {
 
   /** Called once the txn with this zxid is applied to the tree: its records are no longer pending. */
   committed(zxid: number): void {
-    while (this.head < this.ordered.length && this.ordered[this.head].zxid <= zxid) {
-      const r = this.ordered[this.head++];
-      if (this.byPath.get(r.path) === r) this.byPath.delete(r.path);
-    }
-    if (this.head > 1024 && this.head * 2 > this.ordered.length) {
-      this.ordered.splice(0, this.head);
-      this.head = 0;
+    const mask = this.ring.length - 1;
+    while (this.count > 0) {
+      const r = this.ring[this.head] as ChangeRecord;
+      if (r.zxid > zxid) break;
+      this.ring[this.head] = undefined;
+      this.head = (this.head + 1) & mask;
+      this.count--;
+      this.forget(r);
     }
   }
 
   /** Pending records, oldest first (closeSession needs them to find in-flight ephemerals). */
   *pending(): IterableIterator<ChangeRecord> {
-    for (let i = this.head; i < this.ordered.length; i++) yield this.ordered[i];
+    for (let i = 0; i < this.count; i++) yield this.at(i);
   }
 }

@@ -177,6 +177,7 @@ export class Pipeline {
     if (!validSession) {
       queue.push({ req, ready: true, read: false, err: ErrorCode.SESSIONEXPIRED, zxid: this.tree.lastProcessedZxid, body: null });
       this.flush(req.sessionId);
+      this.dropQueue(req.sessionId);
       return;
     }
     if (req.type === OpCode.sync) {
@@ -243,6 +244,7 @@ export class Pipeline {
         this.flush(req.sessionId);
       }
     }
+    if (hdr.type === OpCode.closeSession) this.dropQueue(hdr.clientId);
     while (this.pendingSyncs.length > 0 && (this.pendingSyncs[0].syncZxid ?? 0) <= this.tree.lastProcessedZxid) {
       this.finishSync(this.pendingSyncs.shift() as QueuedItem);
     }
@@ -281,6 +283,11 @@ export class Pipeline {
     this.flush(item.req.sessionId);
   }
 
+  /**
+   * Each session's queue of requests in order, kept while the session lives: a Map entry made and
+   * dropped whenever a queue empties churns the Map's table, and its discarded tables keep answered
+   * requests alive for the young-generation GC (see OutstandingChanges.byPath).
+   */
   private queueOf(sessionId: bigint): QueuedItem[] {
     let q = this.queues.get(sessionId);
     if (!q) {
@@ -305,8 +312,12 @@ export class Pipeline {
       if (item.read) this.answerRead(item.req);
       else this.reply(item.req, item.err, item.zxid, item.body);
     }
-    if (n > 0) queue.splice(0, n);
-    if (queue.length === 0) this.queues.delete(sessionId);
+    dropFront(queue, n);
+  }
+
+  /** Forgets a session's queue once the session is gone (its closeSession answered, or expired). */
+  private dropQueue(sessionId: bigint): void {
+    if (this.queues.get(sessionId)?.length === 0) this.queues.delete(sessionId);
   }
 
   private reply(req: PipelineRequest, err: number, zxid: number, body: Buffer | null): void {
@@ -376,3 +387,14 @@ function toMultiResult(r: ApplyResult, opType?: number): MultiResult {
 }
 
 export { isReadOp };
+
+/**
+ * Removes the first `n` items in place. Neither splice (a new backing store when it cannot trim)
+ * nor `length = 0` (drops the backing store) leaves a discarded store pointing at the removed
+ * items, which would keep them alive through young-generation GCs if that store was old.
+ */
+function dropFront<T>(queue: T[], n: number): void {
+  if (n === 0) return;
+  queue.copyWithin(0, n);
+  for (let i = 0; i < n; i++) queue.pop();
+}

@@ -70,6 +70,12 @@ export class DataNode implements DataRef {
   ephemeralOwner: bigint;
   private readonly extendedTypesEnabled: boolean;
   /**
+   * The newest change prep has made to this node that the tree has not applied yet, or null: a
+   * ChangeRecord, owned by pipeline/change-records.ts (kept here rather than in a map by path; see
+   * there why).
+   */
+  pendingChange: object | null = null;
+  /**
    * Children by name, holding the child nodes themselves: walks over the tree (snapshots above all)
    * follow these references instead of rebuilding and looking up every path.
    */
