@@ -83,6 +83,22 @@ export class JuteReader {
     return out;
   }
 
+  /**
+   * readBuffer without the copy: a view of the bytes being read, for a value that is copied again
+   * before it is kept (setData's data goes into the tree's arena) and must not outlive the buffer's
+   * meaning. Saves an allocation and a copy per write and per replayed txn.
+   */
+  readBufferView(): Buffer | null {
+    const at = this.pos;
+    const len = this.readInt();
+    if (len === -1) return null;
+    if (len < -1) throw new JuteError(`negative buffer length ${len}`, at);
+    this.need(len, 'buffer');
+    const out = this.buf.subarray(this.pos, this.pos + len);
+    this.pos += len;
+    return out;
+  }
+
   /** A length-prefixed UTF-8 string; length -1 is null. */
   readUString(): string | null {
     const at = this.pos;

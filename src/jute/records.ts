@@ -148,7 +148,8 @@ export const writeDeleteRequest = (w: JuteWriter, v: DeleteRequest): void => { w
 export type CheckVersionRequest = DeleteRequest;
 
 export interface SetDataRequest { path: string; data: Buffer | null; version: number }
-export const readSetDataRequest = (r: JuteReader): SetDataRequest => ({ path: r.readString(), data: r.readBuffer(), version: r.readInt() });
+/** `data` is a view of the request's bytes (see JuteReader.readBufferView). */
+export const readSetDataRequest = (r: JuteReader): SetDataRequest => ({ path: r.readString(), data: r.readBufferView(), version: r.readInt() });
 export const writeSetDataRequest = (w: JuteWriter, v: SetDataRequest): void => { w.writeUString(v.path).writeBuffer(v.data).writeInt(v.version); };
 
 export interface SetACLRequest { path: string; acl: ACL[] | null; version: number }
@@ -324,7 +325,8 @@ export function readTxn(r: JuteReader, type: number): Txn {
     case 21: return { type: 21, path: r.readString(), data: r.readBuffer(), acl: readACLList(r) ?? [], parentCVersion: r.readInt(), ttl: r.readLongNumber() };
     case 2: case 20: return { type, path: r.readString() };
     // reconfig (16) logs a SetDataTxn on /zookeeper/config.
-    case 5: case 16: return { type: 5, path: r.readString(), data: r.readBuffer(), version: r.readInt() };
+    // A view of the entry's bytes: applying it copies the data into the tree (see readBufferView).
+    case 5: case 16: return { type: 5, path: r.readString(), data: r.readBufferView(), version: r.readInt() };
     case 7: return { type: 7, path: r.readString(), acl: readACLList(r) ?? [], version: r.readInt() };
     case 13: return { type: 13, path: r.readString(), version: r.readInt() };
     case -10: return { type: -10, timeOut: r.readInt() };

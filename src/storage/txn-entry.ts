@@ -78,12 +78,17 @@ export function encodeTxnEntries(txns: readonly DecodedTxnEntry[]): TxnEntry[] {
   return out;
 }
 
+/** The name a corruption error gives the entry (made only then: replay decodes every txn). */
+function sourceOf(entry: TxnEntry, source: string | undefined): string {
+  return source ?? `txn 0x${entry.zxid.toString(16)}`;
+}
+
 /**
  * Decodes a payload. Assumes ZooKeeper's defaults for the one ambiguous case: a closeSession txn is
  * followed by its CloseSessionTxn (zookeeper.closeSessionTxn.enabled=true). `source` names the
  * entry in corruption errors (a log file name, say).
  */
-export function decodeTxnEntry(entry: TxnEntry, source = `txn 0x${entry.zxid.toString(16)}`): DecodedTxnEntry {
+export function decodeTxnEntry(entry: TxnEntry, source?: string): DecodedTxnEntry {
   const r = new JuteReader(entry.payload);
   try {
     const header = readTxnHeader(r);
@@ -91,11 +96,11 @@ export function decodeTxnEntry(entry: TxnEntry, source = `txn 0x${entry.zxid.toS
     let digest: TxnDigest | null = null;
     if (r.remaining >= TXN_DIGEST_BYTES) digest = readTxnDigest(r);
     if (r.remaining !== 0) {
-      throw new StorageCorruptError(source, r.offset, `${r.remaining} unexpected bytes after txn type ${header.type}`);
+      throw new StorageCorruptError(sourceOf(entry, source), r.offset, `${r.remaining} unexpected bytes after txn type ${header.type}`);
     }
     return { header, txn, digest };
   } catch (err) {
     if (err instanceof StorageCorruptError) throw err;
-    throw new StorageCorruptError(source, r.offset, err instanceof Error ? err.message : String(err), { cause: err });
+    throw new StorageCorruptError(sourceOf(entry, source), r.offset, err instanceof Error ? err.message : String(err), { cause: err });
   }
 }

@@ -21,6 +21,7 @@ export type WatcherMode = 'standard' | 'persistent' | 'persistentRecursive';
 
 const FLAG: Record<WatcherMode, number> = { standard: 1, persistent: 2, persistentRecursive: 4 };
 const RECURSIVE = FLAG.persistentRecursive;
+const NO_WATCHERS: ReadonlySet<Watcher> = new Set();
 
 export interface WatchesSummary {
   /** Watchers (connections) with at least one watch. */
@@ -119,7 +120,9 @@ export class WatchManager {
    * deleted node's watcher gets one NodeDeleted, not two).
    * @returns the watchers that matched, notified or not.
    */
-  trigger(path: string, type: number, zxid: number, acl: readonly ACL[] | null, suppress?: ReadonlySet<Watcher>): Set<Watcher> {
+  trigger(path: string, type: number, zxid: number, acl: readonly ACL[] | null, suppress?: ReadonlySet<Watcher>): ReadonlySet<Watcher> {
+    // Most writes meet no watch at all: no set for them (this runs for every write and replayed txn).
+    if (this.watchTable.size === 0) return NO_WATCHERS;
     const matched = new Set<Watcher>();
     const withAncestors = this.recursiveWatchQty > 0;
     let atParent = false;
