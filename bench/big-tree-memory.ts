@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { SERVER_NODE_FLAGS } from '../src/cli/node-flags.js';
 import { freePort, launchServer } from './lib/launch.js';
 import { populateTree, populatedNodeName } from './lib/populate.js';
 import { residentMiB } from './lib/proc-stat.js';
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
   const metricsPort = await freePort();
   const server = await launchServer({
     name: 'zk-server', baseDir: base, command: process.execPath,
-    args: (cfg) => ['--expose-gc', '--min-semi-space-size=16', '--max-semi-space-size=32', path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js'), '--config', cfg, '--storage', values.storage as string],
+    args: (cfg) => ['--expose-gc', ...SERVER_NODE_FLAGS, path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js'), '--config', cfg, '--storage', values.storage as string],
     config: {
       tickTime: '2000', forceSync: 'yes', maxClientCnxns: '0', 'admin.enableServer': 'false', '4lw.commands.whitelist': '*',
       'metricsProvider.className': 'org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider',

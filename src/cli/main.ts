@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --min-semi-space-size=16 --max-semi-space-size=32
+#!/usr/bin/env -S node --min-semi-space-size=16 --max-semi-space-size=32 --no-allocation-site-pretenuring
 // `zk-server`: starts a server from a zoo.cfg (flags and -D properties over it) and stops it cleanly
 // on SIGINT/SIGTERM.
 
