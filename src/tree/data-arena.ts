@@ -17,7 +17,7 @@
 // Slab bytes are never reused while the slab lives: a Buffer once handed out by view() keeps
 // meaning what it meant, and keeps its slab's memory alive only for as long as it is held.
 
-import { copyBytes } from './copy-bytes.js';
+import { copyBytesView } from './copy-bytes.js';
 
 /** Bytes per slab; values larger than a quarter of it get a slab of their own. */
 export const SLAB_BYTES = 256 * 1024;
@@ -28,6 +28,8 @@ const EMPTY = Buffer.alloc(0);
 
 interface Slab {
   readonly bytes: Buffer;
+  /** Over `bytes`, made on first copyOutView. */
+  view: DataView | null;
   /** Bytes of values still stored here. */
   live: number;
   /** Marked by beginCompaction: relocate() moves values out of it. */
@@ -73,7 +75,7 @@ export class DataArena {
       const id = this.nextId++;
       const bytes = Buffer.allocUnsafeSlow(len);
       bytes.set(src, 0);
-      this.slabs.set(id, { bytes, live: len, sparse: false });
+      this.slabs.set(id, { bytes, view: null, live: len, sparse: false });
       this.heldBytes += len;
       this.liveBytes += len;
       out.dataSlab = id;
@@ -98,7 +100,7 @@ export class DataArena {
   adopt(bytes: Uint8Array): number {
     if (bytes.byteLength === 0) return -1;
     const id = this.nextId++;
-    this.slabs.set(id, { bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), live: 0, sparse: false });
+    this.slabs.set(id, { bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), view: null, live: 0, sparse: false });
     this.heldBytes += bytes.byteLength;
     return id;
   }
@@ -125,11 +127,12 @@ export class DataArena {
     return s.bytes.subarray(offset, offset + length);
   }
 
-  /** Copies a stored value to `target` at `at` without making a view of it. */
-  copyOut(slab: number, offset: number, length: number, target: Uint8Array, at: number): void {
+  /** Copies a stored value into `target` at `at`, with no view made (the snapshot walk, every node). */
+  copyOutView(slab: number, offset: number, length: number, target: DataView, at: number): void {
     const s = this.slabs.get(slab);
     if (s === undefined) throw new Error(`data arena: slab ${slab} was released while still referenced`);
-    copyBytes(s.bytes, offset, target, at, length);
+    s.view ??= new DataView(s.bytes.buffer, s.bytes.byteOffset, s.bytes.byteLength);
+    copyBytesView(s.view, offset, target, at, length);
   }
 
   /** The value at (slab, offset) of `length` bytes is no longer referenced. */
@@ -187,7 +190,7 @@ export class DataArena {
     const old = this.current;
     if (old !== null && old.live <= 0) this.drop(this.currentId, old);
     const id = this.nextId++;
-    const slab: Slab = { bytes: Buffer.allocUnsafeSlow(SLAB_BYTES), live: 0, sparse: false };
+    const slab: Slab = { bytes: Buffer.allocUnsafeSlow(SLAB_BYTES), view: null, live: 0, sparse: false };
     this.slabs.set(id, slab);
     this.heldBytes += SLAB_BYTES;
     this.current = slab;

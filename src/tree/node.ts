@@ -246,8 +246,8 @@ export class DataNode implements DataRef {
   }
 
   /** Copies the data (snapshotDataLength bytes) to `target` at `at`, with no view made. */
-  copyDataTo(target: Uint8Array, at: number): void {
-    if (this.dataLen > 0 && this.dataSlab >= 0) this.arena.copyOut(this.dataSlab, this.dataOffset, this.dataLen, target, at);
+  copyDataTo(target: DataView, at: number): void {
+    if (this.dataLen > 0 && this.dataSlab >= 0) this.arena.copyOutView(this.dataSlab, this.dataOffset, this.dataLen, target, at);
   }
 
   ephemeralType(): EphemeralType {

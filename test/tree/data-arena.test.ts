@@ -74,3 +74,21 @@ test('nodes going cold a few at a time: bytes held stay within twice the live by
   assert.equal(tree.arena.stats().liveBytes, 0);
   assert.ok(tree.arena.stats().slabs <= 1, `${tree.arena.stats().slabs} slabs left`);
 });
+
+test('copyOutView copies every length and alignment byte for byte (NaN bit patterns included)', () => {
+  const arena = new DataArena();
+  const node = new DataNode({ data: null, arena, aclRef: -1n, stat: emptyStat() });
+  // Bytes of a signalling NaN and other float patterns a float copy could rewrite, then a count.
+  const pattern = Buffer.from([0x7f, 0xf4, 0, 0, 0, 0, 0, 1, 0xff, 0xf8, 0, 0, 0, 0, 0, 0]);
+  for (let len = 1; len <= 41; len++) {
+    const value = Buffer.alloc(len);
+    for (let i = 0; i < len; i++) value[i] = i < pattern.length ? pattern[i] : (i * 37) & 0xff;
+    node.data = value;
+    for (const at of [0, 1, 3, 6]) {
+      const out = Buffer.alloc(len + 10, 0xee);
+      node.copyDataTo(new DataView(out.buffer, out.byteOffset, out.length), at);
+      assert.deepEqual(out.subarray(at, at + len), value, `length ${len} at ${at}`);
+      assert.ok(out.subarray(0, at).every((b) => b === 0xee) && out.subarray(at + len).every((b) => b === 0xee), `nothing around it written (length ${len} at ${at})`);
+    }
+  }
+});

@@ -52,7 +52,7 @@ export interface SnapshotNodeSource {
   /** The data's length as the snapshot records it: -1 for null. */
   readonly snapshotDataLength: number;
   /** Copies the data (snapshotDataLength bytes) to `target` at `at`. */
-  copyDataTo(target: Uint8Array, at: number): void;
+  copyDataTo(target: DataView, at: number): void;
   readonly aclRef: bigint;
   readonly czxid: number;
   readonly mzxid: number;
@@ -147,7 +147,7 @@ export class EncodeBatchBuilder {
     v.setInt32(pos, dataLength);
     pos += 4;
     if (dataLength > 0) {
-      node.copyDataTo(b, pos);
+      node.copyDataTo(v, pos);
       pos += dataLength;
     }
     setBigLong(v, pos, node.aclRef);
