@@ -25,9 +25,11 @@ export interface ChangeRecord {
   pathCrc?: number;
   /**
    * The tree node at this path, when the record was read from the tree or made from one that was:
-   * such a record is kept in the node (DataNode.pendingChange), any other in the map by path.
+   * such a record is found through the node (DataNode.pendingSeq), any other in the map by path.
    */
   node?: DataNode;
+  /** Its place among the pending records (set when added). */
+  seq?: number;
 }
 
 export function copyStat(s: StatPersisted): StatPersisted {
@@ -71,53 +73,72 @@ class TreeRecord implements ChangeRecord {
 
 /** Slots the ring of pending records starts with (a power of two; it doubles when full). */
 const INITIAL_RING = 1024;
+/**
+ * Sequence numbers wrap at 2^30, so that they stay small integers (a node holding a larger number
+ * would hold a heap-allocated double instead, and the field would become one on every node).
+ */
+const SEQ_MASK = 0x3fffffff;
 
 export class OutstandingChanges {
   /**
    * The newest pending record of each path whose record has no tree node (creates, deletes and
-   * what follows them while they are pending); a record of a node in the tree is kept in the node.
-   * A long-lived Map that takes and drops an entry per write has its table rebuilt every few
-   * thousand writes, and V8 allocates the new table where the old one was, in the old
-   * generation once the Map has lived a while. Each discarded table still points at the records
-   * it held, and until the next full GC the scavenger takes those pointers as live: under load
-   * nearly every write's record, stat, data and digests were promoted, and a full GC of a
-   * million-node tree ran every 1.5-3 s.
+   * what follows them while they are pending). A record of a node in the tree is found through
+   * the node instead: its sequence number in DataNode.pendingSeq.
+   *
+   * Why not one map for all: a long-lived Map that takes and drops an entry per write has its
+   * table rebuilt every few thousand writes, and V8 allocates the new table where the old one was,
+   * in the old generation once the Map has lived a while. Each discarded table still points at
+   * the records it held, and until the next full GC the scavenger takes those pointers as live:
+   * under load nearly every write's record, stat, data and digests were promoted, and a full GC
+   * of a million-node tree ran every 1.5-3 s. And why a number in the node, not the record: a
+   * young object stored in an old node is a remembered-set entry, one on a random page of the
+   * tree for every write, and processing those made each scavenge ~3× as long as on an empty
+   * server.
    */
   private readonly byPath = new Map<string, ChangeRecord>();
   /**
-   * Records oldest first, in a ring whose slots are reused: a committed record is let go at once.
-   * Kept in an array until its next compaction, committed records (and the request data they
-   * hold) lived on past a scavenge or two under load and were promoted, and the array's copies
-   * were too: the old generation filled with them, and a full GC of a million-node tree ran every
-   * few seconds.
+   * Records by sequence number, at slot `seq & (ring.length - 1)`; slots are cleared when their
+   * record is committed or rolled back, so a committed record is let go at once. (Kept in an array
+   * until its next compaction, committed records and the request data they hold lived on past a
+   * scavenge or two under load and were promoted.)
    */
   private ring: (ChangeRecord | undefined)[] = new Array<ChangeRecord | undefined>(INITIAL_RING).fill(undefined);
-  private head = 0;
-  private count = 0;
-  /** Records ever added (minus rolled back): what mark() hands out. */
+  /** Sequence number of the oldest pending record; the newest is the one before `added`. */
+  private oldest = 0;
+  /** Sequence number of the next record (records rolled back give theirs back): what mark() hands out. */
   private added = 0;
 
-  constructor(readonly tree: DataTree, private readonly digestEnabled: boolean) {}
-
-  get size(): number {
-    return this.count;
+  /** `firstSeq`: the first sequence number handed out (tests start near the wrap). */
+  constructor(readonly tree: DataTree, private readonly digestEnabled: boolean, firstSeq = 0) {
+    this.oldest = this.added = firstSeq & SEQ_MASK;
   }
 
-  /** The i-th pending record, oldest first. */
-  private at(i: number): ChangeRecord {
-    return this.ring[(this.head + i) & (this.ring.length - 1)] as ChangeRecord;
+  get size(): number {
+    return (this.added - this.oldest) & SEQ_MASK;
+  }
+
+  /** The pending record with this sequence number. */
+  private at(seq: number): ChangeRecord {
+    return this.ring[seq & (this.ring.length - 1)] as ChangeRecord;
   }
 
   private push(r: ChangeRecord): void {
-    if (this.count === this.ring.length) {
+    if (this.size === this.ring.length) {
       const grown = new Array<ChangeRecord | undefined>(this.ring.length * 2).fill(undefined);
-      for (let i = 0; i < this.count; i++) grown[i] = this.at(i);
+      for (let seq = this.oldest; seq !== this.added; seq = (seq + 1) & SEQ_MASK) grown[seq & (grown.length - 1)] = this.at(seq);
       this.ring = grown;
-      this.head = 0;
     }
-    this.ring[(this.head + this.count) & (this.ring.length - 1)] = r;
-    this.count++;
-    this.added++;
+    r.seq = this.added;
+    this.ring[this.added & (this.ring.length - 1)] = r;
+    this.added = (this.added + 1) & SEQ_MASK;
+  }
+
+  /** The node's newest pending record, if the sequence number it holds still names one of its own. */
+  private pendingOf(node: DataNode): ChangeRecord | undefined {
+    const seq = node.pendingSeq;
+    if (seq < 0 || ((seq - this.oldest) & SEQ_MASK) >= this.size) return undefined;
+    const r = this.at(seq);
+    return r.seq === seq && r.node === node ? r : undefined;
   }
 
   /** The latest view of a path: pending change or committed node; undefined when absent. */
@@ -126,7 +147,8 @@ export class OutstandingChanges {
     if (pending) return pending;
     const node = this.tree.getNode(path);
     if (!node) return undefined;
-    if (node.pendingChange !== null) return node.pendingChange as ChangeRecord;
+    const own = this.pendingOf(node);
+    if (own !== undefined) return own;
     const stat: StatPersisted = {
       czxid: node.czxid, mzxid: node.mzxid, ctime: node.ctime, mtime: node.mtime,
       version: node.version, cversion: node.cversion, aversion: node.aversion,
@@ -147,8 +169,8 @@ export class OutstandingChanges {
 
   /** The tree digest once every outstanding change is applied. */
   currentTreeDigest(): bigint {
-    if (this.count === 0) return this.tree.digest();
-    return this.at(this.count - 1).treeDigest;
+    if (this.size === 0) return this.tree.digest();
+    return this.at((this.added - 1) & SEQ_MASK).treeDigest;
   }
 
   /**
@@ -181,19 +203,18 @@ export class OutstandingChanges {
     return full;
   }
 
-  /** Makes `r` its path's newest pending record. */
+  /** Makes `r` (already in the ring) its path's newest pending record. */
   private remember(r: ChangeRecord): void {
-    if (r.node !== undefined) r.node.pendingChange = r;
+    if (r.node !== undefined) r.node.pendingSeq = r.seq as number;
     else this.byPath.set(r.path, r);
   }
 
-  /** `r` is no longer pending: its path reads the tree again unless a newer record is pending. */
+  /**
+   * `r` is no longer pending: its path reads the tree again unless a newer record is pending. (A
+   * node's sequence number is left as it is: once its record leaves the ring it names nothing.)
+   */
   private forget(r: ChangeRecord): void {
-    if (r.node !== undefined) {
-      if (r.node.pendingChange === r) r.node.pendingChange = null;
-    } else if (this.byPath.get(r.path) === r) {
-      this.byPath.delete(r.path);
-    }
+    if (r.node === undefined && this.byPath.get(r.path) === r) this.byPath.delete(r.path);
   }
 
   /** A mark to roll back to when a multi fails half-way. */
@@ -204,8 +225,9 @@ export class OutstandingChanges {
   /** Drops every change added after `mark`, restoring the earlier view of their paths. */
   rollback(mark: number): void {
     const touched = new Set<string>();
-    for (; this.added > mark; this.added--) {
-      const slot = (this.head + --this.count) & (this.ring.length - 1);
+    while (this.added !== mark) {
+      this.added = (this.added - 1) & SEQ_MASK;
+      const slot = this.added & (this.ring.length - 1);
       const r = this.ring[slot] as ChangeRecord;
       touched.add(r.path);
       this.forget(r);
@@ -213,8 +235,8 @@ export class OutstandingChanges {
     }
     // Re-point each touched path at its newest surviving record, if any. (A record with a tree node
     // never follows a pending one without: it is made from what lookup returned, which is that one.)
-    for (let i = this.count - 1; i >= 0 && touched.size > 0; i--) {
-      const r = this.at(i);
+    for (let i = this.size - 1; i >= 0 && touched.size > 0; i--) {
+      const r = this.at((this.oldest + i) & SEQ_MASK);
       if (touched.has(r.path)) {
         this.remember(r);
         touched.delete(r.path);
@@ -225,18 +247,18 @@ export class OutstandingChanges {
   /** Called once the txn with this zxid is applied to the tree: its records are no longer pending. */
   committed(zxid: number): void {
     const mask = this.ring.length - 1;
-    while (this.count > 0) {
-      const r = this.ring[this.head] as ChangeRecord;
+    while (this.oldest !== this.added) {
+      const slot = this.oldest & mask;
+      const r = this.ring[slot] as ChangeRecord;
       if (r.zxid > zxid) break;
-      this.ring[this.head] = undefined;
-      this.head = (this.head + 1) & mask;
-      this.count--;
+      this.ring[slot] = undefined;
+      this.oldest = (this.oldest + 1) & SEQ_MASK;
       this.forget(r);
     }
   }
 
   /** Pending records, oldest first (closeSession needs them to find in-flight ephemerals). */
   *pending(): IterableIterator<ChangeRecord> {
-    for (let i = 0; i < this.count; i++) yield this.at(i);
+    for (let seq = this.oldest; seq !== this.added; seq = (seq + 1) & SEQ_MASK) yield this.at(seq);
   }
 }

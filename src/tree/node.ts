@@ -70,11 +70,12 @@ export class DataNode implements DataRef {
   ephemeralOwner: bigint;
   private readonly extendedTypesEnabled: boolean;
   /**
-   * The newest change prep has made to this node that the tree has not applied yet, or null: a
-   * ChangeRecord, owned by pipeline/change-records.ts (kept here rather than in a map by path; see
-   * there why).
+   * Where the newest change prep has made to this node sits among the pending changes, -1 for none:
+   * a sequence number owned by pipeline/change-records.ts, which checks it is still current. A small
+   * integer rather than the record itself, so that a write stores no young object in this old node
+   * (see there why).
    */
-  pendingChange: object | null = null;
+  pendingSeq = -1;
   /**
    * Children by name, holding the child nodes themselves: walks over the tree (snapshots above all)
    * follow these references instead of rebuilding and looking up every path.
