@@ -72,11 +72,8 @@ export class JuteReader {
 
   /** A length-prefixed byte buffer; length -1 is null. The result is a copy, safe to keep. */
   readBuffer(): Buffer | null {
-    const at = this.pos;
-    const len = this.readInt();
+    const len = this.bufferLength();
     if (len === -1) return null;
-    if (len < -1) throw new JuteError(`negative buffer length ${len}`, at);
-    this.need(len, 'buffer');
     const out = Buffer.allocUnsafe(len);
     out.set(this.buf.subarray(this.pos, this.pos + len));
     this.pos += len;
@@ -89,14 +86,21 @@ export class JuteReader {
    * meaning. Saves an allocation and a copy per write and per replayed txn.
    */
   readBufferView(): Buffer | null {
-    const at = this.pos;
-    const len = this.readInt();
+    const len = this.bufferLength();
     if (len === -1) return null;
-    if (len < -1) throw new JuteError(`negative buffer length ${len}`, at);
-    this.need(len, 'buffer');
     const out = this.buf.subarray(this.pos, this.pos + len);
     this.pos += len;
     return out;
+  }
+
+  /** A buffer's length prefix, checked against what is left: -1 for null. */
+  private bufferLength(): number {
+    const at = this.pos;
+    const len = this.readInt();
+    if (len === -1) return -1;
+    if (len < -1) throw new JuteError(`negative buffer length ${len}`, at);
+    this.need(len, 'buffer');
+    return len;
   }
 
   /** A length-prefixed UTF-8 string; length -1 is null. */

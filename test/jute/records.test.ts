@@ -71,6 +71,23 @@ describe('JuteReader bounds', () => {
     assert.deepEqual(w.toBuffer(), cat(int(-1), int(-1), int(-1), int(-1)));
   });
 
+  it('readBufferView reads what readBuffer does, as a view of the input, with the same bounds', () => {
+    const input = cat(int(3), [7, 8, 9], int(-1), int(0), int(5), [1, 2]);
+    const r = new JuteReader(input);
+    const view = r.readBufferView();
+    assert.deepEqual(view, Buffer.from([7, 8, 9]));
+    input[4] = 70;
+    assert.equal(view?.[0], 70, 'the view follows the input');
+    assert.equal(r.readBufferView(), null);
+    assert.deepEqual(r.readBufferView(), Buffer.alloc(0));
+    throwsAt(() => r.readBufferView(), 19, /truncated buffer: need 5 bytes, have 2/);
+    throwsAt(() => new JuteReader(int(-7)).readBufferView(), 0, /negative buffer length -7/);
+    const other = cat(int(1), [4]);
+    const copy = new JuteReader(other).readBuffer();
+    other[4] = 40;
+    assert.deepEqual(copy, Buffer.from([4]), 'readBuffer still copies');
+  });
+
   it('reads longs beyond 2^53 exactly as bigint', () => {
     const r = new JuteReader(cat(long(0x7fffffffffffffffn), long(-0x8000000000000000n), long(0x0100000429340000n), long(2n ** 53n + 1n)));
     assert.equal(r.readLong(), 0x7fffffffffffffffn);
