@@ -14,6 +14,7 @@ import { verifyCommand } from './verify.js';
 import { closeSnapshotPool } from '../storage/snapshot/index.js';
 import { startEndpoints, type Endpoints } from '../server/endpoints.js';
 import { KeyedConfigError } from '../server/keyed-error.js';
+import { isSubcommand, type SubcommandName } from './subcommands.js';
 
 async function main(argv: string[]): Promise<number> {
   const log = createLogger('zk-server');
@@ -116,7 +117,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** Subcommands working on data directories; anything else starts a server. */
-const subcommands: Record<string, (args: string[]) => Promise<number>> = {
+const subcommands: Record<SubcommandName, (args: string[]) => Promise<number>> = {
   purge: purgeCommand,
   inspect: inspectCommand,
   verify: verifyCommand,
@@ -124,7 +125,7 @@ const subcommands: Record<string, (args: string[]) => Promise<number>> = {
 };
 
 const argv = process.argv.slice(2);
-const subcommand = argv.length > 0 && Object.hasOwn(subcommands, argv[0]) ? subcommands[argv[0]] : null;
+const subcommand = isSubcommand(argv[0]) ? subcommands[argv[0]] : null;
 const run = subcommand !== null ? subcommand(argv.slice(1)) : main(argv);
 run.then(
   (code) => process.exit(code),

@@ -5,10 +5,8 @@
 // waiting for it). So the worker is started first, then the rest is loaded beside it.
 
 import { snapshotPool } from '../storage/snapshot/pool.js';
-
-/** The subcommands, which do not start a server (commands.ts runs them). */
-const SUBCOMMANDS = new Set(['purge', 'inspect', 'verify', 'migrate']);
+import { isSubcommand } from './subcommands.js';
 
 const argv = process.argv.slice(2);
-if (!SUBCOMMANDS.has(argv[0]) && !argv.includes('--help') && !argv.includes('-h')) snapshotPool();
+if (!isSubcommand(argv[0]) && !argv.includes('--help') && !argv.includes('-h')) snapshotPool();
 await import('./commands.js');
