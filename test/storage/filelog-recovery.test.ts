@@ -6,6 +6,7 @@ import { mkdir, open, readdir, readFile, stat, truncate, writeFile } from 'node:
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FileTxnLog, StorageCorruptError, type TxnEntry } from '../../src/storage/index.js';
+import { LogScanner } from '../../src/storage/filelog/log-scanner.js';
 import { collect, entries, epochZxid, run } from './conformance-support.js';
 import { entryLayout, recordingLogger, tempDir, type RecordingLogger, type TempDir } from './filelog-support.js';
 
@@ -243,6 +244,32 @@ describe('filelog: recovery on open', () => {
       assert.ok(logger.infos.some((m) => m.includes('.fixed')));
     } finally {
       await log.close();
+    }
+  });
+  it('reads buffered entries without waiting, and leaves the end and any damage to next()', async () => {
+    const { files } = await writeLog([run(E1 + 1, 40)]);
+    const layout = await layoutOf(files[0]);
+    const bytes = await readFile(files[0]);
+    // Entry 25's checksum no longer matches; entries after it are good, so next() must call it damage.
+    await patch(files[0], layout[25].offset + 7, Buffer.from([bytes[layout[25].offset + 7] ^ 0x01]));
+    const handle = await open(files[0], 'r');
+    try {
+      const scanner = new LogScanner(handle, files[0], { limit: (await handle.stat()).size, checkZeroTail: true });
+      assert.equal(scanner.nextBuffered(), undefined, 'nothing is read before the first next()');
+      const first = await scanner.next();
+      assert.equal(first?.zxid, E1 + 1);
+      const seen: number[] = [];
+      for (let e = scanner.nextBuffered(); e !== undefined; e = scanner.nextBuffered()) {
+        assert.equal(e.offset, layout[seen.length + 1].offset);
+        assert.equal(e.end, layout[seen.length + 2].offset);
+        assert.equal(e.payload.length, layout[seen.length + 1].length);
+        seen.push(e.zxid);
+      }
+      assert.deepEqual(seen, run(E1 + 2, 24), 'every good entry up to the damaged one');
+      assert.equal(scanner.end, layout[25].offset);
+      await rejectsCorrupt(scanner.next(), files[0], layout[25].offset, /checksum .* yet a good entry follows/);
+    } finally {
+      await handle.close();
     }
   });
 });

@@ -108,7 +108,7 @@ async function recoverNewest(ref: LogFileRef, logger: StorageLogger): Promise<{ 
     }
     await checkLogHeader(handle, ref.path);
     const scanner = new LogScanner(handle, ref.path, { limit: size, checkZeroTail: true });
-    for (let entry = await scanner.next(); entry !== null; entry = await scanner.next()) lastZxid = entry.zxid;
+    for (let entry = scanner.nextBuffered() ?? await scanner.next(); entry !== null; entry = scanner.nextBuffered() ?? await scanner.next()) lastZxid = entry.zxid;
     tail = scanner.tail;
     end = scanner.end;
   } finally {
@@ -171,7 +171,7 @@ async function cutAfter(ref: LogFileRef, afterZxid: number): Promise<number | nu
     let last: number | null = null;
     let cutAt = FILE_HEADER_BYTES;
     let above = false;
-    for (let entry = await scanner.next(); entry !== null; entry = await scanner.next()) {
+    for (let entry = scanner.nextBuffered() ?? await scanner.next(); entry !== null; entry = scanner.nextBuffered() ?? await scanner.next()) {
       if (entry.zxid > afterZxid) {
         above = true;
         break;

@@ -71,7 +71,7 @@ export async function scanLogSlice(task: LogSliceTask): Promise<LogSliceResult> 
   let failed: LogSliceResult['failed'] = null;
   const stopAt = task.start + task.sliceBytes;
   try {
-    for (let entry = await scanner.next(); entry !== null; entry = await scanner.next()) {
+    for (let entry = scanner.nextBuffered() ?? await scanner.next(); entry !== null; entry = scanner.nextBuffered() ?? await scanner.next()) {
       if (entry.zxid >= task.fromZxid) {
         zxids.push(entry.zxid);
         offsets.push(entry.offset);

@@ -381,7 +381,7 @@ export class FileTxnLog extends AbstractTxnLog {
         let end: number;
         if ((verifiedEnd ?? size) - FILE_HEADER_BYTES < this.#workerRead.minBytes) {
           const scanner = new LogScanner(handle, ref.path, { limit: size, checkZeroTail, verifiedEnd });
-          for (let entry = await scanner.next(); entry !== null; entry = await scanner.next()) {
+          for (let entry = scanner.nextBuffered() ?? await scanner.next(); entry !== null; entry = scanner.nextBuffered() ?? await scanner.next()) {
             if (entry.zxid < fromZxid) continue;
             if (entry.zxid <= previous) throw outOfOrder(ref, entry.zxid, entry.offset);
             previous = entry.zxid;

@@ -30,7 +30,14 @@ export { adler32, adler32Combine, ADLER32_INIT } from '../adler32.js';
 export { closeSnapshotPool, configureSnapshotPool, preparePool as prepareSnapshotPool, type SnapshotPoolOptions } from './pool.js';
 
 export interface TakeSnapshotOptions {
-  /** A slice of the tree walk lasts at least this long (ms); the event loop runs between slices. Default 2. */
+  /**
+   * A slice of the tree walk lasts at least this long (ms); the event loop runs between slices.
+   * Default 0.5. When requests come one at a time (16 sessions with one write each in flight), a
+   * turn of the event loop serving them is far shorter than this, so the minimum decides the
+   * walk's share and what it adds to each write: with 2 ms, p99 on the million-node tree at 16×1
+   * was 5.3-5.9 ms against 2.6-4.0 with 0.5 (four pairs of runs); an idle loop still gives the
+   * walk nearly all of the thread.
+   */
   sliceMs?: number;
   /**
    * Under load a turn of the event loop lasts far longer than a slice, and a walk of 2 ms a turn
@@ -72,7 +79,7 @@ export interface TakenSnapshot extends SnapshotInfo {
   readonly workerMs: number;
 }
 
-const DEFAULTS = { sliceMs: 2, mainThreadShare: 0.25, maxSliceMs: 8, batchNodes: 2048, batchBytes: 192 * 1024, maxInFlight: 4 };
+const DEFAULTS = { sliceMs: 0.5, mainThreadShare: 0.25, maxSliceMs: 8, batchNodes: 2048, batchBytes: 192 * 1024, maxInFlight: 4 };
 /** Chunks below this are handed over as copies of their shared slot (see takeSnapshot). */
 const SMALL_CHUNK_BYTES = 64 * 1024;
 
