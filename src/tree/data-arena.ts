@@ -16,11 +16,6 @@
 //
 // Slab bytes are never reused while the slab lives: a Buffer once handed out by view() keeps
 // meaning what it meant, and keeps its slab's memory alive only for as long as it is held.
-//
-// Slabs are SharedArrayBuffers, so that a snapshot's worker can copy values out of them itself
-// (batchSlab): the walk on this thread only says where each value is. A value's bytes never change
-// once stored, and the worker's task holds the slab's memory until it is done, so what it copies
-// is the value the node held when the walk met it, whatever the tree has done since.
 
 import { copyBytesView } from './copy-bytes.js';
 
@@ -39,21 +34,6 @@ interface Slab {
   live: number;
   /** Marked by beginCompaction: relocate() moves values out of it. */
   sparse: boolean;
-  /** The memory, when shared (every slab but one adopted from an unshared buffer). */
-  readonly shared: SharedArrayBuffer | null;
-  /** The batch (batchSlab's stamp) that last listed this slab, and its index in that batch's list. */
-  batch: number;
-  batchIndex: number;
-}
-
-function newSlab(bytes: Buffer, live: number): Slab {
-  const shared = bytes.buffer instanceof SharedArrayBuffer ? bytes.buffer : null;
-  return { bytes, view: null, live, sparse: false, shared, batch: -1, batchIndex: -1 };
-}
-
-/** A slab's memory: shared, so that snapshot workers can read it (see batchSlab). */
-function sharedBytes(length: number): Buffer {
-  return Buffer.from(new SharedArrayBuffer(length));
 }
 
 /** Where a value is: see DataArena.store. */
@@ -93,9 +73,9 @@ export class DataArena {
     }
     if (len > DEDICATED_ABOVE) {
       const id = this.nextId++;
-      const bytes = sharedBytes(len);
+      const bytes = Buffer.allocUnsafeSlow(len);
       bytes.set(src, 0);
-      this.slabs.set(id, newSlab(bytes, len));
+      this.slabs.set(id, { bytes, view: null, live: len, sparse: false });
       this.heldBytes += len;
       this.liveBytes += len;
       out.dataSlab = id;
@@ -120,7 +100,7 @@ export class DataArena {
   adopt(bytes: Uint8Array): number {
     if (bytes.byteLength === 0) return -1;
     const id = this.nextId++;
-    this.slabs.set(id, newSlab(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0));
+    this.slabs.set(id, { bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), view: null, live: 0, sparse: false });
     this.heldBytes += bytes.byteLength;
     return id;
   }
@@ -153,23 +133,6 @@ export class DataArena {
     if (s === undefined) throw new Error(`data arena: slab ${slab} was released while still referenced`);
     s.view ??= new DataView(s.bytes.buffer, s.bytes.byteOffset, s.bytes.byteLength);
     copyBytesView(s.view, offset, target, at, length);
-  }
-
-  /**
-   * For a batch of snapshot records whose values a worker copies: the index of `slab`'s memory in
-   * `list`, the batch's list of slabs, which is appended to the first time the batch (`stamp`, a
-   * number no other batch uses) meets the slab. -1 when the slab is not shared: copy the value here.
-   * The slab's offsets are those of its SharedArrayBuffer (slabs are whole buffers).
-   */
-  batchSlab(slab: number, stamp: number, list: SharedArrayBuffer[]): number {
-    const s = this.slabs.get(slab);
-    if (s === undefined || s.shared === null || s.bytes.byteOffset !== 0) return -1;
-    if (s.batch !== stamp) {
-      s.batch = stamp;
-      s.batchIndex = list.length;
-      list.push(s.shared);
-    }
-    return s.batchIndex;
   }
 
   /** The value at (slab, offset) of `length` bytes is no longer referenced. */
@@ -227,7 +190,7 @@ export class DataArena {
     const old = this.current;
     if (old !== null && old.live <= 0) this.drop(this.currentId, old);
     const id = this.nextId++;
-    const slab = newSlab(sharedBytes(SLAB_BYTES), 0);
+    const slab: Slab = { bytes: Buffer.allocUnsafeSlow(SLAB_BYTES), view: null, live: 0, sparse: false };
     this.slabs.set(id, slab);
     this.heldBytes += SLAB_BYTES;
     this.current = slab;

@@ -1,12 +1,10 @@
-// The snapshot worker (run by piscina, see pool.ts): completes and checksums the node batches the
-// main thread encoded for takeSnapshot (copying in the values it left, from the tree's shared
-// arena slabs), and parses and verifies a whole snapshot for restoreSnapshot, streaming node
-// batches back over a MessagePort. It never touches the tree's objects: only bytes, numbers and
-// shared memory cross the thread line.
+// The snapshot worker (run by piscina, see pool.ts): checksums the node batches the main thread encoded for
+// takeSnapshot, and parses and verifies a whole snapshot for restoreSnapshot, streaming node batches
+// back over a MessagePort. It never touches the tree: only bytes and numbers cross the thread line.
 
 import { isMainThread, type MessagePort } from 'node:worker_threads';
 import { isStorageError, StorageCorruptError } from '../errors.js';
-import { checksumBatch, fillValues, RestoreBatchBuilder } from './batch.js';
+import { checksumBatch, RestoreBatchBuilder } from './batch.js';
 import { lowerThisThreadPriority } from './background-priority.js';
 import { SnapshotDecoder } from './decoder.js';
 import type { SnapshotHead, SnapshotTrailer } from './format.js';
@@ -21,7 +19,6 @@ if (!isMainThread) lowerThisThreadPriority();
 
 export function encodeNodes(task: EncodeTask): EncodeResult {
   const started = performance.now();
-  fillValues(task.batch);
   const adler = checksumBatch(task.batch);
   return { adler, workerMs: performance.now() - started };
 }
@@ -38,8 +35,7 @@ export function decodeStream(task: DecodeTask): Promise<void> {
   const flush = (): void => {
     if (batches.size === 0) return;
     const batch = batches.take();
-    // batch.data is shared memory (see RestoreBatchBuilder.take): it crosses without a copy.
-    post({ type: 'nodes', batch }, [batch.meta.buffer as ArrayBuffer]);
+    post({ type: 'nodes', batch }, [batch.meta.buffer as ArrayBuffer, batch.data.buffer as ArrayBuffer]);
   };
   const quorum = task.framing === 'quorum';
   // Quorum framing: the decoder passes the end-of-nodes marker (5 bytes) without reporting it, so
