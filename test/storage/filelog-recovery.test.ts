@@ -246,6 +246,7 @@ describe('filelog: recovery on open', () => {
       await log.close();
     }
   });
+
   it('reads buffered entries without waiting, and leaves the end and any damage to next()', async () => {
     const { files } = await writeLog([run(E1 + 1, 40)]);
     const layout = await layoutOf(files[0]);
