@@ -155,7 +155,7 @@ export class Reads {
     const node = this.nodeFor(path, ctx);
     if (watch && ctx.watcher) this.tree.dataWatches.addWatch(path, ctx.watcher, 'standard');
     this.tree.recordRead(path, node.dataLength);
-    w.writeBuffer(node.data);
+    w.writeBuffer(node.dataView());
     writeStat(w, node.stat());
   }
 

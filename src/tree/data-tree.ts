@@ -325,8 +325,9 @@ export class DataTree {
       const isLimit = p.endsWith(`/${LIMIT_NODE}`);
       if (!isLimit && !p.endsWith(`/${STAT_NODE}`)) continue;
       const ns = topNamespace(trimQuotaPath(p));
-      if (ns === null || node.data === null) continue;
-      const st = new StatsTrack(node.data);
+      const data = node.dataView();
+      if (ns === null || data === null) continue;
+      const st = new StatsTrack(data);
       if (isLimit) {
         add(out.countLimit, ns, st.countHardLimit > -1 ? st.countHardLimit : st.count);
         add(out.bytesLimit, ns, st.byteHardLimit > -1 ? st.byteHardLimit : st.bytes);
@@ -598,7 +599,7 @@ export class DataTree {
 
   /** A node's digest (0 for paths left out of the tree digest), kept on the node until it changes. */
   nodeDigestOf(path: string, node: DataNode): number {
-    if (node.digestCache < 0) node.digestCache = nodeDigest(path, node.data, node, this.pathCrcOf(path, node));
+    if (node.digestCache < 0) node.digestCache = nodeDigest(path, node.dataView(), node, this.pathCrcOf(path, node));
     return node.digestCache;
   }
 

@@ -182,10 +182,18 @@ export class DataNode implements DataRef {
   }
 
   /**
-   * The data: a view of the arena's copy, made on each read (do not write to it). Setting copies
-   * the value in and releases the old one.
+   * The data, a copy of its own: the arena reuses slabs, so nothing that may be kept can share their
+   * memory. Setting copies the value in and releases the old one.
    */
   get data(): Buffer | null {
+    return this.dataLen < 0 ? null : Buffer.from(this.arena.view(this.dataSlab, this.dataOffset, this.dataLen));
+  }
+
+  /**
+   * The data as a view of the arena's memory, for a read finished before the tree next stores a
+   * value (after that the slab may be reused): serializing a reply, hashing. Do not write to it.
+   */
+  dataView(): Buffer | null {
     return this.dataLen < 0 ? null : this.arena.view(this.dataSlab, this.dataOffset, this.dataLen);
   }
 

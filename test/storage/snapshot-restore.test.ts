@@ -17,7 +17,7 @@ import { nodeDigest, pathCrc } from '../../src/tree/digest.js';
 import { giveBackShared, takeShared } from '../../src/storage/snapshot/shared-buffers.js';
 import {
   aclStrings, buildTree, CHANGED_AFTER_NEWEST, collect, DIGEST_ACL, hex, NEWEST_SNAPSHOT, NEWEST_ZXID, OPEN,
-  readFixture, readShutdownSnapshot, readZnodesJson, SHUTDOWN_ZXID, storeWith, treeView,
+  readFixture, readShutdownSnapshot, readZnodesJson, SHUTDOWN_ZXID, storeWith, treeView, Writer,
 } from './snapshot-fixtures.js';
 
 after(() => closeSnapshotPool());
@@ -334,6 +334,49 @@ describe('taking snapshots of a tree', () => {
     assert.equal(copy.digestHistory.pendingSnapshotDigest(), null, 'the replay reached the trailer zxid');
     assert.equal(copy.digest(), w.tree.digest());
     assert.deepEqual(treeView(copy), treeView(w.tree));
+    await backend.close();
+  });
+
+  it('values the worker copies are those the nodes held, though they change and their slabs go meanwhile', async () => {
+    // The walk leaves each value in the arena for the worker to copy (EncodeBatch.refs). Every
+    // value names its node and a version; rewriting all of them, round after round, empties and
+    // drops the slabs the pending batches point into. Read back without the log, each record must
+    // still carry one of its own node's values, whole.
+    const w = new Writer(new DataTree());
+    const value = (p: string, k: number): Buffer => Buffer.from(`${p}#${k}#`.padEnd(120, '.'));
+    const paths: string[] = [];
+    w.create('/v', null);
+    for (let n = 0; n < 3000; n++) {
+      paths.push(`/v/n${n}`);
+      w.create(paths[n], value(paths[n], 0));
+    }
+    const slabsBefore = w.tree.arena.stats().slabs;
+    const backend = await openMemoryStorage();
+    let stop = false;
+    let rounds = 0;
+    const writer = (async () => {
+      while (!stop && rounds < 200) {
+        rounds++;
+        for (let n = 0; n < paths.length; n += 1 + (rounds % 3)) {
+          w.apply({ type: 5, path: paths[n], data: value(paths[n], rounds), version: -1 });
+        }
+        await new Promise<void>((r) => setImmediate(r));
+      }
+    })();
+    const info = await takeSnapshot(w.tree, new Map(), backend.snapshots, { batchNodes: 50, sliceMs: 0.05, maxSliceMs: 0.1 });
+    stop = true;
+    await writer;
+    assert.ok(rounds >= 3, `only ${rounds} rounds of writes ran during the snapshot`);
+    assert.ok(w.tree.arena.stats().slabs >= slabsBefore, 'the arena is still in use');
+    const { tree: copy } = await restoreInto(backend.snapshots, info.zxid);
+    let changed = 0;
+    for (const p of paths) {
+      const text = copy.getNode(p)?.data?.toString('latin1') ?? '';
+      const m = /^(\/v\/n\d+)#(\d+)#\.+$/.exec(text);
+      assert.ok(m !== null && m[1] === p && text.length === 120, `${p} holds ${JSON.stringify(text.slice(0, 40))}`);
+      if (m[2] !== '0') changed++;
+    }
+    assert.ok(changed > 0, 'some values were taken after a rewrite');
     await backend.close();
   });
 

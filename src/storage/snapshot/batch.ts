@@ -31,12 +31,20 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
 
 /**
- * A batch of jute-encoded node records, ready to be written (the main thread encodes them into a
- * shared slot; the worker only checksums them).
+ * A batch of jute-encoded node records in a shared slot. The main thread writes each record but
+ * may leave its value's bytes to the worker (`refs`), which copies them in and then checksums the
+ * batch; only then is it ready to be written.
  */
 export interface EncodeBatch {
   count: number;
   bytes: Uint8Array;
+  /** Slabs of the tree's data arena that values are copied from (DataArena.batchSlab). */
+  slabs: SharedArrayBuffer[];
+  /**
+   * Four int32 per value left to the worker: its slab's index in `slabs`, its offset there, its
+   * length, and where in `bytes` it goes. Shared memory.
+   */
+  refs: Int32Array;
 }
 
 /** What the worker sends back while restoring: paths as strings, which the tree keeps as keys anyway. */
@@ -51,6 +59,9 @@ export interface RestoreBatch {
 export interface SnapshotNodeSource {
   /** The data's length as the snapshot records it: -1 for null. */
   readonly snapshotDataLength: number;
+  /** Where the data is in the tree's arena (see DataRef), when snapshotDataLength > 0. */
+  readonly dataSlab: number;
+  readonly dataOffset: number;
   /** Copies the data (snapshotDataLength bytes) to `target` at `at`. */
   copyDataTo(target: DataView, at: number): void;
   readonly aclRef: bigint;
@@ -64,6 +75,9 @@ export interface SnapshotNodeSource {
   readonly ephemeralOwner: bigint;
   readonly pzxid: number;
 }
+
+/** Batch marks for DataArena.batchSlab: every batch of every builder gets its own. */
+let nextBatchStamp = 0;
 
 const smallLongs = new Map<number, bigint>();
 
@@ -84,10 +98,14 @@ function getLong(hi: number, lo: number): bigint {
 // ---------------------------------------------------------------- main thread: pack for encoding
 
 /**
- * Encodes nodes into EncodeBatches: jute records written straight into a slot, so the worker has
- * only the checksum left to compute. (It used to copy every path and value once more into the
- * record layout: ~0.45 µs a node, half a snapshot's CPU.) Paths and data are copied now, so the tree
- * may change the node the moment add() returns.
+ * Encodes nodes into EncodeBatches: jute records written straight into a slot. (The worker used to
+ * copy every path and value once more into the record layout: ~0.45 µs a node, half a snapshot's
+ * CPU.) Paths are copied now, and so is each value unless it sits in a shared slab of `arena`:
+ * then only where it is goes into the batch and the worker copies it. (Copying values on the walk
+ * cost 140-200 of its ~350-390 ns a node on a million-node tree after random writes, most of it
+ * cache misses on values scattered over ~200 MB of slabs.) Either way the tree may change the node
+ * the moment add() returns: a stored value's bytes never change, and its slab is not reused while
+ * the snapshot runs (DataArena.beginRead).
  *
  * Batches live in a ring of SharedArrayBuffer slots that the worker reads in place and the store
  * is handed as chunks: the main thread allocates nothing per batch. (Fresh buffers per batch meant
@@ -96,22 +114,32 @@ function getLong(hi: number, lo: number): bigint {
  * `slots` batches later: see takeSnapshot for how many a store may still hold.
  */
 export class EncodeBatchBuilder {
-  private readonly ring: Array<{ bytes: Buffer; view: DataView }> = [];
+  private readonly ring: Array<{ bytes: Buffer; view: DataView; refs: Int32Array }> = [];
   private slot = 0;
   private bytes: Buffer;
   private view: DataView;
+  private refs: Int32Array;
+  private refCount = 0;
+  private slabs: SharedArrayBuffer[] = [];
+  /** This batch's mark for DataArena.batchSlab. */
+  private stamp = nextBatchStamp++;
   private count = 0;
   private used = 0;
   /** Path and data bytes in the batch (what maxBytes bounds). */
   private payload = 0;
 
-  constructor(private readonly maxNodes: number, private readonly maxBytes: number, slots: number) {
+  constructor(
+    private readonly maxNodes: number, private readonly maxBytes: number, slots: number,
+    private readonly arena: DataArena | null = null,
+  ) {
     for (let i = 0; i < slots; i++) {
       const bytes = Buffer.from(takeShared(maxEncodedBytes(maxNodes, maxBytes)));
-      this.ring.push({ bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength) });
+      const refs = new Int32Array(takeShared(maxNodes * 4 * Int32Array.BYTES_PER_ELEMENT));
+      this.ring.push({ bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), refs });
     }
     this.bytes = this.ring[0].bytes;
     this.view = this.ring[0].view;
+    this.refs = this.ring[0].refs;
   }
 
   get size(): number {
@@ -147,7 +175,17 @@ export class EncodeBatchBuilder {
     v.setInt32(pos, dataLength);
     pos += 4;
     if (dataLength > 0) {
-      node.copyDataTo(v, pos);
+      const k = this.arena === null ? -1 : this.arena.batchSlab(node.dataSlab, this.stamp, this.slabs);
+      if (k >= 0) {
+        const r = this.refCount++ * 4;
+        const refs = this.refs;
+        refs[r] = k;
+        refs[r + 1] = node.dataOffset;
+        refs[r + 2] = dataLength;
+        refs[r + 3] = pos;
+      } else {
+        node.copyDataTo(v, pos);
+      }
       pos += dataLength;
     }
     setBigLong(v, pos, node.aclRef);
@@ -168,15 +206,21 @@ export class EncodeBatchBuilder {
 
   /** The ring's buffers, to hand back (giveBackShared) once no batch of this builder is in use. */
   sharedBuffers(): SharedArrayBuffer[] {
-    return this.ring.map((r) => r.bytes.buffer as SharedArrayBuffer);
+    return this.ring.flatMap((r) => [r.bytes.buffer as SharedArrayBuffer, r.refs.buffer as SharedArrayBuffer]);
   }
 
   /** Hands the batch over and moves to the next slot of the ring. */
   take(): EncodeBatch {
-    const batch: EncodeBatch = { count: this.count, bytes: this.bytes.subarray(0, this.used) };
+    const batch: EncodeBatch = {
+      count: this.count, bytes: this.bytes.subarray(0, this.used), slabs: this.slabs, refs: this.refs.subarray(0, this.refCount * 4),
+    };
     this.slot = (this.slot + 1) % this.ring.length;
     this.bytes = this.ring[this.slot].bytes;
     this.view = this.ring[this.slot].view;
+    this.refs = this.ring[this.slot].refs;
+    this.refCount = 0;
+    this.slabs = [];
+    this.stamp = nextBatchStamp++;
     this.count = 0;
     this.used = 0;
     this.payload = 0;
@@ -218,7 +262,15 @@ export function maxEncodedBytes(maxNodes: number, maxBytes: number): number {
   return maxBytes + maxNodes * (8 + NODE_FIXED_BYTES);
 }
 
-/** The worker's part of a batch: its Adler-32, which the caller combines in stream order. */
+/** The worker's part of a batch: the values left to it copied in (see EncodeBatch.refs). */
+export function fillValues(batch: EncodeBatch): void {
+  const { refs, bytes } = batch;
+  if (refs.length === 0) return;
+  const slabs = batch.slabs.map((s) => new Uint8Array(s));
+  for (let r = 0; r < refs.length; r += 4) copyBytes(slabs[refs[r]], refs[r + 1], bytes, refs[r + 3], refs[r + 2]);
+}
+
+/** The batch's Adler-32 (once its values are in), which the caller combines in stream order. */
 export function checksumBatch(batch: EncodeBatch): number {
   return adler32(ADLER32_INIT, batch.bytes, 0, batch.bytes.length);
 }

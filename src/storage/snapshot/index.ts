@@ -112,6 +112,10 @@ export function takeSnapshot(
   const walk = new SnapshotWalker(tree);
   // The walk meets every node: values left alone in mostly dead slabs move on the way (data-arena.ts).
   tree.arena.beginCompaction();
+  // The workers copy values out of the arena's slabs until the last batch is done: none of them
+  // may be reused before then (see data-arena.ts).
+  const arena = tree.arena;
+  const reader = arena.beginRead();
   const writeDigest = opts.writeDigest ?? tree.digestEnabled;
   let nodeCount = 0;
   let longestSliceMs = 0;
@@ -130,7 +134,7 @@ export function takeSnapshot(
   const ringSize = 2 * o.maxInFlight + 3;
   const ahead = ringSize - 3;
   const copyChunks = opts.reuseChunkBuffers === false;
-  const builder = new EncodeBatchBuilder(o.batchNodes, o.batchBytes, ringSize);
+  const builder = new EncodeBatchBuilder(o.batchNodes, o.batchBytes, ringSize, tree.arena);
   // A step that did not fit the batch, copied out of the walk's reused step object.
   let carried: WalkStep | null = null;
   let walkDone = false;
@@ -254,10 +258,11 @@ export function takeSnapshot(
 
   return store.write(zxid, chunks()).then((info) => {
     // Every task was awaited, and the store is done with the chunks: the next snapshot may reuse
-    // the buffers. (After a failure tasks may still be running: those buffers are left to the GC.)
+    // the buffers. (After a failure tasks may still be running: those buffers are left to the GC,
+    // and what such a task copies from a reused slab only goes into the failed snapshot's.)
     giveBackShared(builder.sharedBuffers());
     return { ...info, nodeCount, trailer: end.trailer, longestSliceMs, mainThreadMs, workerMs };
-  });
+  }).finally(() => arena.endRead(reader));
 }
 
 /** DataTree.serializeZxidDigest: the last processed zxid's digest, or an empty one (zxid 0). */

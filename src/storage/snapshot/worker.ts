@@ -1,10 +1,12 @@
-// The snapshot worker (run by piscina, see pool.ts): checksums the node batches the main thread encoded for
-// takeSnapshot, and parses and verifies a whole snapshot for restoreSnapshot, streaming node batches
-// back over a MessagePort. It never touches the tree: only bytes and numbers cross the thread line.
+// The snapshot worker (run by piscina, see pool.ts): completes and checksums the node batches the
+// main thread encoded for takeSnapshot (copying in the values it left, from the tree's shared
+// arena slabs), and parses and verifies a whole snapshot for restoreSnapshot, streaming node
+// batches back over a MessagePort. It never touches the tree's objects: only bytes, numbers and
+// shared memory cross the thread line.
 
 import { isMainThread, type MessagePort } from 'node:worker_threads';
 import { isStorageError, StorageCorruptError } from '../errors.js';
-import { checksumBatch, RestoreBatchBuilder } from './batch.js';
+import { checksumBatch, fillValues, RestoreBatchBuilder } from './batch.js';
 import { lowerThisThreadPriority } from './background-priority.js';
 import { SnapshotDecoder } from './decoder.js';
 import type { SnapshotHead, SnapshotTrailer } from './format.js';
@@ -19,6 +21,7 @@ if (!isMainThread) lowerThisThreadPriority();
 
 export function encodeNodes(task: EncodeTask): EncodeResult {
   const started = performance.now();
+  fillValues(task.batch);
   const adler = checksumBatch(task.batch);
   return { adler, workerMs: performance.now() - started };
 }
