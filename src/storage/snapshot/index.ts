@@ -112,10 +112,7 @@ export function takeSnapshot(
   const walk = new SnapshotWalker(tree);
   // The walk meets every node: values left alone in mostly dead slabs move on the way (data-arena.ts).
   tree.arena.beginCompaction();
-  // The workers copy values out of the arena's slabs until the last batch is done: none of them
-  // may be reused before then (see data-arena.ts).
   const arena = tree.arena;
-  const reader = arena.beginRead();
   const writeDigest = opts.writeDigest ?? tree.digestEnabled;
   let nodeCount = 0;
   let longestSliceMs = 0;
@@ -256,7 +253,17 @@ export function takeSnapshot(
     yield encodeTail(adler, end.trailer);
   }
 
-  return store.write(zxid, chunks()).then((info) => {
+  // The workers copy values out of the arena's slabs until the last batch is done: none of them
+  // may be reused before then (see data-arena.ts). The walk starts when the store first pulls.
+  const reader = arena.beginRead();
+  let writing: Promise<SnapshotInfo>;
+  try {
+    writing = store.write(zxid, chunks());
+  } catch (err) {
+    arena.endRead(reader);
+    throw err;
+  }
+  return writing.then((info) => {
     // Every task was awaited, and the store is done with the chunks: the next snapshot may reuse
     // the buffers. (After a failure tasks may still be running: those buffers are left to the GC,
     // and what such a task copies from a reused slab only goes into the failed snapshot's.)
