@@ -126,17 +126,13 @@ export class LogScanner {
     if (o < 0 || o + ENTRY_HEAD_BYTES > buf.length) return undefined;
     const length = buf.readInt32BE(o + 8);
     if (length < MIN_PAYLOAD_BYTES || length > MAX_PAYLOAD_BYTES) return undefined;
-    const end = p + ENTRY_OVERHEAD_BYTES + length;
-    if (end > this.#limit || o + ENTRY_OVERHEAD_BYTES + length > buf.length) return undefined;
-    if (buf[o + ENTRY_HEAD_BYTES + length] !== END_OF_RECORD || buf.readUInt32BE(o) !== 0) return undefined;
-    if (buf.readUInt32BE(o + 4) !== adler32(ADLER32_INIT, buf, o + ENTRY_HEAD_BYTES, o + ENTRY_HEAD_BYTES + length)) return undefined;
-    const payload = buf.subarray(o + ENTRY_HEAD_BYTES, o + ENTRY_HEAD_BYTES + length);
-    const zxid = payloadZxid(payload) as number;
-    // next() reads the entry again and reports the zxids going backwards.
-    if (zxid <= this.#lastZxid) return undefined;
-    this.#lastZxid = zxid;
-    this.#pos = end;
-    return { zxid, payload, offset: p, end };
+    if (p + ENTRY_OVERHEAD_BYTES + length > this.#limit || o + ENTRY_OVERHEAD_BYTES + length > buf.length) return undefined;
+    const entry = entryAt(buf, o, p, length);
+    // next() reads the entry again and reports the damage, or the zxids going backwards.
+    if (typeof entry === 'string' || entry.zxid <= this.#lastZxid) return undefined;
+    this.#lastZxid = entry.zxid;
+    this.#pos = entry.end;
+    return entry;
   }
 
   /** The next good entry, or null at the end (then see `tail`). Throws StorageCorruptError. */
@@ -152,7 +148,7 @@ export class LogScanner {
     }
     let o = await this.#window(p, ENTRY_HEAD_BYTES);
     if (o < 0) return this.#finish({ kind: 'clean' });
-    let buf = this.#buf;
+    const buf = this.#buf;
     const checksumHigh = buf.readUInt32BE(o);
     const checksum = buf.readUInt32BE(o + 4);
     const length = buf.readInt32BE(o + 8);
@@ -170,22 +166,16 @@ export class LogScanner {
     if (end > limit) return this.#damaged(p, `entry of ${length} bytes runs past the end of the file at offset ${limit}`);
     o = await this.#window(p, ENTRY_OVERHEAD_BYTES + length);
     if (o < 0) return this.#finish({ kind: 'clean' });
-    buf = this.#buf;
-    const eor = buf[o + ENTRY_HEAD_BYTES + length];
-    if (eor !== END_OF_RECORD) return this.#damaged(p, `end-of-record byte 0x${eor.toString(16)} instead of 0x42`);
-    const computed = adler32(ADLER32_INIT, buf, o + ENTRY_HEAD_BYTES, o + ENTRY_HEAD_BYTES + length);
-    if (checksumHigh !== 0 || checksum !== computed) {
-      return this.#damaged(p, `checksum 0x${hex64(checksumHigh, checksum)} does not match the payload's Adler-32 0x${computed.toString(16)}`);
-    }
-    const payload = buf.subarray(o + ENTRY_HEAD_BYTES, o + ENTRY_HEAD_BYTES + length);
-    const zxid = payloadZxid(payload) as number;
+    const entry = entryAt(this.#buf, o, p, length);
+    if (typeof entry === 'string') return this.#damaged(p, entry);
+    const zxid = entry.zxid;
     if (zxid <= this.#lastZxid) {
       throw new StorageCorruptError(this.path, p,
         `zxid 0x${zxid.toString(16)} follows 0x${this.#lastZxid.toString(16)}: zxids go backwards inside the log`);
     }
     this.#lastZxid = zxid;
-    this.#pos = end;
-    return { zxid, payload, offset: p, end };
+    this.#pos = entry.end;
+    return entry;
   }
 
   #finish(tail: LogTail): null {
@@ -233,6 +223,23 @@ export class LogScanner {
     at += inBuf.length;
     return allZero(this.handle, at, this.#limit);
   }
+}
+
+/**
+ * The entry whose `length`-byte payload is framed at index `o` of `buf` (file offset `p`), when its
+ * end-of-record byte and Adler-32 are right; else what is wrong with it.
+ */
+function entryAt(buf: Buffer, o: number, p: number, length: number): ScannedEntry | string {
+  const eor = buf[o + ENTRY_HEAD_BYTES + length];
+  if (eor !== END_OF_RECORD) return `end-of-record byte 0x${eor.toString(16)} instead of 0x42`;
+  const checksumHigh = buf.readUInt32BE(o);
+  const checksum = buf.readUInt32BE(o + 4);
+  const computed = adler32(ADLER32_INIT, buf, o + ENTRY_HEAD_BYTES, o + ENTRY_HEAD_BYTES + length);
+  if (checksumHigh !== 0 || checksum !== computed) {
+    return `checksum 0x${hex64(checksumHigh, checksum)} does not match the payload's Adler-32 0x${computed.toString(16)}`;
+  }
+  const payload = buf.subarray(o + ENTRY_HEAD_BYTES, o + ENTRY_HEAD_BYTES + length);
+  return { zxid: payloadZxid(payload) as number, payload, offset: p, end: p + ENTRY_OVERHEAD_BYTES + length };
 }
 
 function isZero(bytes: Uint8Array): boolean {
