@@ -53,7 +53,7 @@ export function changedRecord(
 
 /**
  * A record read from the tree: its data is read only if asked for (a setData replaces it unread,
- * and reading makes a view of the tree's copy).
+ * and reading copies the tree's value, which a pending record may hold past the slab's reuse).
  */
 class TreeRecord implements ChangeRecord {
   zxid = -1;

@@ -131,7 +131,7 @@ export function takeSnapshot(
   const ringSize = 2 * o.maxInFlight + 3;
   const ahead = ringSize - 3;
   const copyChunks = opts.reuseChunkBuffers === false;
-  const builder = new EncodeBatchBuilder(o.batchNodes, o.batchBytes, ringSize, tree.arena);
+  const builder = new EncodeBatchBuilder(o.batchNodes, o.batchBytes, ringSize, arena);
   // A step that did not fit the batch, copied out of the walk's reused step object.
   let carried: WalkStep | null = null;
   let walkDone = false;
