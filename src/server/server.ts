@@ -597,9 +597,10 @@ export class ZkServer implements ConnectionOwner {
       conn.close();
       return;
     }
-    this.sessions.touch(conn.sessionId, this.clock.now());
+    const now = this.clock.now();
+    this.sessions.touch(conn.sessionId, now);
     this.pipeline.submit({
-      type, xid, body, sessionId: conn.sessionId, authInfo: conn.auth.list, sink: conn, receivedAtMs: this.clock.now(),
+      type, xid, body, sessionId: conn.sessionId, authInfo: conn.auth.list, sink: conn, receivedAtMs: now,
     });
     if (type === OpCode.closeSession) this.sessions.setClosing(conn.sessionId);
   }
