@@ -32,6 +32,9 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
-const args = ['--test', '--test-reporter=spec', '--test-concurrency=2', ...files];
+// A test that hangs fails after TEST_TIMEOUT_MS instead of holding the run forever. The longest test
+// (the zab simulator's 2000 seeds) takes ~150 s on a 2-core machine.
+const TEST_TIMEOUT_MS = 480_000;
+const args = ['--test', '--test-reporter=spec', '--test-concurrency=2', `--test-timeout=${TEST_TIMEOUT_MS}`, ...files];
 const res = spawnSync(process.execPath, args, { stdio: 'inherit', cwd: root });
 process.exit(res.status ?? 1);
