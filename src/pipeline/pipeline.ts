@@ -11,7 +11,7 @@ import type { DataTree } from '../tree/data-tree.js';
 import type { ApplyResult } from '../tree/apply.js';
 import type { Watcher } from '../tree/watch-manager.js';
 import { OutstandingChanges } from './change-records.js';
-import { Prep, type PreparedTxn, type SessionOwners } from './prep.js';
+import { Prep, type PreparedTxn, type PrepOptions, type SessionOwners } from './prep.js';
 import { Reads, isReadOp } from './reads.js';
 
 /** A client connection as the pipeline sees it. */
@@ -66,10 +66,7 @@ export interface PipelineHooks {
   sessionClosed(req: PipelineRequest): void;
 }
 
-export interface PipelineOptions {
-  extendedTypesEnabled: boolean;
-  digestEnabled: boolean;
-  reconfigEnabled?: boolean;
+export interface PipelineOptions extends PrepOptions {
   now(): number;
 }
 

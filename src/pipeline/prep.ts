@@ -10,6 +10,8 @@ import {
 } from '../jute/records.js';
 import { CreateFlag, ErrorCode, OpCode, Perm } from '../protocol/constants.js';
 import { validatePath } from '../tree/paths.js';
+import { topNamespace } from '../tree/data-tree.js';
+import { StatsTrack, limitPath, statPath } from '../tree/quota.js';
 import { checkACL, fixupACL } from './acl.js';
 import { OutstandingChanges, changedRecord, copyStat } from './change-records.js';
 import { KeeperError } from './errors.js';
@@ -64,6 +66,14 @@ export interface PrepOptions {
   digestEnabled: boolean;
   /** zoo.cfg reconfigEnabled: decides which error a standalone server gives reconfig. */
   reconfigEnabled?: boolean;
+  /** zookeeper.enforceQuota: a create or setData past a hard quota limit fails (default false). */
+  enforceQuota?: boolean;
+  /**
+   * Told of each quota limit a create or setData would pass (with enforceQuota): ZooKeeper's
+   * "Quota exceeded: …" message, the written path's top namespace, and whether the limit was hard
+   * (the request then fails with QUOTAEXCEEDED).
+   */
+  quotaExceeded?: (message: string, namespace: string | null, hard: boolean) => void;
 }
 
 export interface PreparedTxn {
@@ -254,6 +264,7 @@ export class Prep {
     }
     const newCversion = parentCVersion + 1;
     const data = req.data;
+    if (this.opts.enforceQuota === true) this.checkQuota(path, data === null ? 0 : data.length, 1);
     let txn: Txn;
     if (type === OpCode.createContainer) txn = { type: 19, path, data, acl, parentCVersion: newCversion };
     else if (type === OpCode.createTTL) txn = { type: 21, path, data, acl, parentCVersion: newCversion, ttl };
@@ -273,6 +284,39 @@ export class Prep {
     this.changes.add(changedRecord(parent, zxid, parentStat, parent.childCount + 1), 'update', parent);
     this.changes.add({ zxid, path, stat, childCount: 0, acl, data }, 'add');
     return txn;
+  }
+
+  /**
+   * ZooKeeperServer.checkQuota, for a create (`countDiff` 1) or a setData (0) under the deepest
+   * quota above `path`: a change that would take the count or the bytes past a hard limit fails
+   * with QUOTAEXCEEDED; past a soft one it is only reported. The limits and the usage are read from
+   * the tree as committed, not from pending changes, as ZooKeeper reads them.
+   */
+  private checkQuota(path: string, bytesDiff: number, countDiff: number): void {
+    const tree = this.changes.tree;
+    const prefix = tree.quotaPrefixOf(path);
+    if (prefix === null) return;
+    // A missing limit or stats node "should not happen" (ZooKeeper logs it and lets the write through).
+    const limitNode = tree.getNode(limitPath(prefix));
+    if (limitNode === undefined) return;
+    const limits = new StatsTrack(limitNode.dataView());
+    const checkCount = countDiff !== 0 && (limits.count > -1 || limits.countHardLimit > -1);
+    const checkBytes = bytesDiff !== 0 && (limits.bytes > -1 || limits.byteHardLimit > -1);
+    if (!checkCount && !checkBytes) return;
+    const statNode = tree.getNode(statPath(prefix));
+    if (statNode === undefined) return;
+    const usage = new StatsTrack(statNode.dataView());
+    if (checkCount) this.checkLimit(path, prefix, 'count', usage.count + countDiff, limits.countHardLimit, limits.count);
+    if (checkBytes) this.checkLimit(path, prefix, 'bytes', usage.bytes + bytesDiff, limits.byteHardLimit, limits.bytes);
+  }
+
+  private checkLimit(path: string, prefix: string, what: 'count' | 'bytes', next: number, hardLimit: number, softLimit: number): void {
+    const hard = hardLimit > -1;
+    const limit = hard ? hardLimit : softLimit;
+    if (next <= limit) return;
+    const name = `${hard ? 'hard' : 'soft'}${what === 'count' ? 'Count' : 'Byte'}Limit`;
+    this.opts.quotaExceeded?.(`Quota exceeded: ${prefix} [current ${what}=${next}, ${name}=${limit}]`, topNamespace(path), hard);
+    if (hard) throw new KeeperError(ErrorCode.QUOTAEXCEEDED, prefix);
   }
 
   private removeNode(path: string, parentPath: string, zxid: number): void {
@@ -323,6 +367,9 @@ export class Prep {
     checkPath(path);
     const node = this.changes.get(path);
     checkACL(node.acl, Perm.WRITE, ctx.authInfo);
+    if (this.opts.enforceQuota === true) {
+      this.checkQuota(path, (data === null ? 0 : data.length) - (node.data === null ? 0 : node.data.length), 0);
+    }
     const newVersion = nextVersion(node.stat.version, version, path);
     const stat = copyStat(node.stat);
     stat.version = newVersion;

@@ -253,6 +253,7 @@ export class ServerMetrics {
   readonly connectionRevalidateCount = this.counter('connection_revalidate_count');
   readonly readPerNamespace = this.summarySet('read_per_namespace');
   readonly writePerNamespace = this.summarySet('write_per_namespace');
+  readonly quotaExceededErrorPerNamespace = this.counterSet('quota_exceeded_error_per_namespace');
   readonly unrecoverableErrorCount = this.counter('unrecoverable_error_count');
   readonly revalidateCount = this.counter('revalidate_count');
   readonly staleSessionsExpired = this.counter('stale_sessions_expired');
@@ -293,6 +294,10 @@ export class ServerMetrics {
 
   summary(name: string): Summary {
     return this.get(name, Summary);
+  }
+
+  counterSet(name: string): CounterSet {
+    return this.get(name, CounterSet);
   }
 
   summarySet(name: string): SummarySet {

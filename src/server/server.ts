@@ -33,6 +33,8 @@ import { AUTH_PROVIDER_CLASSES, configureAuthProviders } from '../pipeline/acl.j
 import type { LearnerStatsView, QuorumInfoView } from './admin-commands.js';
 import { SESSION_PASSWORD_BYTES, STANDALONE_SERVER_ID } from './limits.js';
 
+/** RateLogger's default interval (ms): how often a repeated quota message is logged. */
+const QUOTA_LOG_INTERVAL_MS = 100;
 /** Every op code a client may send; anything else closes the connection. */
 const CLIENT_OPS = new Set<number>([
   OpCode.create, OpCode.delete, OpCode.exists, OpCode.getData, OpCode.setData, OpCode.getACL, OpCode.setACL,
@@ -134,6 +136,8 @@ export class ZkServer implements ConnectionOwner {
   } | null = null;
   /** In a quorum: the commit stage of the current role (a leader's host), drained when the role ends. */
   private roleHost: StandaloneHost | null = null;
+  /** The quota messages' RateLogger state (see quotaExceeded). */
+  private readonly quotaLog: { message: string | null; at: number; count: number } = { message: null, at: 0, count: 0 };
 
   /**
    * `quorumServerId`: this server is a quorum member with that myid (session ids carry it in their
@@ -167,6 +171,8 @@ export class ZkServer implements ConnectionOwner {
       extendedTypesEnabled: config.extendedTypesEnabled,
       digestEnabled: config.digestEnabled,
       reconfigEnabled: config.reconfigEnabled,
+      enforceQuota: config.enforceQuota,
+      quotaExceeded: (message, namespace, hard) => this.quotaExceeded(message, namespace, hard),
       now: () => this.clock.now(),
     }, {
       isSessionValid: (sid) => this.sessions.isValid(sid),
@@ -560,6 +566,38 @@ export class ZkServer implements ConnectionOwner {
     this.bySession.set(sessionId, conn);
     conn.established(sessionId, timeout);
     this.log.debug(`Established session ${hex(sessionId)} with negotiated timeout ${timeout} for client ${conn.describe()}`);
+  }
+
+  /**
+   * A create or setData past a quota limit (zookeeper.enforceQuota). Logged as ZooKeeper's RateLogger
+   * logs it: a new message at once, repeats of it counted and logged as "[N times]" at most every
+   * 100 ms or when another message comes. A hard limit also counts in
+   * quota_exceeded_error_per_namespace (the request fails with QUOTAEXCEEDED).
+   */
+  private quotaExceeded(message: string, namespace: string | null, hard: boolean): void {
+    if (hard && namespace !== null) this.metrics.quotaExceededErrorPerNamespace.inc(namespace);
+    const now = this.clock.now();
+    const rate = this.quotaLog;
+    if (rate.message === message) {
+      rate.count++;
+      if (now - rate.at >= QUOTA_LOG_INTERVAL_MS) {
+        this.flushQuotaLog();
+        rate.at = now;
+      }
+      return;
+    }
+    this.flushQuotaLog();
+    rate.message = message;
+    rate.at = now;
+    this.log.warn(`Message:${message} Value:null`);
+  }
+
+  private flushQuotaLog(): void {
+    const rate = this.quotaLog;
+    if (rate.message !== null && rate.count > 0) {
+      this.log.warn(rate.count > 1 ? `[${rate.count} times] Message: ${rate.message}` : `Message: ${rate.message}`);
+    }
+    rate.count = 0;
   }
 
   private sessionCreated(req: PipelineRequest): void {
