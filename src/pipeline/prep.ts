@@ -264,7 +264,7 @@ export class Prep {
     }
     const newCversion = parentCVersion + 1;
     const data = req.data;
-    if (this.opts.enforceQuota === true) this.checkQuota(path, data === null ? 0 : data.length, 1);
+    if (this.opts.enforceQuota === true) this.checkQuota(path, 1, () => (data === null ? 0 : data.length));
     let txn: Txn;
     if (type === OpCode.createContainer) txn = { type: 19, path, data, acl, parentCVersion: newCversion };
     else if (type === OpCode.createTTL) txn = { type: 21, path, data, acl, parentCVersion: newCversion, ttl };
@@ -288,14 +288,16 @@ export class Prep {
 
   /**
    * ZooKeeperServer.checkQuota, for a create (`countDiff` 1) or a setData (0) under the deepest
-   * quota above `path`: a change that would take the count or the bytes past a hard limit fails
-   * with QUOTAEXCEEDED; past a soft one it is only reported. The limits and the usage are read from
-   * the tree as committed, not from pending changes, as ZooKeeper reads them.
+   * quota above `path` (`bytesDiffOf` is asked only when there is one): a change that would take
+   * the count or the bytes past a hard limit fails with QUOTAEXCEEDED; past a soft one it is only
+   * reported. The limits and the usage are read from the tree as committed, not from pending
+   * changes, as ZooKeeper reads them.
    */
-  private checkQuota(path: string, bytesDiff: number, countDiff: number): void {
+  private checkQuota(path: string, countDiff: number, bytesDiffOf: () => number): void {
     const tree = this.changes.tree;
     const prefix = tree.quotaPrefixOf(path);
     if (prefix === null) return;
+    const bytesDiff = bytesDiffOf();
     // A missing limit or stats node "should not happen" (ZooKeeper logs it and lets the write through).
     const limitNode = tree.getNode(limitPath(prefix));
     if (limitNode === undefined) return;
@@ -368,7 +370,8 @@ export class Prep {
     const node = this.changes.get(path);
     checkACL(node.acl, Perm.WRITE, ctx.authInfo);
     if (this.opts.enforceQuota === true) {
-      this.checkQuota(path, (data === null ? 0 : data.length) - (node.data === null ? 0 : node.data.length), 0);
+      // The node's data only when a quota applies: reading a committed node's data copies it.
+      this.checkQuota(path, 0, () => (data === null ? 0 : data.length) - (node.data === null ? 0 : node.data.length));
     }
     const newVersion = nextVersion(node.stat.version, version, path);
     const stat = copyStat(node.stat);
