@@ -11,6 +11,11 @@ import { fourLetter } from '../helpers/zk-server.js';
 import { sameOnBoth, startPair, type Recorder, type ServerPair } from './support/compare.js';
 
 const data = (s: string): Buffer => Buffer.from(s);
+/**
+ * Lets the clock move on: the transcripts compare whether a node's mtime left its ctime, and a
+ * setData in the same millisecond as the create would keep them equal on one server and not the other.
+ */
+const nextMs = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 2));
 
 /** SetQuotaCommand.createQuota: the quota path's nodes, its limits, then its stats (the server fills them in). */
 async function setQuota(c: RawClient, path: string, limits: string): Promise<void> {
@@ -38,6 +43,7 @@ async function quotaScenario(rec: Recorder): Promise<void> {
   await stats('app stats at first', '/app');
   await rec.attempt('create /app/a, 3 bytes', () => c.create('/app/a', data('abc')));
   await rec.attempt('create /app/b, no data', () => c.create('/app/b'));
+  await nextMs();
   await stats('app stats at the count limit', '/app');
   await rec.attempt('create /app/c past the count limit', () => c.create('/app/c'));
   await rec.attempt('sequential create past it', () => c.create('/app/s-', null, { flags: 2 }));
@@ -61,6 +67,7 @@ async function quotaScenario(rec: Recorder): Promise<void> {
   await c.create('/soft');
   await setQuota(c, '/soft', 'count=1,bytes=4');
   await rec.attempt('create past a soft count limit', () => c.create('/soft/x', data('12345')));
+  await nextMs();
   await rec.attempt('setData past a soft byte limit', () => c.setData('/soft/x', data('123456')));
   await stats('soft stats', '/soft');
   // No quota at all: nothing is checked.
