@@ -40,6 +40,7 @@ export interface Draft {
   containerMaxNeverUsedIntervalMs: number;
   superDigest: string | null;
   snapshotCompressionMethod: SnapshotCompression;
+  snapshotIncremental: boolean;
   digestEnabled: boolean;
   storage: StorageKind;
   logFormat: LogFormat | null;
@@ -132,6 +133,7 @@ export function defaultDraft(): Draft {
     containerMaxNeverUsedIntervalMs: 0,
     superDigest: null,
     snapshotCompressionMethod: 'none',
+    snapshotIncremental: false,
     digestEnabled: true,
     storage: 'filelog',
     logFormat: null,
@@ -363,6 +365,9 @@ export const SETTINGS: readonly Setting[] = [
     else if (m === 'gz' || m === 'snappy') d.snapshotCompressionMethod = m;
     else s.fail(`expected "", "gz" or "snappy", got ${JSON.stringify(v)}`);
   }),
+  // zk-server's own: write each snapshot from the previous one and the nodes changed since it
+  // began (storage/snapshot/incremental.ts). Off by default: see native-free-notes.md, session 16.
+  prop('snapshot.incremental', (d, v, s) => { d.snapshotIncremental = readLooseBoolean(v, s); }),
   prop('digest.enabled', (d, v, s) => { d.digestEnabled = readLooseBoolean(v, s); }),
   // QuorumPeerConfig reads metricsProvider.className and hands the other metricsProvider.* keys to
   // the provider (PrometheusMetricsProvider.configure: httpHost, httpPort, exportJvmInfo, and its

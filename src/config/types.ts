@@ -110,6 +110,8 @@ export interface ServerConfig {
   containerMaxPerMinute: number;
   superDigest: string | null;
   snapshotCompressionMethod: SnapshotCompression;
+  /** zookeeper.snapshot.incremental (zk-server's own): snapshots written from the previous one. */
+  snapshotIncremental: boolean;
   digestEnabled: boolean;
   storage: StorageKind;
   /** zkserver.log.format / --log-format; null = as the process started (ZK_LOG_FORMAT or text). */

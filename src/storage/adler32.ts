@@ -65,3 +65,18 @@ export function adler32Combine(adler1: number, adler2: number, len2: number): nu
   const b = (b1 + b2 + ((rem * a1) % BASE) + BASE - rem) % BASE;
   return ((b << 16) | a) >>> 0;
 }
+
+/**
+ * The checksum of B from adler(A ‖ B), adler(A) and B's length: adler32Combine solved for adler2
+ * (both sums are residues mod 65521, so the differences are too).
+ */
+export function adler32Uncombine(adler12: number, adler1: number, len2: number): number {
+  const rem = len2 % BASE;
+  const a1 = adler1 & 0xffff;
+  const b1 = adler1 >>> 16;
+  const a12 = adler12 & 0xffff;
+  const b12 = adler12 >>> 16;
+  const a = (a12 - a1 + 1 + BASE) % BASE;
+  const b = (b12 - b1 - ((rem * ((a1 + BASE - 1) % BASE)) % BASE) + 2 * BASE) % BASE;
+  return ((b << 16) | a) >>> 0;
+}

@@ -109,6 +109,13 @@ export interface SnapshotStore {
   list(): Promise<SnapshotInfo[]>;
   /** The bytes of one snapshot; ERR_STORAGE_NOT_FOUND (on first iteration) if there is none. */
   open(zxid: number): AsyncIterable<Uint8Array>;
+  /**
+   * The path of the snapshot's file when the store keeps it as a plain, uncompressed file that
+   * another thread may read directly (null otherwise, or when there is none). Optional: only the
+   * filelog store has such files. An incremental snapshot's worker reads its base this way, with
+   * no turn of the main thread's event loop per chunk.
+   */
+  plainFile?(zxid: number): Promise<string | null>;
   /** Removes a snapshot. Deleting one that does not exist is not an error (purge can race). */
   delete(zxid: number): Promise<void>;
   close(): Promise<void>;

@@ -10,6 +10,7 @@ import { DigestSum, isDigestExcluded, nodeDigest, pathCrc } from './digest.js';
 import { DigestHistory } from './digest-log.js';
 import { ephemeralTypeOf } from './ephemeral-type.js';
 import { DataArena } from './data-arena.js';
+import { SnapshotChanges } from './snapshot-changes.js';
 import { createStat, DataNode, emptyStat } from './node.js';
 import {
   addToQuotaStats, LIMIT_NODE, PROC_ZOOKEEPER, QUOTA_ZOOKEEPER, QuotaTrie, rebuildQuotas, recountQuota, STAT_NODE, StatsTrack,
@@ -84,6 +85,14 @@ export class DataTree {
   private restoreAclRef = 0n;
   private restoreAclUses = 0;
   private readonly nodeLookup = (path: string): DataNode | undefined => this.getNode(path);
+  /** For quota code that rewrites the stats nodes it looks up: each is reported changed first. */
+  private readonly quotaStatsLookup = (path: string): DataNode | undefined => {
+    const node = this.getNode(path);
+    if (node !== undefined) this.changes.changed(path, node);
+    return node;
+  };
+  /** Nodes changed since the newest snapshot began (see snapshot-changes.ts). */
+  readonly changes = new SnapshotChanges(() => this.count);
   /** Every node's data (see data-arena.ts); a new one for each restore, so nodes of the old tree are not in it. */
   arena = new DataArena();
 
@@ -227,6 +236,7 @@ export class DataTree {
     const aclRef = this.aclCache.convertAcls(acl);
     const existing = this.getNode(path);
     if (existing !== undefined) {
+      this.changes.changed(path, existing);
       existing.aclRef = aclRef;
       throw new TreeError(ErrorCode.NODEEXISTS, path);
     }
@@ -255,10 +265,10 @@ export class DataTree {
 
     if (parentName.startsWith(QUOTA_ZOOKEEPER)) {
       if (childName === LIMIT_NODE) this.quotaTrie.add(trimQuotaPath(parentName));
-      if (childName === STAT_NODE) recountQuota(this.nodeLookup, trimQuotaPath(parentName));
+      if (childName === STAT_NODE) recountQuota(this.quotaStatsLookup, trimQuotaPath(parentName));
     }
     const lastPrefix = this.quotaPrefixOf(path);
-    if (lastPrefix !== null) addToQuotaStats(this.nodeLookup, lastPrefix, data === null ? 0 : data.length, 1);
+    if (lastPrefix !== null) addToQuotaStats(this.quotaStatsLookup, lastPrefix, data === null ? 0 : data.length, 1);
 
     this.recordWrite(path, data === null ? 0 : data.length);
     this.dataWatches.trigger(path, EventType.NodeCreated, zxid, acl);
@@ -295,7 +305,7 @@ export class DataTree {
       this.quotaTrie.delete(trimQuotaPath(parentName));
     }
     const lastPrefix = this.quotaPrefixOf(path);
-    if (lastPrefix !== null) addToQuotaStats(this.nodeLookup, lastPrefix, -node.dataLength, -1);
+    if (lastPrefix !== null) addToQuotaStats(this.quotaStatsLookup, lastPrefix, -node.dataLength, -1);
 
     this.recordWrite(path, 0);
     const processed = this.dataWatches.trigger(path, EventType.NodeDeleted, zxid, acl);
@@ -371,7 +381,7 @@ export class DataTree {
     this.postChange(path, n);
     const newLength = data === null ? 0 : data.length;
     const lastPrefix = this.quotaPrefixOf(path);
-    if (lastPrefix !== null) addToQuotaStats(this.nodeLookup, lastPrefix, newLength - lastLength, 0);
+    if (lastPrefix !== null) addToQuotaStats(this.quotaStatsLookup, lastPrefix, newLength - lastLength, 0);
     this.dataSize += newLength - lastLength;
     this.recordWrite(path, newLength);
     this.dataWatches.trigger(path, EventType.NodeDataChanged, zxid, acl);
@@ -480,6 +490,7 @@ export class DataTree {
 
   /** Empties the tree before restoring a snapshot (load the ACL map with aclCache.load first or after). */
   beginRestore(): void {
+    this.changes.reset();
     this.root = null;
     this.count = 0;
     this.arena = new DataArena();
@@ -613,16 +624,19 @@ export class DataTree {
   private putNode(path: string, node: DataNode): void {
     if (path === '/') this.root = node;
     this.count++;
+    this.changes.created(path, node);
     if (this.digestEnabled && !isDigestExcluded(path)) this.treeDigest.add(this.nodeDigestOf(path, node));
   }
 
   /** Uncounts a node its parent has just unlinked and takes it out of the digest. */
   private removeNode(path: string, node: DataNode): void {
+    this.changes.deleted(path, node);
     this.count--;
     if (this.digestEnabled && !isDigestExcluded(path)) this.treeDigest.remove(this.nodeDigestOf(path, node));
   }
 
   private preChange(path: string, node: DataNode): void {
+    this.changes.changed(path, node);
     if (this.digestEnabled && !isDigestExcluded(path)) this.treeDigest.remove(this.nodeDigestOf(path, node));
   }
 

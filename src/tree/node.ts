@@ -76,6 +76,8 @@ export class DataNode implements DataRef {
    * (see there why).
    */
   pendingSeq = -1;
+  /** Owned by SnapshotChanges: the snapshot epoch in which this node last changed (0: none yet). */
+  snapMark = 0;
   /**
    * Children by name, holding the child nodes themselves: walks over the tree (snapshots above all)
    * follow these references instead of rebuilding and looking up every path.

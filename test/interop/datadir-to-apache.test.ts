@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { MultiOp } from '../../src/jute/records.js';
 import { CreateFlag, OpCode } from '../../src/protocol/constants.js';
 import { decodeTxnEntry } from '../../src/storage/txn-entry.js';
@@ -94,6 +95,54 @@ describe('zk-server data directory → Apache ZooKeeper 3.8', { skip }, () => {
       assertSameDump(zk.dump, dump, 'zk-server', 'Apache ZooKeeper');
     } finally {
       await apache.stop();
+    }
+  });
+
+  it('snapshots written incrementally (zookeeper.snapshot.incremental) load in ZooKeeper, digest and all', async () => {
+    const dataDir = path.join(tmp, 'incremental');
+    const config = { ...DATADIR_CONFIG, 'snapshot.incremental': 'true' };
+    const server = await startZkServer({ storage: 'filelog', dataDir, extraConfig: config });
+    let expected: DumpLine[];
+    let lastZxid: number;
+    try {
+      // A few hundred nodes, so that the changes between two snapshots (snapCount 50) are a small
+      // share of the tree; then the usual workload, and rounds of changes to those nodes.
+      const client = await RawClient.connect(server.port);
+      await client.create('/inc', Buffer.from('incremental'));
+      for (let i = 0; i < 300; i++) await client.create(`/inc/n${i}`, Buffer.alloc(40, i));
+      const owner = await writeTree(server.port);
+      for (let round = 0; round < 6; round++) {
+        for (let i = 0; i < 40; i++) await client.setData(`/inc/n${10 + ((round * 41 + i * 7) % 290)}`, Buffer.from(`round ${round} ${i}`));
+        await client.delete(`/inc/n${round}`);
+        await client.create(`/inc/n${round}x`, null);
+        await sleep(100);
+      }
+      await client.close();
+      expected = await tool.dump(`127.0.0.1:${server.port}`, DUMP_AUTHS);
+      lastZxid = srvrZxid(await fourLetter(server.port, 'srvr'));
+      assert.equal(await server.stop('SIGTERM'), 0, `zk-server exit code\n${server.stderr()}`);
+      owner.client.destroy();
+    } finally {
+      await server.stop('SIGKILL');
+    }
+    const log = server.stdout() + server.stderr();
+    const incremental = [...log.matchAll(/snapshot (0x[0-9a-f]+) written: .*from the previous one/g)].map((m) => m[1]);
+    assert.ok(incremental.length >= 2, `several snapshots written incrementally:\n${log.slice(-3000)}`);
+    // The newest snapshot alone, written from the previous ones: ZooKeeper replays nothing before it,
+    // and checks its digest trailer (the tree's at the snapshot's zxid) as soon as it has loaded it.
+    const copy = path.join(tmp, 'incremental-apache');
+    await copyDataDir(dataDir, copy);
+    const apache = await startApacheZk({ dataDir: copy, extraConfig: { ...DATADIR_CONFIG } });
+    try {
+      assert.equal(srvrZxid(await fourLetter(apache.port, 'srvr')), lastZxid);
+      assert.equal(mntrValue(await fourLetter(apache.port, 'mntr'), 'zk_digest_mismatches_count'), 0);
+      assertSameDump(expected, await tool.dump(`127.0.0.1:${apache.port}`, DUMP_AUTHS), 'zk-server', 'Apache ZooKeeper');
+    } finally {
+      await apache.stop();
+    }
+    for (const zxid of incremental.slice(-3)) {
+      const out = await tool.snapshot(path.join(dataDir, 'version-2', `snapshot.${zxid.slice(2)}`));
+      assert.doesNotMatch(out, /Exception|error/i, `snapshot.${zxid.slice(2)}:\n${out.slice(-2000)}`);
     }
   });
 

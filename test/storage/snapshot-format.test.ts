@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { StorageCorruptError } from '../../src/storage/errors.js';
 import {
-  adler32, adler32Combine, ADLER32_INIT, decodeSnapshot, encodeSnapshot, SnapshotDecoder, SNAP_MAGIC,
+  adler32, adler32Combine, adler32Uncombine, ADLER32_INIT, decodeSnapshot, encodeSnapshot, SnapshotDecoder, SNAP_MAGIC,
   type DecodedSnapshot, type SnapshotNode,
 } from '../../src/storage/snapshot/index.js';
 import { JuteWriter } from '../../src/jute/writer.js';
@@ -87,6 +87,7 @@ describe('adler32', () => {
       const left = adler32(ADLER32_INIT, bytes, 0, cut);
       assert.equal(adler32(left, bytes, cut), whole, `continue at ${cut}`);
       assert.equal(adler32Combine(left, adler32(ADLER32_INIT, bytes, cut), bytes.length - cut), whole, `combine at ${cut}`);
+      assert.equal(adler32Uncombine(whole, left, bytes.length - cut), adler32(ADLER32_INIT, bytes, cut), `uncombine at ${cut}`);
     }
   });
 });

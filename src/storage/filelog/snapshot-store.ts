@@ -158,6 +158,16 @@ export class FileSnapshotStore extends AbstractSnapshotStore {
     }
   }
 
+  async plainFile(zxid: number): Promise<string | null> {
+    try {
+      const file = await this.#find(zxid);
+      return file.compression === 'none' ? file.path : null;
+    } catch (err) {
+      if (err instanceof StorageNotFoundError) return null;
+      throw err;
+    }
+  }
+
   protected async _delete(zxid: number): Promise<void> {
     for (const compression of ['none', 'gz', 'snappy'] as const) {
       await unlinkIfPresent(path.join(this.#dir, snapshotFileName(zxid, compression)));

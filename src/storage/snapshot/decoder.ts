@@ -21,6 +21,11 @@ export interface RawNodeRecord {
   dataLength: number;
   /** aclRef:long here, StatPersisted right after it. */
   fixedStart: number;
+  /**
+   * With SnapshotDecoderOptions.recordChecksums: the Adler-32 of every byte of the stream before
+   * this record (else not kept up to date).
+   */
+  adlerBefore: number;
 }
 
 export interface SnapshotVisitor {
@@ -36,11 +41,27 @@ export interface SnapshotDecoderOptions {
   /** jute.maxbuffer the snapshot was written under; longer strings and buffers are corruption. */
   juteMaxBufferBytes?: number;
   framing?: SnapshotFraming;
+  /**
+   * Keep RawNodeRecord.adlerBefore: the checksum is brought up to each record before it is
+   * visited, so that a visitor can tell the Adler-32 of any run of records without reading them
+   * again (adler32Uncombine).
+   */
+  recordChecksums?: boolean;
+  /**
+   * Parse from two buffers of the decoder's own, used in turn, instead of a fresh concatenation
+   * (or the pushed chunk itself) each time: no allocation per chunk, and a pushed chunk may be
+   * reused once holdsInput is false. A visitor may still read the buffer of the records before the
+   * latest refill, up to its next record (one is visited between any two refills).
+   */
+  ownBuffers?: boolean;
 }
 
 /** After the first seal at most this much may follow (the trailer sections are tens of bytes). */
 const MAX_TAIL_BYTES = 64 * 1024;
 const LAST_ZXID_SECTION_BYTES = 8 + SEAL_BYTES;
+
+/** Smallest buffer an ownBuffers decoder parses from. */
+const OWN_BUFFER_BYTES = 2 << 20;
 
 const enum State { Header, SessionCount, Sessions, AclCount, Acls, Nodes, Seal, Tail, Done }
 
@@ -53,6 +74,11 @@ export class SnapshotDecoder {
   private readonly file: string;
   private readonly maxLength: number;
   private readonly framing: SnapshotFraming;
+  private readonly recordChecksums: boolean;
+  private readonly ownBuffers: boolean;
+  /** With ownBuffers: what buf is a view of, and the other buffer (the one before it). */
+  private backing: Buffer | null = null;
+  private spareBacking: Buffer | null = null;
   private state: State;
   private buf: Buffer = Buffer.alloc(0);
   private pos = 0;
@@ -69,7 +95,7 @@ export class SnapshotDecoder {
   private header: FileHeader = { magic: SNAP_MAGIC, version: 0, dbid: 0n };
   private readonly sessions = new Map<bigint, number>();
   private readonly acls: Array<[bigint, ACL[]]> = [];
-  private readonly rec: RawNodeRecord = { offset: 0, pathStart: 0, pathEnd: 0, dataStart: 0, dataLength: 0, fixedStart: 0 };
+  private readonly rec: RawNodeRecord = { offset: 0, pathStart: 0, pathEnd: 0, dataStart: 0, dataLength: 0, fixedStart: 0, adlerBefore: 0 };
   private nodeCount = 0;
   private trailer: SnapshotTrailer | null = null;
 
@@ -77,7 +103,14 @@ export class SnapshotDecoder {
     this.file = opts.file ?? 'snapshot';
     this.maxLength = maxJuteLength(opts.juteMaxBufferBytes);
     this.framing = opts.framing ?? 'file';
+    this.recordChecksums = opts.recordChecksums === true;
+    this.ownBuffers = opts.ownBuffers === true;
     this.state = this.framing === 'file' ? State.Header : State.SessionCount;
+  }
+
+  /** Whether a pushed chunk is still held (not yet copied into the decoder's own buffers). */
+  get holdsInput(): boolean {
+    return this.held.length > 0;
   }
 
   /** Bytes consumed so far. */
@@ -141,7 +174,18 @@ export class SnapshotDecoder {
     this.checksumTo(this.pos);
     const rest = this.buf.subarray(this.pos);
     this.base += this.pos;
-    this.buf = rest.length === 0 && this.held.length === 1 ? this.held[0] : Buffer.concat([rest, ...this.held]);
+    if (this.ownBuffers) {
+      const total = rest.length + this.heldBytes;
+      let target = this.spareBacking;
+      if (target === null || target.length < total) target = Buffer.allocUnsafeSlow(Math.max(total, OWN_BUFFER_BYTES));
+      let at = rest.copy(target, 0);
+      for (const h of this.held) at += h.copy(target, at);
+      this.spareBacking = this.backing;
+      this.backing = target;
+      this.buf = target.subarray(0, total);
+    } else {
+      this.buf = rest.length === 0 && this.held.length === 1 ? this.held[0] : Buffer.concat([rest, ...this.held]);
+    }
     this.held = [];
     this.heldBytes = 0;
     this.pos = 0;
@@ -325,6 +369,10 @@ export class SnapshotDecoder {
       rec.dataStart = dataAt + 4;
       rec.dataLength = dataLength;
       rec.fixedStart = fixedStart;
+      if (this.recordChecksums) {
+        this.checksumTo(p);
+        rec.adlerBefore = this.adler;
+      }
       this.pos = recEnd;
       this.nodeCount++;
       this.visitor.node(buf, rec);

@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina, valueSymbol } from 'piscina';
-import type { DecodeTask, EncodeResult, EncodeTask } from './protocol.js';
+import type { DecodeTask, EncodeResult, EncodeTask, MergeTask } from './protocol.js';
 
 export interface SnapshotPoolOptions {
   /**
@@ -77,6 +77,12 @@ export async function runEncodeTask(task: EncodeTask): Promise<EncodeResult> {
 export async function runDecodeTask(task: DecodeTask): Promise<void> {
   if (configured.inline === true) return (inlineModule ?? await inlineWorker()).decodeStream(task);
   return snapshotPool().run(task, { name: 'decodeStream', transferList: [task.port] }) as Promise<void>;
+}
+
+/** Starts an incremental snapshot's merge in a worker; requests and results go over the task's port. */
+export async function runMergeTask(task: MergeTask): Promise<void> {
+  if (configured.inline === true) return (inlineModule ?? await inlineWorker()).mergeStream(task);
+  return snapshotPool().run(task, { name: 'mergeStream', transferList: [task.port] }) as Promise<void>;
 }
 
 export async function closeSnapshotPool(): Promise<void> {

@@ -59,3 +59,44 @@ export type RestoreMessage =
   | { type: 'corrupt'; offset: number; reason: string }
   | { type: 'failed'; message: string }
   | { type: 'aborted' };
+
+/** An incremental snapshot's merge (merge.ts): messages over the task's own port. */
+export interface MergeTask {
+  port: MessagePort;
+  /** The previous snapshot, named in corruption errors. */
+  file: string;
+  juteMaxBufferBytes: number;
+  /** Shared buffers, all one size, that merged chunks are handed over in (see 'out' and 'free'). */
+  outSlots: SharedArrayBuffer[];
+}
+
+/**
+ * Main thread → merge worker: every changed record ('changes', 'captured') and deleted path comes
+ * before the first chunk of the previous snapshot ('base'); 'end' follows its last chunk.
+ */
+export type MergeRequest =
+  /** Records of changed nodes in a shared slot, values left to the worker; answered by 'changesAck'. */
+  | { type: 'changes'; batch: EncodeBatch }
+  /** Records of changed nodes, values included, in memory of their own. */
+  | { type: 'captured'; bytes: Uint8Array }
+  | { type: 'deleted'; paths: string[] }
+  /** The previous snapshot's next bytes; answered by 'baseAck' once merged. */
+  | { type: 'base'; chunk: Uint8Array }
+  /** Instead of 'base' chunks and 'end': read the previous snapshot from this file, to its end. */
+  | { type: 'baseFile'; path: string }
+  | { type: 'end' }
+  /** The store is done with every merged chunk whose index is below `below`: their slots are free. */
+  | { type: 'free'; below: number }
+  | { type: 'abort' };
+
+/** Merge worker → main thread; exactly one of end, corrupt, failed, aborted comes last. */
+export type MergeMessage =
+  | { type: 'changesAck' }
+  | { type: 'baseAck' }
+  /** Merged chunk `index` is in slot index % slots, `length` bytes, with their Adler-32 from scratch. */
+  | { type: 'out'; index: number; length: number; adler: number }
+  /** workerMs: the worker's time on this merge. */
+  | { type: 'end'; nodeCount: number; workerMs: number }
+  | { type: 'corrupt'; offset: number; reason: string }
+  | { type: 'failed'; message: string }
+  | { type: 'aborted' };

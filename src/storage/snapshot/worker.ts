@@ -12,6 +12,8 @@ import { SnapshotDecoder } from './decoder.js';
 import type { SnapshotHead, SnapshotTrailer } from './format.js';
 import type { DecodeTask, EncodeResult, EncodeTask, RestoreMessage, RestoreRequest } from './protocol.js';
 
+export { mergeStream } from './merge.js';
+
 /** The end-of-nodes marker of a snapshot body: an empty path record ("/" with length 1). */
 const END_OF_NODES_BYTES = 5;
 
