@@ -144,6 +144,8 @@ export function takeIncrementalSnapshot(
       if (stopped) return;
       const error = failure();
       if (error !== null) throw error;
+      // The worker ends only after the previous snapshot's last chunk: not while changes still come.
+      if (state.last !== null) throw new Error('snapshot merge ended before the changes were sent');
       if (state.changesOut >= CHANGE_SLOTS) {
         await sleep();
         continue;
