@@ -13,6 +13,7 @@ import type { DataNode } from '../../src/tree/node.js';
 import type { ACL } from '../../src/jute/records.js';
 import { StatsTrack, limitPath, statPath } from '../../src/tree/quota.js';
 import { openFilelogStorage, openMemoryStorage, type SnapshotStore } from '../../src/storage/index.js';
+import { Prng } from '../sim/prng.js';
 import { closeSnapshotPool, decodeSnapshot, restoreSnapshot, takeSnapshot, type TakenSnapshot } from '../../src/storage/snapshot/index.js';
 
 after(() => closeSnapshotPool());
@@ -22,15 +23,10 @@ const READ: ACL[] = [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }];
 const DIGEST: ACL[] = [{ perms: 31, id: { scheme: 'digest', id: 'u:abc' } }];
 const ACLS = [OPEN, READ, DIGEST];
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** The simulator's seeded PRNG, as a function. */
+function seeded(seed: number): () => number {
+  const prng = new Prng(seed);
+  return () => prng.next();
 }
 
 /** Every node as one line: path, data, client stat, ACL. Sorted, so the two trees compare as text. */
@@ -151,7 +147,7 @@ interface Round {
  * written incrementally against the tree as it was when it began.
  */
 async function run(seed: number, store: SnapshotStore, rounds: number): Promise<{ incremental: number; full: number }> {
-  const random = mulberry32(seed);
+  const random = seeded(seed);
   const tree = new DataTree({ digestEnabled: true });
   const work = new Workload(tree, random);
   let incremental = 0;
@@ -224,7 +220,7 @@ test('incremental snapshots over ZooKeeper-format files, chunked as the filelog 
 
 test('a failed snapshot makes the next one walk the whole tree', async () => {
   const tree = new DataTree({ digestEnabled: true });
-  const work = new Workload(tree, mulberry32(7));
+  const work = new Workload(tree, seeded(7));
   const store = (await openMemoryStorage()).snapshots;
   const first = await takeSnapshot(tree, new Map(), store, { trackChanges: true });
   assert.equal(first.incremental, undefined);

@@ -10,12 +10,11 @@
 //          then every changed record not yet placed, by path depth (so a parent precedes its children)
 
 import { closeSync, openSync, readSync } from 'node:fs';
-import { isStorageError, StorageCorruptError } from '../errors.js';
 import { ADLER32_INIT, adler32, adler32Combine, adler32Uncombine } from '../adler32.js';
 import { fillValues, type EncodeBatch } from './batch.js';
 import { SnapshotDecoder } from './decoder.js';
 import { NODE_FIXED_BYTES } from './format.js';
-import type { MergeMessage, MergeRequest, MergeTask } from './protocol.js';
+import { failureMessage, type MergeMessage, type MergeRequest, type MergeTask } from './protocol.js';
 
 /** Bytes read from a base file at a time. */
 const BASE_READ_BYTES = 1 << 20;
@@ -328,13 +327,7 @@ export function mergeStream(task: MergeTask): Promise<void> {
         // The end comes after the last chunk: once every chunk has a slot.
         if (ending && out.backlog === 0) finish({ type: 'end', nodeCount: out.nodeCount, workerMs });
       } catch (err) {
-        if (isStorageError(err, 'ERR_STORAGE_CORRUPT') && err instanceof StorageCorruptError) {
-          const prefix = `${err.file} is corrupt at offset ${err.offset}: `;
-          const reason = err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
-          finish({ type: 'corrupt', offset: err.offset, reason });
-        } else {
-          finish({ type: 'failed', message: err instanceof Error ? err.stack ?? err.message : String(err) });
-        }
+        finish(failureMessage(err));
       }
     };
     port.on('message', onMessage);

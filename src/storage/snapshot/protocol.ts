@@ -3,6 +3,7 @@
 // in and node batches stream out in order.
 
 import type { MessagePort } from 'node:worker_threads';
+import { isStorageError, StorageCorruptError } from '../errors.js';
 import type { ACL, FileHeader } from '../../jute/records.js';
 import type { EncodeBatch, RestoreBatch } from './batch.js';
 import type { SnapshotTrailer } from './format.js';
@@ -100,3 +101,16 @@ export type MergeMessage =
   | { type: 'corrupt'; offset: number; reason: string }
   | { type: 'failed'; message: string }
   | { type: 'aborted' };
+
+/**
+ * How a worker task reports what stopped it: corruption as data (its offset and reason), since an
+ * error loses its class and fields when it crosses threads; anything else as its stack.
+ */
+export function failureMessage(err: unknown): { type: 'corrupt'; offset: number; reason: string } | { type: 'failed'; message: string } {
+  if (isStorageError(err, 'ERR_STORAGE_CORRUPT') && err instanceof StorageCorruptError) {
+    const prefix = `${err.file} is corrupt at offset ${err.offset}: `;
+    const reason = err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
+    return { type: 'corrupt', offset: err.offset, reason };
+  }
+  return { type: 'failed', message: err instanceof Error ? err.stack ?? err.message : String(err) };
+}

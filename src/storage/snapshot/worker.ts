@@ -5,12 +5,11 @@
 // shared memory cross the thread line.
 
 import { isMainThread, type MessagePort } from 'node:worker_threads';
-import { isStorageError, StorageCorruptError } from '../errors.js';
 import { checksumBatch, fillValues, RestoreBatchBuilder } from './batch.js';
 import { lowerThisThreadPriority } from './background-priority.js';
 import { SnapshotDecoder } from './decoder.js';
 import type { SnapshotHead, SnapshotTrailer } from './format.js';
-import type { DecodeTask, EncodeResult, EncodeTask, RestoreMessage, RestoreRequest } from './protocol.js';
+import { failureMessage, type DecodeTask, type EncodeResult, type EncodeTask, type RestoreMessage, type RestoreRequest } from './protocol.js';
 
 export { mergeStream } from './merge.js';
 
@@ -102,13 +101,7 @@ export function decodeStream(task: DecodeTask): Promise<void> {
           finish({ type: 'aborted' });
         }
       } catch (err) {
-        if (isStorageError(err, 'ERR_STORAGE_CORRUPT') && err instanceof StorageCorruptError) {
-          const prefix = `${err.file} is corrupt at offset ${err.offset}: `;
-          const reason = err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
-          finish({ type: 'corrupt', offset: err.offset, reason });
-        } else {
-          finish({ type: 'failed', message: err instanceof Error ? err.stack ?? err.message : String(err) });
-        }
+        finish(failureMessage(err));
       }
     };
     port.on('message', onMessage);
