@@ -24,9 +24,14 @@ const TXN_DIGEST_BYTES = 12;
 /** The zxid inside a payload's TxnHeader, or null when the payload is too short to hold one. */
 export function payloadZxid(payload: Uint8Array): number | null {
   if (payload.length < TXN_HEADER_BYTES) return null;
+  return zxidInPayloadAt(payload, 0);
+}
+
+/** The zxid of the TxnHeader of a payload that starts at `start` of `bytes` (at least TXN_HEADER_BYTES of it). */
+export function zxidInPayloadAt(bytes: Uint8Array, start: number): number {
   // Byte by byte: a DataView per call was a visible cost of every append.
-  const p = payload;
-  const at = ZXID_OFFSET;
+  const p = bytes;
+  const at = start + ZXID_OFFSET;
   const hi = (p[at] << 24) | (p[at + 1] << 16) | (p[at + 2] << 8) | p[at + 3];
   const lo = p[at + 4] * 0x100_0000 + ((p[at + 5] << 16) | (p[at + 6] << 8) | p[at + 7]);
   return hi * 0x1_0000_0000 + lo;

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FileTxnLog, StorageCorruptError, type TxnEntry } from '../../src/storage/index.js';
 import { LogScanner } from '../../src/storage/filelog/log-scanner.js';
+import { ADLER32_INIT, adler32 } from '../../src/storage/adler32.js';
 import { collect, entries, epochZxid, run } from './conformance-support.js';
 import { entryLayout, recordingLogger, tempDir, type RecordingLogger, type TempDir } from './filelog-support.js';
 
@@ -136,6 +137,20 @@ describe('filelog: recovery on open', () => {
     } finally {
       await log.close();
     }
+  });
+
+  it('refuses zxids that go backwards in the newest file, naming file and offset', async () => {
+    const { dir, files } = await writeLog([run(E1 + 1, 10)]);
+    const sixth = (await layoutOf(files[0]))[5];
+    // The sixth entry claims the third's zxid, with a checksum that matches: good framing, wrong order.
+    const bytes = await readFile(files[0]);
+    const payload = Buffer.from(bytes.subarray(sixth.offset + 12, sixth.offset + 12 + sixth.length));
+    payload.writeBigInt64BE(BigInt(E1 + 3), 12);
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(adler32(ADLER32_INIT, payload), 4);
+    await patch(files[0], sixth.offset, head);
+    await patch(files[0], sixth.offset + 12, payload);
+    await rejectsCorrupt(reopen(dir), files[0], sixth.offset, /zxids go backwards inside the log/);
   });
 
   it('refuses a checksum error followed by good entries, naming file and offset', async () => {

@@ -108,7 +108,16 @@ async function recoverNewest(ref: LogFileRef, logger: StorageLogger): Promise<{ 
     }
     await checkLogHeader(handle, ref.path);
     const scanner = new LogScanner(handle, ref.path, { limit: size, checkZeroTail: true });
-    for (let entry = scanner.nextBuffered() ?? await scanner.next(); entry !== null; entry = scanner.nextBuffered() ?? await scanner.next()) lastZxid = entry.zxid;
+    for (;;) {
+      const zxid = scanner.nextZxidBuffered();
+      if (zxid >= 0) {
+        lastZxid = zxid;
+        continue;
+      }
+      const entry = await scanner.next();
+      if (entry === null) break;
+      lastZxid = entry.zxid;
+    }
     tail = scanner.tail;
     end = scanner.end;
   } finally {

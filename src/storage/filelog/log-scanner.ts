@@ -15,7 +15,7 @@
 
 import type { FileHandle } from 'node:fs/promises';
 import { StorageCorruptError } from '../errors.js';
-import { payloadZxid } from '../txn-entry.js';
+import { payloadZxid, zxidInPayloadAt } from '../txn-entry.js';
 import { ADLER32_INIT, adler32 } from '../adler32.js';
 import { readFully, type PositionalReader } from './fs-util.js';
 import {
@@ -135,6 +135,29 @@ export class LogScanner {
     return entry;
   }
 
+  /**
+   * nextBuffered() for a scan that needs only the zxids (recovering the newest file): the next
+   * entry's zxid when it is good and already read, else -1 (ask next()). No payload view and no
+   * entry object per entry: recovering a 64 MB newest log of 307k setData txns took 160-234 ms
+   * with nextBuffered(), most of it beyond the checksums.
+   */
+  nextZxidBuffered(): number {
+    if (this.#tail !== null) return -1;
+    const p = this.#pos;
+    const buf = this.#buf;
+    const o = p - this.#bufStart;
+    if (o < 0 || o + ENTRY_HEAD_BYTES > buf.length) return -1;
+    const length = buf.readInt32BE(o + 8);
+    if (length < MIN_PAYLOAD_BYTES || length > MAX_PAYLOAD_BYTES) return -1;
+    if (p + ENTRY_OVERHEAD_BYTES + length > this.#limit || o + ENTRY_OVERHEAD_BYTES + length > buf.length) return -1;
+    if (!entryIsGood(buf, o, length)) return -1;
+    const zxid = zxidInPayloadAt(buf, o + ENTRY_HEAD_BYTES);
+    if (zxid <= this.#lastZxid) return -1;
+    this.#lastZxid = zxid;
+    this.#pos = p + ENTRY_OVERHEAD_BYTES + length;
+    return zxid;
+  }
+
   /** The next good entry, or null at the end (then see `tail`). Throws StorageCorruptError. */
   async next(): Promise<ScannedEntry | null> {
     if (this.#tail !== null) return null;
@@ -223,6 +246,12 @@ export class LogScanner {
     at += inBuf.length;
     return allZero(this.handle, at, this.#limit);
   }
+}
+
+/** Whether the entry framed at index `o` has its end-of-record byte and a matching Adler-32 (as entryAt checks). */
+function entryIsGood(buf: Buffer, o: number, length: number): boolean {
+  return buf[o + ENTRY_HEAD_BYTES + length] === END_OF_RECORD && buf.readUInt32BE(o) === 0
+    && buf.readUInt32BE(o + 4) === adler32(ADLER32_INIT, buf, o + ENTRY_HEAD_BYTES, o + ENTRY_HEAD_BYTES + length);
 }
 
 /**
