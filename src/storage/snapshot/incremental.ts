@@ -26,6 +26,7 @@ import { defaultFileHeader, encodeHead, encodeTail, JUTE_MAX_BUFFER_BYTES, snaps
 import { runMergeTask, taskChannel } from './pool.js';
 import type { MergeMessage, MergeRequest } from './protocol.js';
 import { giveBackShared, takeShared } from './shared-buffers.js';
+import { ReadAhead } from './read-ahead.js';
 
 export interface IncrementalOptions {
   sliceMs: number;
@@ -200,38 +201,18 @@ export function takeIncrementalSnapshot(
       file = plain;
       send({ type: 'baseFile', path: plain });
     }
-    const source = plain !== null ? null : store.open(base.zxid)[Symbol.asyncIterator]();
-    let sourceDone = source === null;
-    let reading: Promise<void> | null = null;
-    let readError: { err: unknown } | null = null;
-    const readMore = (): void => {
-      if (source === null || reading !== null || sourceDone || state.baseInFlight >= BASE_CHUNKS_IN_FLIGHT || outs.length >= OUT_SLOTS) return;
-      reading = source.next().then((r) => {
-        reading = null;
-        if (stopped) return;
-        if (r.done === true) {
-          sourceDone = true;
-          send({ type: 'end' });
-        } else {
-          const chunk = r.value;
-          // A chunk with a buffer of its own moves to the worker; anything else is copied.
-          const own = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && !(chunk.buffer instanceof SharedArrayBuffer);
-          state.baseInFlight++;
-          send({ type: 'base', chunk }, own ? [chunk.buffer as ArrayBuffer] : []);
-        }
-        wakeUp();
-      }, (err: unknown) => {
-        reading = null;
-        readError = { err };
-        wakeUp();
-      });
-    };
+    const reader = plain !== null ? null : new ReadAhead(store.open(base.zxid)[Symbol.asyncIterator](), (chunk) => {
+      // A chunk with a buffer of its own moves to the worker; anything else is copied.
+      const own = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && !(chunk.buffer instanceof SharedArrayBuffer);
+      state.baseInFlight++;
+      send({ type: 'base', chunk }, own ? [chunk.buffer as ArrayBuffer] : []);
+    }, () => send({ type: 'end' }), wakeUp);
     try {
       for (;;) {
-        if (readError !== null) throw (readError as { err: unknown }).err;
+        reader?.rethrow();
         const error = failure();
         if (error !== null) throw error;
-        readMore();
+        if (state.baseInFlight < BASE_CHUNKS_IN_FLIGHT && outs.length < OUT_SLOTS) reader?.pull();
         const next = outs.shift();
         if (next !== undefined) {
           adler = adler32Combine(adler, next.adler, next.length);
@@ -245,8 +226,7 @@ export function takeIncrementalSnapshot(
       }
     } finally {
       stopped = true;
-      await reading;
-      if (!sourceDone) await source?.return?.().catch(() => {});
+      await reader?.close();
     }
     yield encodeTail(adler, trailer);
   }

@@ -23,6 +23,7 @@ import type { EncodeResult, RestoreMessage, RestoreRequest } from './protocol.js
 import { SnapshotWalker, type WalkStep } from './walk.js';
 import { giveBackShared } from './shared-buffers.js';
 import { currentDigest, takeIncrementalSnapshot } from './incremental.js';
+import { ReadAhead } from './read-ahead.js';
 
 export * from './format.js';
 export * from './decoder.js';
@@ -402,8 +403,6 @@ export async function restoreSnapshot(
     wakeUp();
   });
 
-  const source = store.open(zxid)[Symbol.asyncIterator]();
-  let sourceDone = false;
   let sizeBytes = 0;
   let sessions = new Map<bigint, number>();
   let sawHead = false;
@@ -435,34 +434,19 @@ export async function restoreSnapshot(
 
   // Reads run beside the insertion: a chunk is read whenever fewer than RESTORE_CHUNKS_IN_FLIGHT
   // are with the worker, so the worker is not left waiting while this thread inserts.
-  let reading: Promise<void> | null = null;
-  let readError: { err: unknown } | null = null;
-  let stopped = false;
+  const reader = new ReadAhead(store.open(zxid)[Symbol.asyncIterator](), (chunk) => {
+    // Copied by postMessage: the store may still own the chunk's memory.
+    send({ type: 'chunk', chunk });
+    sizeBytes += chunk.length;
+    chunksInFlight++;
+  }, () => send({ type: 'end' }), wakeUp);
   const readMore = (): void => {
-    if (reading !== null || sourceDone || chunksInFlight >= RESTORE_CHUNKS_IN_FLIGHT || queue.length >= RESTORE_BATCHES_QUEUED) return;
-    reading = source.next().then((r) => {
-      reading = null;
-      if (stopped) return;
-      if (r.done === true) {
-        sourceDone = true;
-        send({ type: 'end' });
-      } else {
-        // Copied by postMessage: the store may still own the chunk's memory.
-        send({ type: 'chunk', chunk: r.value });
-        sizeBytes += r.value.length;
-        chunksInFlight++;
-      }
-      wakeUp();
-    }, (err: unknown) => {
-      reading = null;
-      readError = { err };
-      wakeUp();
-    });
+    if (chunksInFlight < RESTORE_CHUNKS_IN_FLIGHT && queue.length < RESTORE_BATCHES_QUEUED) reader.pull();
   };
 
   try {
     for (;;) {
-      if (readError !== null) throw (readError as { err: unknown }).err;
+      reader.rethrow();
       if (worker.last !== null && worker.last.type !== 'end') break;
       readMore();
       if (queue.length > 0 || cursor !== null) {
@@ -498,11 +482,8 @@ export async function restoreSnapshot(
       nodeCount: done.nodeCount, sizeBytes,
     };
   } finally {
-    stopped = true;
     if (worker.last === null) send({ type: 'abort' });
-    await reading;
-    // The store's stream is closed quietly: its error, if any, would hide the one being thrown.
-    if (!sourceDone) await source.return?.().catch(() => {});
+    await reader.close();
     await task;
     port.close();
   }
