@@ -4,7 +4,7 @@
 // snapshot began (every node's path, data, stat and ACL, and the digest).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setImmediate as tick } from 'node:timers/promises';
@@ -12,7 +12,7 @@ import { DataTree } from '../../src/tree/data-tree.js';
 import type { DataNode } from '../../src/tree/node.js';
 import type { ACL } from '../../src/jute/records.js';
 import { StatsTrack, limitPath, statPath } from '../../src/tree/quota.js';
-import { openFilelogStorage, openMemoryStorage, type SnapshotStore } from '../../src/storage/index.js';
+import { openFilelogStorage, openMemoryStorage, StorageCorruptError, type SnapshotStore } from '../../src/storage/index.js';
 import { Prng } from '../sim/prng.js';
 import { closeSnapshotPool, decodeSnapshot, restoreSnapshot, takeSnapshot, type TakenSnapshot } from '../../src/storage/snapshot/index.js';
 
@@ -237,4 +237,37 @@ test('a failed snapshot makes the next one walk the whole tree', async () => {
   const restored = new DataTree({ digestEnabled: true });
   await restoreSnapshot(store, fourth.zxid, restored);
   assert.deepEqual(dump(restored), dump(tree));
+});
+
+test('a damaged previous snapshot is refused, naming the file and offset, and never copied forward', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'zk-incr-corrupt-'));
+  try {
+    const storage = await openFilelogStorage({ dataDir: dir });
+    const tree = new DataTree({ digestEnabled: true });
+    const work = new Workload(tree, seeded(11));
+    const first = await takeSnapshot(tree, new Map(), storage.snapshots, { trackChanges: true });
+    assert.equal(first.incremental, undefined);
+    // One byte of a node's data, far from the file's end: the seal no longer matches.
+    const file = path.join(dir, 'version-2', `snapshot.${first.zxid.toString(16)}`);
+    const bytes = await readFile(file);
+    const at = Math.floor(bytes.length / 2);
+    bytes[at] ^= 0x01;
+    await writeFile(file, bytes);
+    for (let i = 0; i < 20; i++) work.step();
+    await assert.rejects(takeSnapshot(tree, new Map(), storage.snapshots, { trackChanges: true }), (err: unknown) => {
+      assert.ok(err instanceof StorageCorruptError, String(err));
+      assert.equal(err.file, file);
+      assert.ok(err.offset > 0 && err.offset <= bytes.length, `offset ${err.offset}`);
+      return true;
+    });
+    for (let i = 0; i < 20; i++) work.step();
+    const third = await takeSnapshot(tree, new Map(), storage.snapshots, { trackChanges: true });
+    assert.equal(third.incremental, undefined, 'a whole walk after the refusal');
+    const restored = new DataTree({ digestEnabled: true });
+    await restoreSnapshot(storage.snapshots, third.zxid, restored);
+    assert.deepEqual(dump(restored), dump(tree));
+    await storage.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
