@@ -57,6 +57,7 @@ async function main(argv: string[]): Promise<number> {
       preAllocSizeKb: config.preAllocSizeKb,
       forceSync: config.forceSync,
       snapshotCompression: config.snapshotCompressionMethod === 'gz' ? 'gz' : 'none',
+      snapshotDirectWrite: config.snapshotDirectWrite,
       logger: log.child('storage'),
     });
   } catch (err) {

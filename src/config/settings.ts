@@ -41,6 +41,7 @@ export interface Draft {
   superDigest: string | null;
   snapshotCompressionMethod: SnapshotCompression;
   snapshotIncremental: boolean;
+  snapshotDirectWrite: boolean;
   digestEnabled: boolean;
   storage: StorageKind;
   logFormat: LogFormat | null;
@@ -134,6 +135,7 @@ export function defaultDraft(): Draft {
     superDigest: null,
     snapshotCompressionMethod: 'none',
     snapshotIncremental: false,
+    snapshotDirectWrite: true,
     digestEnabled: true,
     storage: 'filelog',
     logFormat: null,
@@ -368,6 +370,9 @@ export const SETTINGS: readonly Setting[] = [
   // zk-server's own: write each snapshot from the previous one and the nodes changed since it
   // began (storage/snapshot/incremental.ts). Off by default: see native-free-notes.md, session 16.
   prop('snapshot.incremental', (d, v, s) => { d.snapshotIncremental = readLooseBoolean(v, s); }),
+  // zk-server's own: filelog writes snapshot files with O_DIRECT where the file system allows it
+  // (storage/filelog/snapshot-writer.ts); false writes them through the page cache.
+  prop('snapshot.directWrite', (d, v, s) => { d.snapshotDirectWrite = readLooseBoolean(v, s); }),
   prop('digest.enabled', (d, v, s) => { d.digestEnabled = readLooseBoolean(v, s); }),
   // QuorumPeerConfig reads metricsProvider.className and hands the other metricsProvider.* keys to
   // the provider (PrometheusMetricsProvider.configure: httpHost, httpPort, exportJvmInfo, and its

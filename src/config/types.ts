@@ -112,6 +112,8 @@ export interface ServerConfig {
   snapshotCompressionMethod: SnapshotCompression;
   /** zookeeper.snapshot.incremental (zk-server's own): snapshots written from the previous one. */
   snapshotIncremental: boolean;
+  /** zookeeper.snapshot.directWrite (zk-server's own): snapshot files written by direct I/O (filelog). */
+  snapshotDirectWrite: boolean;
   digestEnabled: boolean;
   storage: StorageKind;
   /** zkserver.log.format / --log-format; null = as the process started (ZK_LOG_FORMAT or text). */

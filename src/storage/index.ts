@@ -35,6 +35,8 @@ export interface StorageOptions {
   readonly forceSync?: boolean;
   /** filelog: compression of new snapshots, zookeeper.snapshot.compression.method (default 'none'). */
   readonly snapshotCompression?: SnapshotWriteCompression;
+  /** filelog: write snapshot files by direct I/O where possible, zookeeper.snapshot.directWrite (default true). */
+  readonly snapshotDirectWrite?: boolean;
   /** filelog: where repairs done on open (a torn log tail cut off) are reported; default stderr. */
   readonly logger?: StorageLogger;
 }
@@ -52,7 +54,9 @@ const openers: Partial<Record<StorageKind, StorageOpener>> = {
   level: async (options) => {
     if (options.dataDir === undefined) throw new StorageInvalidArgumentError('the level backend needs a dataDir');
     const { openLevelStorage } = await import('./level/index.js');
-    return openLevelStorage({ dataDir: options.dataDir, dataLogDir: options.dataLogDir, logger: options.logger });
+    return openLevelStorage({
+      dataDir: options.dataDir, dataLogDir: options.dataLogDir, snapshotDirectWrite: options.snapshotDirectWrite, logger: options.logger,
+    });
   },
 };
 

@@ -165,6 +165,7 @@ test('system property spellings work in the file too', () => {
     'zookeeper.digest.enabled=false',
     'zookeeper.admin.serverPort=8181',
     'zookeeper.observer.syncEnabled=false',
+    'zookeeper.snapshot.directWrite=false',
   ].join('\n'));
   assert.equal(c.snapCount, 77);
   assert.ok(c.fourLetterWordWhitelist.has('ruok'));
@@ -174,6 +175,8 @@ test('system property spellings work in the file too', () => {
   assert.equal(c.digestEnabled, false);
   assert.equal(c.adminServerPort, 8181);
   assert.equal(c.syncEnabled, false);
+  assert.equal(c.snapshotDirectWrite, false);
+  assert.equal(parse(minimal).snapshotDirectWrite, true, 'direct snapshot writes are the default');
   assert.deepEqual(c.warnings, []);
 });
 

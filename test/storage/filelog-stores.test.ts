@@ -2,7 +2,8 @@
 // files (plain, gz, snappy) and validity rule, atomic writes, epoch files, dataDir/dataLogDir checks.
 
 import assert from 'node:assert/strict';
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { mkdir, open, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
@@ -22,6 +23,20 @@ async function freshDir(): Promise<string> {
   const dir = path.join(tmp.dir, `d-${++counter}`);
   await mkdir(dir);
   return dir;
+}
+
+/** Whether this directory's file system opens files O_DIRECT (Linux; tmpfs only on newer kernels). */
+async function directOpenWorks(dir: string): Promise<boolean> {
+  const O_DIRECT = (fsConstants as Record<string, number | undefined>).O_DIRECT;
+  if (O_DIRECT === undefined) return false;
+  try {
+    const handle = await open(path.join(dir, 'probe'), fsConstants.O_WRONLY | fsConstants.O_CREAT | O_DIRECT);
+    await handle.close();
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EINVAL') return false;
+    throw err;
+  }
 }
 
 async function readAll(iterable: AsyncIterable<Uint8Array>): Promise<Buffer> {
@@ -130,6 +145,41 @@ describe('filelog: snapshot store', () => {
       try {
         await assert.rejects(store.write(Z + 1, failing()), (err) => err === boom);
         assert.deepEqual(await readdir(dir), [], `${compression}: no snapshot and no temp file`);
+      } finally {
+        await store.close();
+      }
+    }
+  });
+
+  it('writes snapshot files by direct I/O where the file system takes it, to exactly the bytes given', async () => {
+    // Lengths around the 4 KiB alignment and the 1 MiB staging buffers, in pieces of 1 byte to
+    // 1.5 MiB: direct writes stage, pad the last block and cut the file back to its length.
+    const lengths = [13, 4095, 4096, 4097, (1 << 20) - 1, 1 << 20, (1 << 20) + 1, (3 << 20) + 12_345];
+    const pieceSizes = [1, 7, 4096, 65_521, 1 << 20, (3 << 19) + 3];
+    const takesDirect = await directOpenWorks(await freshDir());
+    for (const directWrite of [true, false]) {
+      const dir = await freshDir();
+      const logger = recordingLogger();
+      const store = await FileSnapshotStore.open({ dir, directWrite, logger });
+      try {
+        for (const [i, length] of lengths.entries()) {
+          const bytes = sealedSnapshot(length - 13, i + 1);
+          async function* pieces(): AsyncGenerator<Uint8Array> {
+            for (let at = 0, k = i; at < bytes.length; k++) {
+              const end = Math.min(bytes.length, at + pieceSizes[k % pieceSizes.length]);
+              yield bytes.subarray(at, end);
+              at = end;
+            }
+          }
+          const info = await store.write(Z + i, pieces());
+          assert.equal(info.sizeBytes, length, `directWrite=${directWrite}, ${length} bytes: file length`);
+          assert.ok((await readFile(info.location ?? assert.fail("no location"))).equals(bytes), `directWrite=${directWrite}, ${length} bytes: file content`);
+          assert.ok((await readAll(store.open(Z + i))).equals(bytes));
+        }
+        const expected = directWrite && takesDirect ? lengths.length : 0;
+        assert.equal(store.directWrites, expected, `directWrite=${directWrite}, O_DIRECT ${takesDirect ? 'taken' : 'refused'} here`);
+        assert.equal((await readdir(dir)).filter((n) => n.endsWith('.tmp')).length, 0);
+        if (directWrite && !takesDirect) assert.match(logger.warnings.join('\n'), /direct I\/O refused/);
       } finally {
         await store.close();
       }

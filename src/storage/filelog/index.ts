@@ -29,6 +29,8 @@ export interface FilelogStorageOptions {
   readonly forceSync?: boolean;
   /** zookeeper.snapshot.compression.method for new snapshots, default 'none'. */
   readonly snapshotCompression?: SnapshotWriteCompression;
+  /** zookeeper.snapshot.directWrite: snapshot files by direct I/O where possible, default true. */
+  readonly snapshotDirectWrite?: boolean;
   readonly logger?: StorageLogger;
   /** When txn log reads move to the worker pool (default: files from 1 MiB on). */
   readonly logWorkerRead?: LogWorkerReadOptions;
@@ -53,7 +55,9 @@ export async function openFilelogStorage(options: FilelogStorageOptions): Promis
   });
   let snapshots: FileSnapshotStore;
   try {
-    snapshots = await FileSnapshotStore.open({ dir: snapDir, compression: options.snapshotCompression, logger });
+    snapshots = await FileSnapshotStore.open({
+      dir: snapDir, compression: options.snapshotCompression, directWrite: options.snapshotDirectWrite, logger,
+    });
   } catch (err) {
     await txnLog.close();
     throw err;

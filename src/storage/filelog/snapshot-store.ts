@@ -25,7 +25,8 @@ import { createGunzip, createGzip } from 'node:zlib';
 import { AbstractSnapshotStore } from '../abstract-snapshot-store.js';
 import { StorageCorruptError, StorageNotFoundError } from '../errors.js';
 import type { SnapshotInfo } from '../spi.js';
-import { fsyncDir, isNotFound, readFully, writeFully } from './fs-util.js';
+import { fsyncDir, isNotFound, readFully } from './fs-util.js';
+import { createSnapshotFile, type SnapshotFileWriter } from './snapshot-writer.js';
 import { stderrLogger, type StorageLogger } from './logger.js';
 import {
   hexZxid, parseSnapshotFileName, SNAPSHOT_EXTENSION, SNAPSHOT_PREFIX, snapshotFileName, TMP_SUFFIX,
@@ -41,6 +42,8 @@ export interface FileSnapshotStoreOptions {
   readonly dir: string;
   /** ZooKeeper's zookeeper.snapshot.compression.method; default 'none' (its CHECKED mode). */
   readonly compression?: SnapshotWriteCompression;
+  /** Write snapshot files by direct I/O where the file system allows it (default true; snapshot-writer.ts). */
+  readonly directWrite?: boolean;
   readonly logger?: StorageLogger;
 }
 
@@ -48,8 +51,6 @@ const SEAL_TAIL = Buffer.from([0x00, 0x00, 0x00, 0x01, 0x2f]);
 const MIN_CHECKED_BYTES = 10;
 const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
 const IO_CHUNK_BYTES = 1 << 20;
-/** Dirty snapshot bytes allowed before an fdatasync (see CoalescingWriter). */
-const SYNC_EVERY_BYTES = 256 << 10;
 const TEMP_NAME = /^snapshot\..*\.tmp$/;
 
 interface SnapshotFile {
@@ -63,6 +64,9 @@ interface SnapshotFile {
 export class FileSnapshotStore extends AbstractSnapshotStore {
   readonly #dir: string;
   readonly #compression: SnapshotWriteCompression;
+  readonly #directWrite: boolean;
+  readonly #logger: StorageLogger;
+  #directWrites = 0;
 
   /** Removes temp files left by a write that a crash interrupted (ours or ZooKeeper's). */
   static async open(options: FileSnapshotStoreOptions): Promise<FileSnapshotStore> {
@@ -73,6 +77,11 @@ export class FileSnapshotStore extends AbstractSnapshotStore {
       await unlinkIfPresent(path.join(options.dir, name));
     }
     return new FileSnapshotStore(options);
+  }
+
+  /** Snapshots this store wrote to disk by direct I/O (the others went through the page cache). */
+  get directWrites(): number {
+    return this.#directWrites;
   }
 
   /** The directory, `<dataDir>/version-2`. */
@@ -88,6 +97,8 @@ export class FileSnapshotStore extends AbstractSnapshotStore {
     }
     this.#dir = options.dir;
     this.#compression = compression;
+    this.#directWrite = options.directWrite ?? true;
+    this.#logger = options.logger ?? stderrLogger;
   }
 
   protected async _write(zxid: number, chunks: AsyncIterable<Uint8Array>): Promise<SnapshotInfo> {
@@ -96,26 +107,23 @@ export class FileSnapshotStore extends AbstractSnapshotStore {
     // Unique per write, so two writes of one zxid cannot share a temp file; ZooKeeper skips
     // `*.tmp` when it looks for snapshots.
     const temp = path.join(this.#dir, `${name}.${randomBytes(4).toString('hex')}${TMP_SUFFIX}`);
-    const handle = await open(temp, 'wx');
-    let closed = false;
+    let writer: SnapshotFileWriter | null = null;
     try {
-      const writer = new CoalescingWriter(handle);
+      writer = await createSnapshotFile(temp, { direct: this.#directWrite, logger: this.#logger });
+      const out = writer;
       if (this.#compression === 'gz') {
         await pipelinePromise(Readable.from(chunks, { objectMode: false }), createGzip(), async (source: AsyncIterable<Buffer>) => {
-          for await (const chunk of source) await writer.write(chunk);
+          for await (const chunk of source) await out.write(chunk);
         });
       } else {
-        for await (const chunk of chunks) await writer.write(chunk);
+        for await (const chunk of chunks) await out.write(chunk);
       }
-      await writer.flush();
-      await writer.settle();
-      await handle.sync();
-      closed = true;
-      await handle.close();
+      await out.finish();
+      if (out.direct) this.#directWrites++;
       await rename(temp, target);
       await fsyncDir(this.#dir);
     } catch (err) {
-      if (!closed) await handle.close().catch(() => {});
+      await writer?.abort();
       await unlinkIfPresent(temp);
       throw err;
     }
@@ -280,65 +288,6 @@ async function* readGzip(file: string): AsyncGenerator<Uint8Array, void, undefin
     if (isNotFound(err)) throw err;
     const reason = err instanceof Error ? err.message : String(err);
     throw new StorageCorruptError(file, gunzip.bytesWritten, `cannot gunzip: ${reason}`, { cause: err });
-  }
-}
-
-/**
- * Turns small chunks into large writes, passes large ones straight through, and fdatasyncs every
- * SYNC_EVERY_BYTES: a txn log write waits behind whatever snapshot bytes the disk is flushing when
- * it arrives, so those must be few. Measured on a million-node snapshot (187 MiB) with a log append
- * every millisecond: one final fsync stalled appends ~375 ms (level backend); a sync every 8 MiB
- * gave append p99/max 24/30 ms during the snapshot, every 1 MiB 8-10/20-32 ms, every 256 KiB
- * 6-7/12-13 ms (before it: 1.2/4 ms), for a snapshot ~10% slower. A sync runs while the next
- * chunk is written (at most one at a time): under load, waiting for each one cost event-loop turns
- * that made a million-node snapshot at 64×32 writes take 3.3-3.8 s instead of 2.2-2.8 s.
- */
-class CoalescingWriter {
-  readonly #buf = Buffer.allocUnsafe(IO_CHUNK_BYTES);
-  #used = 0;
-  #position = 0;
-  #unsynced = 0;
-  #syncing: Promise<void> | null = null;
-
-  constructor(private readonly handle: FileHandle) {}
-
-  async write(chunk: Uint8Array): Promise<void> {
-    if (chunk.length >= this.#buf.length / 4) {
-      await this.flush();
-      await this.#writeAt(chunk, chunk.length);
-      return;
-    }
-    if (this.#used + chunk.length > this.#buf.length) await this.flush();
-    this.#buf.set(chunk, this.#used);
-    this.#used += chunk.length;
-  }
-
-  async flush(): Promise<void> {
-    if (this.#used === 0) return;
-    await this.#writeAt(this.#buf, this.#used);
-    this.#used = 0;
-  }
-
-  /** Resolves when every sync started so far has finished; rejects with the first failure. */
-  async settle(): Promise<void> {
-    const syncing = this.#syncing;
-    this.#syncing = null;
-    await syncing;
-  }
-
-  async #writeAt(bytes: Uint8Array, length: number): Promise<void> {
-    await writeFully(this.handle, bytes, length, this.#position);
-    this.#position += length;
-    this.#unsynced += length;
-    if (this.#unsynced >= SYNC_EVERY_BYTES) {
-      // At most one sync is outstanding, so the disk never holds much more than two chunks of
-      // this file unflushed.
-      await this.settle();
-      this.#syncing = this.handle.datasync();
-      // Awaited by the next sync or by settle(); this only keeps a failure from going unhandled.
-      this.#syncing.catch(() => {});
-      this.#unsynced = 0;
-    }
   }
 }
 

@@ -29,6 +29,8 @@ export interface LevelStorageOptions {
   readonly dataDir: string;
   /** The txn log goes to its own DB in `<dataLogDir>/level/db` when this differs from dataDir. */
   readonly dataLogDir?: string;
+  /** Snapshot files by direct I/O where possible (zookeeper.snapshot.directWrite), default true. */
+  readonly snapshotDirectWrite?: boolean;
   /** Where recovery notes go (leftover snapshot temp files); default stderr. */
   readonly logger?: StorageLogger;
 }
@@ -85,7 +87,9 @@ export async function openLevelStorage(options: LevelStorageOptions): Promise<St
     await makeDirDurably(paths.snapshots);
     const txnLog = await LevelTxnLog.open(logDb, paths.logDb);
     // Snapshots are plain files beside the DB, exactly as the filelog backend keeps them.
-    const snapshots = await FileSnapshotStore.open({ dir: paths.snapshots, logger: options.logger });
+    const snapshots = await FileSnapshotStore.open({
+      dir: paths.snapshots, directWrite: options.snapshotDirectWrite, logger: options.logger,
+    });
     return assembleBackend({
       kind: 'level',
       txnLog,

@@ -1,0 +1,304 @@
+// Writing one snapshot file: with direct I/O (O_DIRECT) where the file system takes it, else
+// through the page cache. The bytes on disk are the same either way; only the way there differs.
+//
+// Why direct: a million-node snapshot is ~196 MB, written every few seconds under heavy writes.
+// Through the page cache, libuv's threads copied every byte into the cache (22-28% of a core in the
+// kernel at setData 64×32 on the million-node tree, all four threads together) and the copies
+// pushed the request path's lines out of the shared L3 cache; the dirty pages also had to be
+// flushed every 256 KiB so that txn log writes did not queue behind them. With O_DIRECT the disk
+// reads the bytes straight from a staging buffer: measured on that tree, 77-82k → 84-89k writes/s at
+// 64×32 and 18.2-19.0k → 20.3-22.4k at 16×1 (native-free-notes.md, session 17).
+//
+// Direct I/O wants the buffer's address, the file offset and the length aligned to the device's
+// logical block size. JavaScript cannot see a buffer's address, so a staging buffer is allocated
+// with DIRECT_ALIGN bytes to spare and the aligned start found once by trying offsets (a misaligned
+// O_DIRECT write fails at once with EINVAL, before any I/O). Writes are whole staging buffers at
+// offsets that are multiples of their size; the last one is padded with zeros to DIRECT_ALIGN and
+// the file then cut to its true length before the fsync.
+
+import { constants as fsConstants, writeSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { writeFully } from './fs-util.js';
+import type { StorageLogger } from './logger.js';
+
+/** Bytes per write: large enough that a write's fixed cost is small, two of them staged at a time. */
+export const STAGE_BYTES = 1 << 20;
+/** The alignment direct writes keep: 4 KiB serves 512-byte and 4 KiB logical blocks alike. */
+export const DIRECT_ALIGN = 4096;
+/** Dirty snapshot bytes allowed before an fdatasync, when writing through the page cache. */
+const SYNC_EVERY_BYTES = 256 << 10;
+/** Undefined where the platform has no O_DIRECT (macOS, Windows): there every write is buffered. */
+const O_DIRECT: number | undefined = (fsConstants as Record<string, number | undefined>).O_DIRECT;
+/** Aligned staging buffers kept for the next snapshot (they are found by probing, so worth keeping). */
+const SPARE_STAGES_MAX = 4;
+
+export interface SnapshotFileWriter {
+  /** Whether the bytes go to disk by direct I/O (false: through the page cache). */
+  readonly direct: boolean;
+  write(chunk: Uint8Array): Promise<void>;
+  /** Writes what is left, sets the file's length, fsyncs and closes it. */
+  finish(): Promise<void>;
+  /** Closes the file without finishing it (the caller removes it). Never throws. */
+  abort(): Promise<void>;
+}
+
+export interface SnapshotFileWriterOptions {
+  /** Try direct I/O (zookeeper.snapshot.directWrite, default true). */
+  readonly direct: boolean;
+  readonly logger: StorageLogger;
+}
+
+/** Aligned staging buffers kept for the next snapshot, by the device they were probed on. */
+const spareStages: { readonly dev: number; readonly stage: Uint8Array }[] = [];
+/** Set once a file system refused direct I/O: from then on this process writes through the cache. */
+let directRefused = false;
+
+/** Creates `file` (which must not exist) and returns a writer for it. */
+export async function createSnapshotFile(file: string, options: SnapshotFileWriterOptions): Promise<SnapshotFileWriter> {
+  if (options.direct && O_DIRECT !== undefined && !directRefused) {
+    let handle: FileHandle | null = null;
+    try {
+      handle = await open(file, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | O_DIRECT, 0o666);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
+    }
+    if (handle !== null) {
+      let stages: DeviceStages | null;
+      try {
+        stages = takeStages(handle.fd, (await handle.stat()).dev, 2);
+      } catch (err) {
+        await handle.close();
+        throw err;
+      }
+      if (stages !== null) return new DirectWriter(handle, file, stages, options.logger);
+      await handle.close();
+    }
+    // The file system refused O_DIRECT at open (EINVAL) or every alignment tried: say so once and
+    // write through the page cache from now on. The open may have created the file already.
+    directRefused = true;
+    options.logger.warn(`direct I/O refused for ${file}; snapshots are written through the page cache`);
+    return new BufferedWriter(await open(file, 'w'));
+  }
+  return new BufferedWriter(await open(file, 'wx'));
+}
+
+/**
+ * `count` aligned staging buffers for device `dev`, spares first; new ones are probed against `fd`
+ * (an O_DIRECT file of ours, whose first block the probe writes and the snapshot later overwrites).
+ * Null when no offset works: the file system wants an alignment beyond DIRECT_ALIGN.
+ */
+function takeStages(fd: number, dev: number, count: number): DeviceStages | null {
+  const out: Uint8Array[] = [];
+  while (out.length < count) {
+    const i = spareStages.findIndex((s) => s.dev === dev);
+    if (i >= 0) {
+      out.push(spareStages.splice(i, 1)[0].stage);
+      continue;
+    }
+    const raw = Buffer.allocUnsafeSlow(STAGE_BYTES + DIRECT_ALIGN);
+    const start = alignedStart(fd, raw);
+    if (start < 0) {
+      returnStages(dev, out);
+      return null;
+    }
+    out.push(raw.subarray(start, start + STAGE_BYTES));
+  }
+  return Object.assign(out, { dev });
+}
+
+type DeviceStages = Uint8Array[] & { readonly dev: number };
+
+/** The first offset into `raw` from which a DIRECT_ALIGN-byte direct write succeeds, or -1. */
+function alignedStart(fd: number, raw: Uint8Array): number {
+  raw.fill(0, 0, 2 * DIRECT_ALIGN);
+  // Allocations are at least 16-byte aligned. A short O_DIRECT write can succeed misaligned on
+  // some file systems, so the probe writes a whole DIRECT_ALIGN.
+  for (let offset = 0; offset < DIRECT_ALIGN; offset += 16) {
+    try {
+      writeSync(fd, raw, offset, DIRECT_ALIGN, 0);
+      return offset;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
+    }
+  }
+  return -1;
+}
+
+function returnStages(dev: number, stages: readonly Uint8Array[]): void {
+  for (const stage of stages) if (spareStages.length < SPARE_STAGES_MAX) spareStages.push({ dev, stage });
+}
+
+/** One O_DIRECT write at a time while the next staging buffer fills. */
+class DirectWriter implements SnapshotFileWriter {
+  readonly direct = true;
+  #stages: DeviceStages | null;
+  #current = 0;
+  #used = 0;
+  /** File offset of the current stage's first byte. */
+  #position = 0;
+  #inFlight: Promise<void> | null = null;
+  #closed = false;
+
+  constructor(
+    private readonly handle: FileHandle,
+    private readonly file: string,
+    stages: DeviceStages,
+    private readonly logger: StorageLogger,
+  ) {
+    this.#stages = stages;
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    const stages = this.#live();
+    let from = 0;
+    while (from < chunk.length) {
+      const n = Math.min(chunk.length - from, STAGE_BYTES - this.#used);
+      stages[this.#current].set(n === chunk.length ? chunk : chunk.subarray(from, from + n), this.#used);
+      this.#used += n;
+      from += n;
+      if (this.#used === STAGE_BYTES) await this.#issue(STAGE_BYTES);
+    }
+  }
+
+  async finish(): Promise<void> {
+    const stages = this.#live();
+    const length = this.#position + this.#used;
+    if (this.#used > 0) {
+      const padded = Math.ceil(this.#used / DIRECT_ALIGN) * DIRECT_ALIGN;
+      stages[this.#current].fill(0, this.#used, padded);
+      await this.#issue(padded);
+    }
+    await this.#settle();
+    await this.handle.truncate(length);
+    await this.handle.sync();
+    this.#closed = true;
+    await this.handle.close();
+    this.#release();
+  }
+
+  async abort(): Promise<void> {
+    await this.#inFlight?.catch(() => {});
+    this.#inFlight = null;
+    if (!this.#closed) {
+      this.#closed = true;
+      await this.handle.close().catch(() => {});
+    }
+    this.#release();
+  }
+
+  /** Writes `length` bytes of the current stage at its offset, after the write before it ends. */
+  async #issue(length: number): Promise<void> {
+    await this.#settle();
+    const write = writeFully(this.handle, this.#live()[this.#current], length, this.#position);
+    // Awaited by the next #issue or by finish/abort; this only keeps a failure from going unhandled.
+    write.catch(() => {});
+    this.#inFlight = write;
+    this.#position += STAGE_BYTES;
+    this.#current ^= 1;
+    this.#used = 0;
+  }
+
+  async #settle(): Promise<void> {
+    const write = this.#inFlight;
+    this.#inFlight = null;
+    try {
+      await write;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EINVAL' && !directRefused) {
+        // The probe passed, yet a full-size write was refused: do not try again in this process.
+        directRefused = true;
+        this.logger.warn(`a direct write to ${this.file} was refused (EINVAL); later snapshots are written through the page cache`);
+      }
+      throw err;
+    }
+  }
+
+  #live(): Uint8Array[] {
+    if (this.#stages === null) throw new Error(`snapshot file ${this.file} is already closed`);
+    return this.#stages;
+  }
+
+  #release(): void {
+    if (this.#stages !== null) returnStages(this.#stages.dev, this.#stages);
+    this.#stages = null;
+  }
+}
+
+/**
+ * Through the page cache: turns small chunks into large writes, passes large ones straight through,
+ * and fdatasyncs every SYNC_EVERY_BYTES: a txn log write waits behind whatever snapshot bytes the
+ * disk is flushing when it arrives, so those must be few. Measured on a million-node snapshot (187
+ * MiB) with a log append every millisecond: one final fsync stalled appends ~375 ms (level backend);
+ * a sync every 8 MiB gave append p99/max 24/30 ms during the snapshot, every 1 MiB 8-10/20-32 ms,
+ * every 256 KiB 6-7/12-13 ms (before it: 1.2/4 ms), for a snapshot ~10% slower. A sync runs while
+ * the next chunk is written (at most one at a time): under load, waiting for each one cost
+ * event-loop turns that made a million-node snapshot at 64×32 writes take 3.3-3.8 s instead of
+ * 2.2-2.8 s.
+ */
+class BufferedWriter implements SnapshotFileWriter {
+  readonly direct = false;
+  readonly #buf = Buffer.allocUnsafe(STAGE_BYTES);
+  #used = 0;
+  #unsynced = 0;
+  #syncing: Promise<void> | null = null;
+  #closed = false;
+
+  #position = 0;
+
+  constructor(private readonly handle: FileHandle) {}
+
+  async write(chunk: Uint8Array): Promise<void> {
+    if (chunk.length >= this.#buf.length / 4) {
+      await this.#flush();
+      await this.#writeAt(chunk, chunk.length);
+      return;
+    }
+    if (this.#used + chunk.length > this.#buf.length) await this.#flush();
+    this.#buf.set(chunk, this.#used);
+    this.#used += chunk.length;
+  }
+
+  async finish(): Promise<void> {
+    await this.#flush();
+    await this.#settle();
+    await this.handle.sync();
+    this.#closed = true;
+    await this.handle.close();
+  }
+
+  async abort(): Promise<void> {
+    await this.#syncing?.catch(() => {});
+    this.#syncing = null;
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.handle.close().catch(() => {});
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#used === 0) return;
+    await this.#writeAt(this.#buf, this.#used);
+    this.#used = 0;
+  }
+
+  /** Resolves when every sync started so far has finished; rejects with the first failure. */
+  async #settle(): Promise<void> {
+    const syncing = this.#syncing;
+    this.#syncing = null;
+    await syncing;
+  }
+
+  async #writeAt(bytes: Uint8Array, length: number): Promise<void> {
+    await writeFully(this.handle, bytes, length, this.#position);
+    this.#position += length;
+    this.#unsynced += length;
+    if (this.#unsynced >= SYNC_EVERY_BYTES) {
+      // At most one sync is outstanding, so the disk never holds much more than two chunks of
+      // this file unflushed.
+      await this.#settle();
+      this.#syncing = this.handle.datasync();
+      // Awaited by the next sync or by finish(); this only keeps a failure from going unhandled.
+      this.#syncing.catch(() => {});
+      this.#unsynced = 0;
+    }
+  }
+}
