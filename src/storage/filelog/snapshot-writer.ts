@@ -53,33 +53,80 @@ const spareStages: { readonly dev: number; readonly stage: Uint8Array }[] = [];
 /** Set once a file system refused direct I/O: from then on this process writes through the cache. */
 let directRefused = false;
 
-/** Creates `file` (which must not exist) and returns a writer for it. */
+/**
+ * Creates `file` (which must not exist) and returns a writer for it. A file that ends within its
+ * first STAGE_BYTES is written through the page cache whatever `options.direct` says: there is no
+ * copy worth saving in it, and direct I/O would add the padded block and the cut back to length.
+ * (On the empty server, whose snapshots are a few hundred bytes, twice a second at 64×32, runs
+ * with every snapshot direct looked 5% slower in four of five pairs; with this rule the same
+ * comparison is of identical code, and it moved as much: noise of this size is this machine's.)
+ */
 export async function createSnapshotFile(file: string, options: SnapshotFileWriterOptions): Promise<SnapshotFileWriter> {
-  if (options.direct && O_DIRECT !== undefined && !directRefused) {
-    let handle: FileHandle | null = null;
-    try {
-      handle = await open(file, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | O_DIRECT, 0o666);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
-    }
-    if (handle !== null) {
-      let stages: DeviceStages | null;
-      try {
-        stages = takeStages(handle.fd, (await handle.stat()).dev, 2);
-      } catch (err) {
-        await handle.close();
-        throw err;
-      }
-      if (stages !== null) return new DirectWriter(handle, file, stages, options.logger);
-      await handle.close();
-    }
-    // The file system refused O_DIRECT at open (EINVAL) or every alignment tried: say so once and
-    // write through the page cache from now on. The open may have created the file already.
-    directRefused = true;
-    options.logger.warn(`direct I/O refused for ${file}; snapshots are written through the page cache`);
-    return new BufferedWriter(await open(file, 'w'));
-  }
+  if (options.direct && O_DIRECT !== undefined && !directRefused) return new HeadFirstWriter(file, options.logger);
   return new BufferedWriter(await open(file, 'wx'));
+}
+
+/** Holds the first STAGE_BYTES; a file that grows past them goes on by direct I/O. */
+class HeadFirstWriter implements SnapshotFileWriter {
+  readonly #head = Buffer.allocUnsafe(STAGE_BYTES);
+  #used = 0;
+  #sink: SnapshotFileWriter | null = null;
+
+  constructor(private readonly file: string, private readonly logger: StorageLogger) {}
+
+  get direct(): boolean {
+    return this.#sink?.direct ?? false;
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    if (this.#sink !== null) return this.#sink.write(chunk);
+    if (this.#used + chunk.length <= STAGE_BYTES) {
+      this.#head.set(chunk, this.#used);
+      this.#used += chunk.length;
+      return;
+    }
+    this.#sink = await openDirect(this.file, this.logger);
+    await this.#sink.write(this.#head.subarray(0, this.#used));
+    await this.#sink.write(chunk);
+  }
+
+  async finish(): Promise<void> {
+    if (this.#sink === null) {
+      this.#sink = new BufferedWriter(await open(this.file, 'wx'));
+      await this.#sink.write(this.#head.subarray(0, this.#used));
+    }
+    await this.#sink.finish();
+  }
+
+  async abort(): Promise<void> {
+    await this.#sink?.abort();
+  }
+}
+
+/** Creates `file` O_DIRECT; where the file system refuses, a page-cache writer for it instead. */
+async function openDirect(file: string, logger: StorageLogger): Promise<SnapshotFileWriter> {
+  let handle: FileHandle | null = null;
+  try {
+    handle = await open(file, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | (O_DIRECT ?? 0), 0o666);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
+  }
+  if (handle !== null) {
+    let stages: DeviceStages | null;
+    try {
+      stages = takeStages(handle.fd, (await handle.stat()).dev, 2);
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+    if (stages !== null) return new DirectWriter(handle, file, stages, logger);
+    await handle.close();
+  }
+  // The file system refused O_DIRECT at open (EINVAL) or every alignment tried: say so once and
+  // write through the page cache from now on. The open may have created the file already.
+  directRefused = true;
+  logger.warn(`direct I/O refused for ${file}; snapshots are written through the page cache`);
+  return new BufferedWriter(await open(file, 'w'));
 }
 
 /**
