@@ -2,12 +2,15 @@
 // through the page cache. The bytes on disk are the same either way; only the way there differs.
 //
 // Why direct: a million-node snapshot is ~196 MB, written every few seconds under heavy writes.
-// Through the page cache, libuv's threads copied every byte into the cache (22-28% of a core in the
-// kernel at setData 64×32 on the million-node tree, all four threads together) and the copies
-// pushed the request path's lines out of the shared L3 cache; the dirty pages also had to be
-// flushed every 256 KiB so that txn log writes did not queue behind them. With O_DIRECT the disk
-// reads the bytes straight from a staging buffer: measured on that tree, 77-82k → 84-89k writes/s at
-// 64×32 and 18.2-19.0k → 20.3-22.4k at 16×1 (native-free-notes.md, session 17).
+// Through the page cache, libuv's threads copied every byte into the cache: 16-30% of a core in the
+// kernel at setData 64×32 on the million-node tree (all four threads together; ~8% without
+// snapshots), on a 2-core machine whose other core the server and its clients need. The dirty
+// pages also had to be flushed every 256 KiB so that txn log writes did not queue behind them.
+// With O_DIRECT the disk
+// reads the bytes straight from a staging buffer, and those threads' kernel time fell to ~3.5% of a
+// core. On that tree, alternating runs: 64×32 median 87k against 82k writes/s (nine pairs, CPU per
+// write lower in all nine), 16×1 median 20.3k against 18.2k (five pairs; native-free-notes.md,
+// session 17).
 //
 // Direct I/O wants the buffer's address, the file offset and the length aligned to the device's
 // logical block size. JavaScript cannot see a buffer's address, so a staging buffer is allocated
