@@ -175,7 +175,7 @@ describe('filelog: snapshot store', () => {
           }
           const info = await store.write(Z + i, pieces());
           assert.equal(info.sizeBytes, length, `directWrite=${directWrite}, ${length} bytes: file length`);
-          assert.ok((await readFile(info.location ?? assert.fail("no location"))).equals(bytes), `directWrite=${directWrite}, ${length} bytes: file content`);
+          assert.ok((await readFile(info.location ?? assert.fail('no location'))).equals(bytes), `directWrite=${directWrite}, ${length} bytes: file content`);
           assert.ok((await readAll(store.open(Z + i))).equals(bytes));
         }
         const expected = directWrite && takesDirect ? lengths.filter((n) => n > MiB).length : 0;

@@ -6,11 +6,10 @@
 // kernel at setData 64×32 on the million-node tree (all four threads together; ~8% without
 // snapshots), on a 2-core machine whose other core the server and its clients need. The dirty
 // pages also had to be flushed every 256 KiB so that txn log writes did not queue behind them.
-// With O_DIRECT the disk
-// reads the bytes straight from a staging buffer, and those threads' kernel time fell to ~3.5% of a
-// core. On that tree, alternating runs: 64×32 median 87k against 82k writes/s (nine pairs, CPU per
-// write lower in all nine), 16×1 median 20.3k against 18.2k (five pairs; native-free-notes.md,
-// session 17).
+// With O_DIRECT the disk reads the bytes straight from a staging buffer, and those threads' kernel
+// time fell to ~3.5% of a core. On that tree, alternating runs: 64×32 median 87k against 82k
+// writes/s (nine pairs, CPU per write lower in all nine), 16×1 median 20.3k against 18.2k (five
+// pairs; native-free-notes.md, session 17).
 //
 // Direct I/O wants the buffer's address, the file offset and the length aligned to the device's
 // logical block size. JavaScript cannot see a buffer's address, so a staging buffer is allocated
@@ -94,10 +93,8 @@ class HeadFirstWriter implements SnapshotFileWriter {
   }
 
   async finish(): Promise<void> {
-    if (this.#sink === null) {
-      this.#sink = new BufferedWriter(await open(this.file, 'wx'));
-      await this.#sink.write(this.#head.subarray(0, this.#used));
-    }
+    // A file that never outgrew the head: the head becomes the page-cache writer's buffer.
+    this.#sink ??= new BufferedWriter(await open(this.file, 'wx'), this.#head, this.#used);
     await this.#sink.finish();
   }
 
@@ -287,15 +284,18 @@ class DirectWriter implements SnapshotFileWriter {
  */
 class BufferedWriter implements SnapshotFileWriter {
   readonly direct = false;
-  readonly #buf = Buffer.allocUnsafe(STAGE_BYTES);
-  #used = 0;
+  readonly #buf: Buffer;
+  #used: number;
+  #position = 0;
   #unsynced = 0;
   #syncing: Promise<void> | null = null;
   #closed = false;
 
-  #position = 0;
-
-  constructor(private readonly handle: FileHandle) {}
+  /** `buf` may arrive holding the file's first `used` bytes. */
+  constructor(private readonly handle: FileHandle, buf = Buffer.allocUnsafe(STAGE_BYTES), used = 0) {
+    this.#buf = buf;
+    this.#used = used;
+  }
 
   async write(chunk: Uint8Array): Promise<void> {
     if (chunk.length >= this.#buf.length / 4) {
