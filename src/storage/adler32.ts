@@ -13,8 +13,17 @@ const BLOCK = 3800;
 /** The checksum of no bytes. */
 export const ADLER32_INIT = 1;
 
+/**
+ * From this many bytes on, the aligned middle is read four bytes at a load (on little-endian hosts):
+ * 2.0-2.1 GB/s against 1.5 for the byte loop on 1 MiB, which every snapshot write, restore and
+ * merge runs over their whole file. Below it the view costs more than it saves (a txn is ~100 B).
+ */
+const WORDS_FROM_BYTES = 4096;
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /** Continues `adler` over bytes [start, end) of `buf`. */
 export function adler32(adler: number, buf: Uint8Array, start = 0, end = buf.length): number {
+  if (LITTLE_ENDIAN && end - start >= WORDS_FROM_BYTES) return adler32Words(adler, buf, start, end);
   let a = adler & 0xffff;
   let b = adler >>> 16;
   let i = start;
@@ -49,6 +58,33 @@ export function adler32(adler: number, buf: Uint8Array, start = 0, end = buf.len
     b %= BASE;
   }
   return ((b << 16) | a) >>> 0;
+}
+
+/** adler32 with the 4-byte-aligned middle of [start, end) read as little-endian words. */
+function adler32Words(adler: number, buf: Uint8Array, start: number, end: number): number {
+  const head = Math.min(end, start + ((4 - ((buf.byteOffset + start) & 3)) & 3));
+  const wordCount = (end - head) >>> 2;
+  let checksum = head > start ? adler32(adler, buf, start, head) : adler;
+  const words = new Uint32Array(buf.buffer, buf.byteOffset + head, wordCount);
+  let a = checksum & 0xffff;
+  let b = checksum >>> 16;
+  let w = 0;
+  while (w < wordCount) {
+    // BLOCK bytes between reductions, as in the byte loop.
+    const stop = Math.min(wordCount, w + BLOCK / 4);
+    for (; w < stop; w++) {
+      const x = words[w];
+      a = (a + (x & 0xff)) | 0; b = (b + a) | 0;
+      a = (a + ((x >>> 8) & 0xff)) | 0; b = (b + a) | 0;
+      a = (a + ((x >>> 16) & 0xff)) | 0; b = (b + a) | 0;
+      a = (a + (x >>> 24)) | 0; b = (b + a) | 0;
+    }
+    a %= BASE;
+    b %= BASE;
+  }
+  checksum = ((b << 16) | a) >>> 0;
+  const tail = head + wordCount * 4;
+  return tail < end ? adler32(checksum, buf, tail, end) : checksum;
 }
 
 /**

@@ -347,6 +347,16 @@ describe('filelog: Apache ZooKeeper 3.8 txn log format', () => {
         assert.equal(adler32(b), reference(b), `${size} bytes of ${fill}`);
       }
     }
+    // From 4 KiB on, the aligned middle is read as words: every misalignment of the buffer and of
+    // both ends, and runs at the word path's threshold.
+    const big = Buffer.alloc(70_000);
+    for (let i = 0; i < big.length; i++) big[i] = (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
+    for (let shift = 0; shift < 4; shift++) {
+      const view = big.subarray(shift);
+      for (const [start, end] of [[0, 4096], [1, 4097], [2, 4095], [3, 8195], [0, 4099], [5, 65_537], [6, view.length]]) {
+        assert.equal(adler32(view, start, end), reference(view.subarray(start, end)), `bytes ${start}-${end} at buffer offset ${shift}`);
+      }
+    }
     const b = Buffer.alloc(1 << 20, 0xab);
     const started = process.hrtime.bigint();
     for (let i = 0; i < 20; i++) adler32(b);
