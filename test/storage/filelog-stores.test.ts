@@ -10,6 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import {
   FileEpochStore, FileSnapshotStore, openFilelogStorage, openStorage, StorageCorruptError, type StorageBackend,
 } from '../../src/storage/index.js';
+import { readDirect } from '../../src/storage/filelog/snapshot-writer.js';
 import { chunked, collect, entry, rejectsWithCode, sealedSnapshot } from './conformance-support.js';
 import {
   copyFixture, FIXTURE_COMPRESSED, FIXTURE_DATADIR, recordingLogger, tempDir, type TempDir,
@@ -176,7 +177,11 @@ describe('filelog: snapshot store', () => {
           const info = await store.write(Z + i, pieces());
           assert.equal(info.sizeBytes, length, `directWrite=${directWrite}, ${length} bytes: file length`);
           assert.ok((await readFile(info.location ?? assert.fail('no location'))).equals(bytes), `directWrite=${directWrite}, ${length} bytes: file content`);
-          assert.ok((await readAll(store.open(Z + i))).equals(bytes));
+          assert.ok((await readAll(store.open(Z + i))).equals(bytes), `directWrite=${directWrite}, ${length} bytes: read back`);
+          // With directWrite the store reads by direct I/O too, where the file system takes it.
+          const direct = await readDirect(info.location ?? '');
+          assert.equal(direct !== null, takesDirect, 'direct reads taken where O_DIRECT opens');
+          if (direct !== null) assert.ok((await readAll(direct)).equals(bytes), `${length} bytes read by direct I/O`);
         }
         const expected = directWrite && takesDirect ? lengths.filter((n) => n > MiB).length : 0;
         assert.equal(store.directWrites, expected, `directWrite=${directWrite}, O_DIRECT ${takesDirect ? 'taken' : 'refused'} here`);

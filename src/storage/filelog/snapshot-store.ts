@@ -26,7 +26,7 @@ import { AbstractSnapshotStore } from '../abstract-snapshot-store.js';
 import { StorageCorruptError, StorageNotFoundError } from '../errors.js';
 import type { SnapshotInfo } from '../spi.js';
 import { fsyncDir, isNotFound, readFully } from './fs-util.js';
-import { createSnapshotFile, type SnapshotFileWriter } from './snapshot-writer.js';
+import { createSnapshotFile, readDirect, type SnapshotFileWriter } from './snapshot-writer.js';
 import { stderrLogger, type StorageLogger } from './logger.js';
 import {
   hexZxid, parseSnapshotFileName, SNAPSHOT_EXTENSION, SNAPSHOT_PREFIX, snapshotFileName, TMP_SUFFIX,
@@ -150,7 +150,8 @@ export class FileSnapshotStore extends AbstractSnapshotStore {
     const file = await this.#find(zxid);
     switch (file.compression) {
       case 'none':
-        yield* readPlain(file.path);
+        // Direct reads with direct writes: a snapshot this store wrote is not in the page cache.
+        yield* (this.#directWrite ? await readDirect(file.path) : null) ?? readPlain(file.path);
         return;
       case 'gz':
         yield* readGzip(file.path);

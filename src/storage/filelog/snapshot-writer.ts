@@ -18,7 +18,7 @@
 // offsets that are multiples of their size; the last one is padded with zeros to DIRECT_ALIGN and
 // the file then cut to its true length before the fsync.
 
-import { constants as fsConstants, writeSync } from 'node:fs';
+import { constants as fsConstants, readSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { writeFully } from './fs-util.js';
 import type { StorageLogger } from './logger.js';
@@ -114,7 +114,7 @@ async function openDirect(file: string, logger: StorageLogger): Promise<Snapshot
   if (handle !== null) {
     let stages: DeviceStages | null;
     try {
-      stages = takeStages(handle.fd, (await handle.stat()).dev, 2);
+      stages = takeStages(handle.fd, (await handle.stat()).dev, 2, 'write');
     } catch (err) {
       await handle.close();
       throw err;
@@ -130,11 +130,11 @@ async function openDirect(file: string, logger: StorageLogger): Promise<Snapshot
 }
 
 /**
- * `count` aligned staging buffers for device `dev`, spares first; new ones are probed against `fd`
- * (an O_DIRECT file of ours, whose first block the probe writes and the snapshot later overwrites).
- * Null when no offset works: the file system wants an alignment beyond DIRECT_ALIGN.
+ * `count` aligned staging buffers for device `dev`, spares first; new ones are probed against `fd`,
+ * an O_DIRECT file of ours: by writing its first block (which the snapshot later overwrites), or by
+ * reading it. Null when no offset works: the file system wants an alignment beyond DIRECT_ALIGN.
  */
-function takeStages(fd: number, dev: number, count: number): DeviceStages | null {
+function takeStages(fd: number, dev: number, count: number, probe: 'read' | 'write'): DeviceStages | null {
   const out: Uint8Array[] = [];
   while (out.length < count) {
     const i = spareStages.findIndex((s) => s.dev === dev);
@@ -143,7 +143,7 @@ function takeStages(fd: number, dev: number, count: number): DeviceStages | null
       continue;
     }
     const raw = Buffer.allocUnsafeSlow(STAGE_BYTES + DIRECT_ALIGN);
-    const start = alignedStart(fd, raw);
+    const start = alignedStart(fd, raw, probe);
     if (start < 0) {
       returnStages(dev, out);
       return null;
@@ -155,14 +155,16 @@ function takeStages(fd: number, dev: number, count: number): DeviceStages | null
 
 type DeviceStages = Uint8Array[] & { readonly dev: number };
 
-/** The first offset into `raw` from which a DIRECT_ALIGN-byte direct write succeeds, or -1. */
-function alignedStart(fd: number, raw: Uint8Array): number {
+/** The first offset into `raw` from which a DIRECT_ALIGN-byte direct write (or read) succeeds, or -1. */
+function alignedStart(fd: number, raw: Uint8Array, probe: 'read' | 'write'): number {
   raw.fill(0, 0, 2 * DIRECT_ALIGN);
   // Allocations are at least 16-byte aligned. A short O_DIRECT write can succeed misaligned on
-  // some file systems, so the probe writes a whole DIRECT_ALIGN.
+  // some file systems, so the probe moves a whole DIRECT_ALIGN (a read may return fewer bytes at
+  // the end of the file; a misaligned one fails before any I/O).
   for (let offset = 0; offset < DIRECT_ALIGN; offset += 16) {
     try {
-      writeSync(fd, raw, offset, DIRECT_ALIGN, 0);
+      if (probe === 'write') writeSync(fd, raw, offset, DIRECT_ALIGN, 0);
+      else readSync(fd, raw, offset, DIRECT_ALIGN, 0);
       return offset;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
@@ -351,4 +353,73 @@ class BufferedWriter implements SnapshotFileWriter {
       this.#unsynced = 0;
     }
   }
+}
+
+/**
+ * The bytes of `file` in chunks of up to STAGE_BYTES, read by direct I/O with the next read under
+ * way while a chunk is handed on; null where direct reads are refused (the caller reads through the
+ * page cache). Each chunk is a fresh copy: the consumer may keep it.
+ *
+ * Why: snapshots written by direct I/O are not in the page cache. Read through it at a restart, a
+ * million-node file cost ~0.35 s of kernel time to fill the cache, on a machine whose two cores the
+ * restore keeps busy: loads took 2.5-2.6 s against 2.0-2.2 s for files written through the cache.
+ */
+export async function readDirect(file: string): Promise<AsyncGenerator<Uint8Array, void, undefined> | null> {
+  if (O_DIRECT === undefined || directRefused) return null;
+  let handle: FileHandle;
+  try {
+    handle = await open(file, fsConstants.O_RDONLY | O_DIRECT);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EINVAL') return null;
+    throw err;
+  }
+  let stages: DeviceStages | null;
+  try {
+    stages = takeStages(handle.fd, (await handle.stat()).dev, 2, 'read');
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+  if (stages === null) {
+    await handle.close();
+    return null;
+  }
+  return directChunks(handle, stages);
+}
+
+async function* directChunks(handle: FileHandle, stages: DeviceStages): AsyncGenerator<Uint8Array, void, undefined> {
+  const readAt = (stage: Uint8Array, position: number): Promise<number> => readStage(handle, stage, position);
+  let current = 0;
+  let position = 0;
+  let reading: Promise<number> | null = readAt(stages[0], 0);
+  try {
+    while (reading !== null) {
+      const got = await reading;
+      reading = null;
+      if (got === STAGE_BYTES) reading = readAt(stages[current ^ 1], position + STAGE_BYTES);
+      if (got === 0) return;
+      const chunk = Buffer.allocUnsafe(got);
+      chunk.set(got === STAGE_BYTES ? stages[current] : stages[current].subarray(0, got));
+      position += got;
+      current ^= 1;
+      yield chunk;
+    }
+  } finally {
+    await reading?.catch(() => 0);
+    await handle.close();
+    returnStages(stages.dev, stages);
+  }
+}
+
+/** Reads STAGE_BYTES at `position` (a multiple of it) until they are in or the file ends. */
+async function readStage(handle: FileHandle, stage: Uint8Array, position: number): Promise<number> {
+  let done = 0;
+  while (done < STAGE_BYTES) {
+    // A direct read's offset and length stay aligned: a short read happens only at the end.
+    const { bytesRead } = await handle.read(stage, done, STAGE_BYTES - done, position + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+    if (done % DIRECT_ALIGN !== 0) break;
+  }
+  return done;
 }
