@@ -371,7 +371,7 @@ export const SETTINGS: readonly Setting[] = [
   // began (storage/snapshot/incremental.ts). Off by default: see native-free-notes.md, session 16.
   prop('snapshot.incremental', (d, v, s) => { d.snapshotIncremental = readLooseBoolean(v, s); }),
   // zk-server's own: filelog writes snapshot files with O_DIRECT where the file system allows it
-  // (storage/filelog/snapshot-writer.ts); false writes them through the page cache.
+  // (storage/filelog/snapshot-file-io.ts); false writes them through the page cache.
   prop('snapshot.directWrite', (d, v, s) => { d.snapshotDirectWrite = readLooseBoolean(v, s); }),
   prop('digest.enabled', (d, v, s) => { d.digestEnabled = readLooseBoolean(v, s); }),
   // QuorumPeerConfig reads metricsProvider.className and hands the other metricsProvider.* keys to

@@ -10,7 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import {
   FileEpochStore, FileSnapshotStore, openFilelogStorage, openStorage, StorageCorruptError, type StorageBackend,
 } from '../../src/storage/index.js';
-import { readDirect } from '../../src/storage/filelog/snapshot-writer.js';
+import { readDirect } from '../../src/storage/filelog/snapshot-file-io.js';
 import { chunked, collect, entry, rejectsWithCode, sealedSnapshot } from './conformance-support.js';
 import {
   copyFixture, FIXTURE_COMPRESSED, FIXTURE_DATADIR, recordingLogger, tempDir, type TempDir,

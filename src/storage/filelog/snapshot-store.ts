@@ -26,7 +26,7 @@ import { AbstractSnapshotStore } from '../abstract-snapshot-store.js';
 import { StorageCorruptError, StorageNotFoundError } from '../errors.js';
 import type { SnapshotInfo } from '../spi.js';
 import { fsyncDir, isNotFound, readFully } from './fs-util.js';
-import { createSnapshotFile, readDirect, type SnapshotFileWriter } from './snapshot-writer.js';
+import { createSnapshotFile, readDirect, type SnapshotFileWriter } from './snapshot-file-io.js';
 import { stderrLogger, type StorageLogger } from './logger.js';
 import {
   hexZxid, parseSnapshotFileName, SNAPSHOT_EXTENSION, SNAPSHOT_PREFIX, snapshotFileName, TMP_SUFFIX,
@@ -42,7 +42,7 @@ export interface FileSnapshotStoreOptions {
   readonly dir: string;
   /** ZooKeeper's zookeeper.snapshot.compression.method; default 'none' (its CHECKED mode). */
   readonly compression?: SnapshotWriteCompression;
-  /** Write snapshot files by direct I/O where the file system allows it (default true; snapshot-writer.ts). */
+  /** Write snapshot files by direct I/O where the file system allows it (default true; snapshot-file-io.ts). */
   readonly directWrite?: boolean;
   readonly logger?: StorageLogger;
 }

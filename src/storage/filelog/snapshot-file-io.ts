@@ -1,5 +1,5 @@
-// Writing one snapshot file: with direct I/O (O_DIRECT) where the file system takes it, else
-// through the page cache. The bytes on disk are the same either way; only the way there differs.
+// Writing one snapshot file, and reading one back: with direct I/O (O_DIRECT) where the file system
+// takes it, else through the page cache. The bytes on disk are the same either way.
 //
 // Why direct: a million-node snapshot is ~196 MB, written every few seconds under heavy writes.
 // Through the page cache, libuv's threads copied every byte into the cache: 16-30% of a core in the
@@ -112,13 +112,7 @@ async function openDirect(file: string, logger: StorageLogger): Promise<Snapshot
     if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
   }
   if (handle !== null) {
-    let stages: DeviceStages | null;
-    try {
-      stages = takeStages(handle.fd, (await handle.stat()).dev, 2, 'write');
-    } catch (err) {
-      await handle.close();
-      throw err;
-    }
+    const stages = await stagesFor(handle, 'write');
     if (stages !== null) return new DirectWriter(handle, file, stages, logger);
     await handle.close();
   }
@@ -127,6 +121,16 @@ async function openDirect(file: string, logger: StorageLogger): Promise<Snapshot
   directRefused = true;
   logger.warn(`direct I/O refused for ${file}; snapshots are written through the page cache`);
   return new BufferedWriter(await open(file, 'w'));
+}
+
+/** Two staging buffers for `handle`'s device (null: no alignment works); closes it on an error. */
+async function stagesFor(handle: FileHandle, probe: 'read' | 'write'): Promise<DeviceStages | null> {
+  try {
+    return takeStages(handle.fd, (await handle.stat()).dev, 2, probe);
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
 }
 
 /**
@@ -373,13 +377,7 @@ export async function readDirect(file: string): Promise<AsyncGenerator<Uint8Arra
     if ((err as NodeJS.ErrnoException).code === 'EINVAL') return null;
     throw err;
   }
-  let stages: DeviceStages | null;
-  try {
-    stages = takeStages(handle.fd, (await handle.stat()).dev, 2, 'read');
-  } catch (err) {
-    await handle.close();
-    throw err;
-  }
+  const stages = await stagesFor(handle, 'read');
   if (stages === null) {
     await handle.close();
     return null;
