@@ -24,9 +24,9 @@ import { writeFully } from './fs-util.js';
 import type { StorageLogger } from './logger.js';
 
 /** Bytes per write: large enough that a write's fixed cost is small, two of them staged at a time. */
-export const STAGE_BYTES = 1 << 20;
+const STAGE_BYTES = 1 << 20;
 /** The alignment direct writes keep: 4 KiB serves 512-byte and 4 KiB logical blocks alike. */
-export const DIRECT_ALIGN = 4096;
+const DIRECT_ALIGN = 4096;
 /** Dirty snapshot bytes allowed before an fdatasync, when writing through the page cache. */
 const SYNC_EVERY_BYTES = 256 << 10;
 /** Undefined where the platform has no O_DIRECT (macOS, Windows): there every write is buffered. */
@@ -409,7 +409,11 @@ async function* directChunks(handle: FileHandle, stages: DeviceStages): AsyncGen
   }
 }
 
-/** Reads STAGE_BYTES at `position` (a multiple of it) until they are in or the file ends. */
+/**
+ * Reads STAGE_BYTES at `position` (a multiple of it) until they are in or the file ends. Not
+ * fs-util's readFully: after the short read at the end of the file it would read once more at an
+ * unaligned offset, which a direct read refuses.
+ */
 async function readStage(handle: FileHandle, stage: Uint8Array, position: number): Promise<number> {
   let done = 0;
   while (done < STAGE_BYTES) {
