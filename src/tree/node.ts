@@ -3,6 +3,7 @@
 
 import type { Stat, StatPersisted } from '../jute/records.js';
 import type { DataArena, DataRef } from './data-arena.js';
+import { ChildTable, type ReadonlyChildren } from './child-table.js';
 import { ephemeralTypeOf, type EphemeralType } from './ephemeral-type.js';
 import { grownCapacity, hashSetOrder } from './java-hash.js';
 
@@ -21,6 +22,11 @@ const CHILD_TABLE_MASK = 31 << CHILD_TABLE_SHIFT;
 /** flags bit 7: deleted from its tree (releaseData). */
 const DETACHED = 1 << 7;
 const FIRST_CHILD_TABLE = 8;
+/**
+ * Past this many children a node's Map gives way to a ChildTable (see child-table.ts); below it a
+ * Map is smaller, and its lookups are as quick while it fits in the cache.
+ */
+const CHILD_TABLE_FROM = 64;
 
 export interface DataNodeInit {
   /** Copied into `arena`. */
@@ -82,7 +88,7 @@ export class DataNode implements DataRef {
    * Children by name, holding the child nodes themselves: walks over the tree (snapshots above all)
    * follow these references instead of rebuilding and looking up every path.
    */
-  private childMap: Map<string, DataNode> | null = null;
+  private childMap: Map<string, DataNode> | ChildTable<DataNode> | null = null;
 
   constructor(init: DataNodeInit) {
     const s = init.stat;
@@ -111,8 +117,12 @@ export class DataNode implements DataRef {
     return this.childMap === null ? undefined : this.childMap.get(name);
   }
 
-  /** name → child node, live (a Map iterator stays valid across changes: removed entries are skipped). */
-  get childNodes(): ReadonlyMap<string, DataNode> {
+  /**
+   * name → child node, live: an iterator stays valid across changes, removed entries are skipped
+   * and added ones reached (once a Map gives way to a ChildTable, or a table rebuilds its entries,
+   * an iterator under way goes on over the entries as they were then; see child-table.ts).
+   */
+  get childNodes(): ReadonlyChildren<DataNode> {
     return this.childMap ?? NO_CHILDREN;
   }
 
@@ -156,12 +166,24 @@ export class DataNode implements DataRef {
   /** Links `node` as child `name`, replacing any node of that name. @returns false if the name was already there. */
   addChild(name: string, node: DataNode): boolean {
     // Most znodes are leaves: allocate the map only when a first child arrives.
-    if (this.childMap === null) this.childMap = new Map();
-    const before = this.childMap.size;
-    this.childMap.set(name, node);
-    if (this.childMap.size === before) return false;
+    let map = this.childMap;
+    if (map === null) {
+      map = new Map();
+      this.childMap = map;
+    } else if (map instanceof Map && map.size >= CHILD_TABLE_FROM) {
+      // The Map is left as it is for any iterator still walking it.
+      map = ChildTable.from(map);
+      this.childMap = map;
+    }
+    if (map instanceof ChildTable) {
+      if (!map.set(name, node)) return false;
+    } else {
+      const before = map.size;
+      map.set(name, node);
+      if (map.size === before) return false;
+    }
     const table = this.childTable;
-    const grown = grownCapacity(table === 0 ? FIRST_CHILD_TABLE : table, this.childMap.size);
+    const grown = grownCapacity(table === 0 ? FIRST_CHILD_TABLE : table, map.size);
     if (grown !== table) this.flags = (this.flags & ~CHILD_TABLE_MASK) | (Math.log2(grown) << CHILD_TABLE_SHIFT);
     return true;
   }
