@@ -320,6 +320,8 @@ export async function runBigTree(target: TargetSpec, s: BigTreeSettings, baseDir
     emptyProc = await launch({ config: isJvm ? {} : { ...config, 'metricsProvider.httpPort': String(await freePort()) }, runtimeArgs: isJvm ? APACHE_BIG_TREE_JVM : [] });
     for (const spec of s.loads) {
       const paired: PairedThroughput = { id: spec.id, empty: [], tree: [] };
+      // Unmeasured: the fresh server's JIT (the JVM's above all) warms to this load first.
+      await pairedWindow(emptyProc, spec, s, false);
       for (let round = 0; round < s.pairedRounds; round++) {
         paired.empty.push(await pairedWindow(emptyProc, spec, s, false));
         const treeRate = await pairedWindow(proc, spec, s, true);
