@@ -16,7 +16,6 @@ import { processTreeCpuSeconds, residentMiB } from './lib/proc-stat.js';
 import { SnapshotLogWatcher } from './lib/server-log.js';
 import { flavourOf, RESTART_DEADLINE_MS, restartOnItsDir, SNAPSHOT_ADDED_MAX_MS_GOAL, type RestoreResult } from './snapshots.js';
 import type { TargetSpec } from './targets.js';
-import { median } from './report.js';
 
 export interface BigTreeLoadSpec {
   id: string;
@@ -32,14 +31,6 @@ export interface BigTreeSettings {
   warmupMs: number;
   measureMs: number;
   loads: BigTreeLoadSpec[];
-  /**
-   * Rounds of the paired comparison: each round measures the load on a second, empty server, then
-   * on the tree, windows of pairedWarmupMs + pairedMeasureMs each. The throughput goal is judged by
-   * the median of the rounds' ratios (see pairedThroughput).
-   */
-  pairedRounds: number;
-  pairedWarmupMs: number;
-  pairedMeasureMs: number;
   createsPerMulti: number;
   populateSessions: number;
   populateWindow: number;
@@ -48,13 +39,11 @@ export interface BigTreeSettings {
 export const BIG_TREE_FULL: BigTreeSettings = {
   nodes: 1_000_000, payloadBytes: 100, minWrites: 1_000_000, warmupMs: 4_000, measureMs: 12_000,
   loads: [{ id: 'setData-16x1', sessions: 16, window: 1 }, { id: 'setData-64x32', sessions: 64, window: 32 }],
-  pairedRounds: 3, pairedWarmupMs: 2_000, pairedMeasureMs: 5_000,
   createsPerMulti: 1000, populateSessions: 2, populateWindow: 4,
 };
 
 export const BIG_TREE_QUICK: BigTreeSettings = {
   ...BIG_TREE_FULL, nodes: 100_000, minWrites: 100_000, warmupMs: 1_000, measureMs: 3_000,
-  pairedRounds: 1, pairedWarmupMs: 1_000, pairedMeasureMs: 2_000,
 };
 
 /** The JVM flags Apache ZooKeeper gets here: the fair heap the issue asks for. */
@@ -95,17 +84,6 @@ export interface BigTreeLoadResult {
   errors: number;
 }
 
-/**
- * One load measured in alternating windows on an empty server and on the tree (writes/s, round by
- * round). A single window on each, minutes apart, compared two phases of this shared machine as
- * often as two servers: the ratios of one run moved by ±0.1 from run to run.
- */
-export interface PairedThroughput {
-  id: string;
-  empty: number[];
-  tree: number[];
-}
-
 export interface BigTreeRun {
   targetId: string;
   label: string;
@@ -116,7 +94,6 @@ export interface BigTreeRun {
   populate: PopulateResult | null;
   empty: BigTreeLoadResult[];
   big: BigTreeLoadResult[];
-  paired: PairedThroughput[];
   writesToBigTree: number;
   restart: RestoreResult | null;
   error: string | null;
@@ -218,31 +195,6 @@ async function measure(
 }
 
 export const BIG_TREE_PARENT = '/bench/big';
-/** After each paired window on the tree: longer than a million-node snapshot under load takes. */
-const PAIRED_SETTLE_MS = 2_000;
-
-/** One paired window's writes/s. */
-async function pairedWindow(proc: ServerProcess, spec: BigTreeLoadSpec, s: BigTreeSettings, onTree: boolean): Promise<number> {
-  const r = await runLoad({ host: proc.host, port: proc.port, pid: proc.pid }, {
-    sessions: spec.sessions, window: spec.window, write: 'setData', readFraction: 0, payloadBytes: s.payloadBytes,
-    ...(onTree ? { existing: { parent: BIG_TREE_PARENT, nodes: s.nodes } } : {}),
-  }, { warmupMs: s.pairedWarmupMs, measureMs: s.pairedMeasureMs });
-  const errors = r.errors + r.protocolErrors + r.failures.length + r.unansweredAtEnd;
-  if (errors > 0) throw new Error(`${spec.id} on the ${onTree ? 'tree' : 'empty server'}: ${errors} errors`);
-  return r.write?.rate ?? 0;
-}
-
-/** The median of the rounds' tree/empty ratios (null without rounds). */
-export function pairedKept(p: PairedThroughput): number | null {
-  const ratios = p.tree.map((t, i) => t / p.empty[i]).filter((r) => Number.isFinite(r));
-  return ratios.length === 0 ? null : median(ratios);
-}
-
-export function describePaired(p: PairedThroughput): string {
-  const k = (n: number): string => `${(n / 1000).toFixed(1)}k`;
-  return `empty ${p.empty.map(k).join(', ')}; tree ${p.tree.map(k).join(', ')} writes/s; `
-    + `ratios ${p.tree.map((t, i) => (t / p.empty[i]).toFixed(2)).join(', ')}, median ${pairedKept(p)?.toFixed(2) ?? '?'}×`;
-}
 
 async function settledRss(proc: ServerProcess, probe: Probe): Promise<number | null> {
   await probe.fullGc();
@@ -275,10 +227,9 @@ export async function runBigTree(target: TargetSpec, s: BigTreeSettings, baseDir
   const run: BigTreeRun = {
     targetId: target.id, label: target.label, runtimeArgs: [],
     rssMiB: { empty: null, populated: null, afterWrites: null }, bytesPerZnode: { populated: null, afterWrites: null },
-    populate: null, empty: [], big: [], paired: [], writesToBigTree: 0, restart: null, error: null, wallS: 0,
+    populate: null, empty: [], big: [], writesToBigTree: 0, restart: null, error: null, wallS: 0,
   };
   let proc: ServerProcess | undefined;
-  let emptyProc: ServerProcess | undefined;
   let dir: string | undefined;
   try {
     const launch = target.launch;
@@ -316,25 +267,6 @@ export async function runBigTree(target: TargetSpec, s: BigTreeSettings, baseDir
       run.writesToBigTree += l.writes;
       progress(`${s.nodes.toLocaleString('en-US')}-node tree, ${describeLoad(l)}`);
     }
-    // The paired comparison: a second server, empty, measured in turn with the tree.
-    emptyProc = await launch({ config: isJvm ? {} : { ...config, 'metricsProvider.httpPort': String(await freePort()) }, runtimeArgs: isJvm ? APACHE_BIG_TREE_JVM : [] });
-    for (const spec of s.loads) {
-      const paired: PairedThroughput = { id: spec.id, empty: [], tree: [] };
-      // Unmeasured: the fresh server's JIT (the JVM's above all) warms to this load first.
-      await pairedWindow(emptyProc, spec, s, false);
-      for (let round = 0; round < s.pairedRounds; round++) {
-        paired.empty.push(await pairedWindow(emptyProc, spec, s, false));
-        const treeRate = await pairedWindow(proc, spec, s, true);
-        paired.tree.push(treeRate);
-        run.writesToBigTree += Math.round(treeRate * (s.pairedWarmupMs + s.pairedMeasureMs) / 1000);
-        // A snapshot the tree began in its window may still run: not into the empty server's.
-        await sleep(PAIRED_SETTLE_MS);
-      }
-      run.paired.push(paired);
-      progress(`${spec.id}, paired: ${describePaired(paired)}`);
-    }
-    await emptyProc.stop();
-    emptyProc = undefined;
     // More of the heaviest load until the tree has taken its writes.
     const heavy = s.loads[s.loads.length - 1];
     while (run.writesToBigTree < s.minWrites) {
@@ -361,7 +293,6 @@ export async function runBigTree(target: TargetSpec, s: BigTreeSettings, baseDir
     progress(`FAILED: ${run.error.split('\n')[0]}`);
   } finally {
     await proc?.stop().catch(() => undefined);
-    await emptyProc?.stop().catch(() => undefined);
     if (dir !== undefined) releaseDir(dir);
     rmSync(logDir, { recursive: true, force: true });
     run.wallS = (performance.now() - t0) / 1000;
@@ -390,14 +321,10 @@ export function bigTreeGoals(runs: BigTreeRun[], snapshotAddedMaxMs: number | nu
   });
   for (const big of zk?.big ?? []) {
     const empty = zk?.empty.find((e) => e.id === big.id);
-    const single = ratio(big.writesPerSecond, empty?.writesPerSecond);
-    const paired = zk?.paired.find((p) => p.id === big.id);
-    const kept = paired === undefined ? single : pairedKept(paired);
-    const rounds = paired === undefined ? '' : `median of ${paired.tree.length} paired rounds (${describePaired(paired)}); `;
+    const kept = ratio(big.writesPerSecond, empty?.writesPerSecond);
     goals.push({
       goal: `${big.id}: throughput on the tree ≥ ${BIG_TREE_GOALS.throughputKeptMin}× the empty server's`,
-      value: `${kept?.toFixed(2) ?? '?'}×: ${rounds}single windows ${Math.round(big.writesPerSecond)} vs `
-        + `${Math.round(empty?.writesPerSecond ?? NaN)} writes/s = ${single?.toFixed(2) ?? '?'}×`,
+      value: `${Math.round(big.writesPerSecond)} vs ${Math.round(empty?.writesPerSecond ?? NaN)} writes/s = ${kept?.toFixed(2) ?? '?'}×`,
       met: kept === null ? null : kept >= BIG_TREE_GOALS.throughputKeptMin,
     });
   }
@@ -435,7 +362,6 @@ export function renderBigTree(s: BigTreeSettings, runs: BigTreeRun[], goals: Big
     if (r.populate !== null) lines.push(`  populate: ${Math.round(r.populate.nodesPerSecond).toLocaleString('en-US')} nodes/s`);
     for (const l of r.empty) lines.push(`  empty  ${describeLoad(l)}`);
     for (const l of r.big) lines.push(`  tree   ${describeLoad(l)}`);
-    for (const p of r.paired) lines.push(`  paired ${p.id}: ${describePaired(p)}`);
     if (r.restart !== null) {
       const b = r.restart.breakdown;
       lines.push(`  restart: serving after ${(r.restart.readyMs / 1000).toFixed(2)} s (snapshot load ${b.snapshotLoadMs ?? '?'} ms, `

@@ -8,7 +8,10 @@
 // one (a restore) grew and rehashed the Map twenty times, reading every key again each time:
 // adding children was 18.6% of a restart's main thread. Here the probe sequence lives in one
 // Int32Array holding each name's hash and, for names of up to 8 Latin-1 characters, the name
-// itself: a lookup touches one slot, then the node; growing rehashes from the slots alone.
+// itself: a lookup touches one slot and the node's place in the value array, never the key
+// string, and growing rehashes from the slots alone. (In the server the node's own miss remains,
+// and now shows where the node is first read: a Map's compare of the key string, which sits next
+// to its node in memory, used to bring it in. See native-free-notes.md, session 18.)
 //
 // Names are kept in insertion order in two dense arrays (name, value), as a Map keeps them, and
 // iterating them behaves as a Map's iterators do while the table changes: an entry removed before
