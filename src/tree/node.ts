@@ -24,7 +24,7 @@ const DETACHED = 1 << 7;
 const FIRST_CHILD_TABLE = 8;
 /**
  * Past this many children a node's Map gives way to a ChildTable (see child-table.ts); below it a
- * Map is smaller, and its lookups are as quick while it fits in the cache.
+ * Map takes less memory (a table starts at 16 slots of 16 bytes plus two arrays).
  */
 const CHILD_TABLE_FROM = 64;
 
