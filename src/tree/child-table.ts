@@ -118,18 +118,27 @@ export class ChildTable<V> implements ReadonlyChildren<V> {
 
   /** Sets the value of `name`, adding it at the end if it is new. @returns whether it was new. */
   set(name: string, value: V): boolean {
+    const before = this.used;
+    this.put(name, value);
+    return this.used !== before;
+  }
+
+  /** As set(). @returns the value replaced, undefined if `name` is new. */
+  put(name: string, value: V): V | undefined {
     hashName(name);
     const at = this.find(name);
     if (at >= 0) {
-      this.vals[this.slots[at + ENTRY] - 1] = value;
-      return false;
+      const entry = this.slots[at + ENTRY] - 1;
+      const prior = this.vals[entry];
+      this.vals[entry] = value;
+      return prior;
     }
     if (this.used + 1 > (this.mask + 1) * MAX_LOAD) this.resize((this.mask + 1) * 2);
     this.names.push(name);
     this.vals.push(value);
     this.place(keyTag, this.names.length, keyW0, keyW1);
     this.used++;
-    return true;
+    return undefined;
   }
 
   /** @returns false if there was no such name. */

@@ -31,6 +31,7 @@
 //     view() is for reads finished before the tree next stores a value.
 
 import { copyBytesView } from './copy-bytes.js';
+import { NodeRecords } from './node-records.js';
 
 /** Bytes per slab; values larger than a quarter of it get a slab of their own. */
 export const SLAB_BYTES = 256 * 1024;
@@ -75,6 +76,8 @@ export interface ArenaStats {
 }
 
 export class DataArena {
+  /** The records of the tree's nodes (stat, data place, flags): see node-records.ts. */
+  readonly records = new NodeRecords();
   /** id → slab; ids only grow, so a stale reference never reads another slab's bytes. */
   private readonly slabs = new Map<number, Slab>();
   private nextId = 0;

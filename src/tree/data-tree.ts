@@ -524,9 +524,9 @@ export class DataTree {
     node.digestCache = nodeDigest;
     node.pathCrc = pathCrc;
     const key = path === '' ? '/' : path;
-    let replaced: boolean;
+    let replaced: DataNode | undefined;
     if (key === '/') {
-      replaced = this.root !== null;
+      replaced = this.root ?? undefined;
       this.root = node;
     } else {
       const lastSlash = path.lastIndexOf('/');
@@ -540,14 +540,20 @@ export class DataTree {
       if (parent === null) {
         throw new Error(`Invalid Datatree, unable to find parent ${path.slice(0, lastSlash)} of path ${path}`);
       }
-      replaced = !parent.addChild(path.slice(lastSlash + 1), node);
+      replaced = parent.addChild(path.slice(lastSlash + 1), node);
     }
-    if (replaced) {
+    if (replaced !== undefined) {
       // A path met twice (a fuzzy snapshot can hold one deleted and re-created): the later copy
       // wins, a cached parent may be the node just replaced, and the digest is summed again at the
-      // end (the replaced node's share is not known here).
+      // end (the replaced node's share is not known here). The earlier copy and whatever was
+      // restored under it give back their data and records.
       this.restoreParent = null;
       this.restoreDigestStale = true;
+      const stack = [replaced];
+      for (let gone = stack.pop(); gone !== undefined; gone = stack.pop()) {
+        for (const [, child] of gone.childNodes) stack.push(child);
+        gone.releaseData();
+      }
     } else {
       this.count++;
     }

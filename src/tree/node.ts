@@ -21,6 +21,8 @@ const CHILD_TABLE_SHIFT = 2;
 const CHILD_TABLE_MASK = 31 << CHILD_TABLE_SHIFT;
 /** flags bit 7: deleted from its tree (releaseData). */
 const DETACHED = 1 << 7;
+/** flags bit 8: ephemeralOwner markers are read as zookeeper.extendedTypesEnabled=true reads them. */
+const EXTENDED_TYPES = 1 << 8;
 const FIRST_CHILD_TABLE = 8;
 /**
  * Past this many children a node's Map gives way to a ChildTable (see child-table.ts); below it a
@@ -39,51 +41,42 @@ export interface DataNodeInit {
   extendedTypesEnabled?: boolean;
 }
 
+/** Slots of a node's record (see node-records.ts): what a setData changes comes first, in one cache line. */
+const FLAGS = 0;
+const DATA_SLAB = 1;
+const DATA_OFFSET = 2;
+const DATA_LEN = 3;
+const MZXID_HI = 4;
+const MZXID_LO = 5;
+const MTIME_HI = 6;
+const MTIME_LO = 7;
+const VERSION = 8;
+const DIGEST = 9;
+const PENDING_SEQ = 10;
+const SNAP_MARK = 11;
+const CVERSION = 12;
+const AVERSION = 13;
+const PZXID_HI = 14;
+const PZXID_LO = 15;
+const CZXID_HI = 16;
+const CZXID_LO = 17;
+const CTIME_HI = 18;
+const CTIME_LO = 19;
+const PATH_CRC = 20;
+
 /**
- * The zxids and times do not fit V8's 32-bit small integers, so a plain number field holding them is
- * a pointer to a heap-allocated double: five objects per node, and two more for the CRCs (uint32).
- * On a million-node tree that is seven million objects every full GC marks, so each is kept as
- * two int32 halves (high, low) behind an accessor and the CRCs as int32 with validity flags.
+ * A znode. Its stat, where its data is and its flags live in a record of the tree's NodeRecords
+ * (see node-records.ts for why), read and written through the accessors below: zxids and times,
+ * which do not fit an int32, as two halves (high, low), the CRCs as int32 with validity flags.
  */
 export class DataNode implements DataRef {
-  /**
-   * Where the data is in the tree's arena (see data-arena.ts): small integers, so a write stores no
-   * new object in the node. Managed by the arena; dataLength -1 is null data.
-   */
-  dataSlab = -1;
-  dataOffset = 0;
-  private dataLen = -1;
   private readonly arena: DataArena;
+  /** The chunk holding this node's record, and where in it the record starts. */
+  private rec: Int32Array;
+  private at: number;
   aclRef: bigint;
-  private czxidHi = 0;
-  private czxidLo = 0;
-  private mzxidHi = 0;
-  private mzxidLo = 0;
-  private ctimeHi = 0;
-  private ctimeLo = 0;
-  private mtimeHi = 0;
-  private mtimeLo = 0;
-  private pzxidHi = 0;
-  private pzxidLo = 0;
-  private digest = 0;
-  private crcOfPath = 0;
-  private flags = 0;
-  version: number;
-  /** Stored cversion: ZooKeeper counts only creates here; stat() turns it into the client's count. */
-  cversion: number;
-  aversion: number;
   /** Raw stored value: a session id, the container marker or a TTL marker. */
   ephemeralOwner: bigint;
-  private readonly extendedTypesEnabled: boolean;
-  /**
-   * Where the newest change prep has made to this node sits among the pending changes, -1 for none:
-   * a sequence number owned by pipeline/change-records.ts, which checks it is still current. A small
-   * integer rather than the record itself, so that a write stores no young object in this old node
-   * (see there why).
-   */
-  pendingSeq = -1;
-  /** Owned by SnapshotChanges: the snapshot epoch in which this node last changed (0: none yet). */
-  snapMark = 0;
   /**
    * Children by name, holding the child nodes themselves: walks over the tree (snapshots above all)
    * follow these references instead of rebuilding and looking up every path.
@@ -92,9 +85,19 @@ export class DataNode implements DataRef {
 
   constructor(init: DataNodeInit) {
     const s = init.stat;
+    const records = init.arena.records;
+    this.at = records.alloc();
+    this.rec = records.chunk;
     this.arena = init.arena;
+    const r = this.rec;
+    const a = this.at;
+    r[a + DATA_SLAB] = -1;
+    r[a + DATA_LEN] = -1;
+    r[a + PENDING_SEQ] = -1;
+    if (init.extendedTypesEnabled === true) r[a + FLAGS] = EXTENDED_TYPES;
     this.data = init.data;
     this.aclRef = init.aclRef;
+    this.ephemeralOwner = s.ephemeralOwner;
     this.czxid = s.czxid;
     this.mzxid = s.mzxid;
     this.ctime = s.ctime;
@@ -102,10 +105,40 @@ export class DataNode implements DataRef {
     this.version = s.version;
     this.cversion = s.cversion;
     this.aversion = s.aversion;
-    this.ephemeralOwner = s.ephemeralOwner;
     this.pzxid = s.pzxid;
-    this.extendedTypesEnabled = init.extendedTypesEnabled ?? false;
   }
+
+  /**
+   * Where the data is in the tree's arena (see data-arena.ts): small integers, so a write stores no
+   * new object. Managed by the arena; dataLength -1 is null data.
+   */
+  get dataSlab(): number { return this.rec[this.at + DATA_SLAB]; }
+  set dataSlab(v: number) { this.rec[this.at + DATA_SLAB] = v; }
+  get dataOffset(): number { return this.rec[this.at + DATA_OFFSET]; }
+  set dataOffset(v: number) { this.rec[this.at + DATA_OFFSET] = v; }
+  private get dataLen(): number { return this.rec[this.at + DATA_LEN]; }
+  private set dataLen(v: number) { this.rec[this.at + DATA_LEN] = v; }
+  private get flags(): number { return this.rec[this.at + FLAGS]; }
+  private set flags(v: number) { this.rec[this.at + FLAGS] = v; }
+
+  get version(): number { return this.rec[this.at + VERSION]; }
+  set version(v: number) { this.rec[this.at + VERSION] = v; }
+  /** Stored cversion: ZooKeeper counts only creates here; stat() turns it into the client's count. */
+  get cversion(): number { return this.rec[this.at + CVERSION]; }
+  set cversion(v: number) { this.rec[this.at + CVERSION] = v; }
+  get aversion(): number { return this.rec[this.at + AVERSION]; }
+  set aversion(v: number) { this.rec[this.at + AVERSION] = v; }
+  /**
+   * Where the newest change prep has made to this node sits among the pending changes, -1 for none:
+   * a sequence number owned by pipeline/change-records.ts, which checks it is still current. A small
+   * integer rather than the record itself, so that a write stores no young object in this old node
+   * (see there why).
+   */
+  get pendingSeq(): number { return this.rec[this.at + PENDING_SEQ]; }
+  set pendingSeq(v: number) { this.rec[this.at + PENDING_SEQ] = v; }
+  /** Owned by SnapshotChanges: the snapshot epoch in which this node last changed (0: none yet). */
+  get snapMark(): number { return this.rec[this.at + SNAP_MARK]; }
+  set snapMark(v: number) { this.rec[this.at + SNAP_MARK] = v; }
 
   /** Child names (not paths), live: iterate before changing the tree. Change through addChild/removeChild. */
   get children(): IterableIterator<string> {
@@ -126,35 +159,35 @@ export class DataNode implements DataRef {
     return this.childMap ?? NO_CHILDREN;
   }
 
-  get czxid(): number { return this.czxidHi * TWO_32 + (this.czxidLo >>> 0); }
-  set czxid(v: number) { this.czxidHi = Math.floor(v / TWO_32) | 0; this.czxidLo = v | 0; }
-  get mzxid(): number { return this.mzxidHi * TWO_32 + (this.mzxidLo >>> 0); }
-  set mzxid(v: number) { this.mzxidHi = Math.floor(v / TWO_32) | 0; this.mzxidLo = v | 0; }
-  get ctime(): number { return this.ctimeHi * TWO_32 + (this.ctimeLo >>> 0); }
-  set ctime(v: number) { this.ctimeHi = Math.floor(v / TWO_32) | 0; this.ctimeLo = v | 0; }
-  get mtime(): number { return this.mtimeHi * TWO_32 + (this.mtimeLo >>> 0); }
-  set mtime(v: number) { this.mtimeHi = Math.floor(v / TWO_32) | 0; this.mtimeLo = v | 0; }
-  get pzxid(): number { return this.pzxidHi * TWO_32 + (this.pzxidLo >>> 0); }
-  set pzxid(v: number) { this.pzxidHi = Math.floor(v / TWO_32) | 0; this.pzxidLo = v | 0; }
+  get czxid(): number { return this.rec[this.at + CZXID_HI] * TWO_32 + (this.rec[this.at + CZXID_LO] >>> 0); }
+  set czxid(v: number) { this.rec[this.at + CZXID_HI] = Math.floor(v / TWO_32); this.rec[this.at + CZXID_LO] = v; }
+  get mzxid(): number { return this.rec[this.at + MZXID_HI] * TWO_32 + (this.rec[this.at + MZXID_LO] >>> 0); }
+  set mzxid(v: number) { this.rec[this.at + MZXID_HI] = Math.floor(v / TWO_32); this.rec[this.at + MZXID_LO] = v; }
+  get ctime(): number { return this.rec[this.at + CTIME_HI] * TWO_32 + (this.rec[this.at + CTIME_LO] >>> 0); }
+  set ctime(v: number) { this.rec[this.at + CTIME_HI] = Math.floor(v / TWO_32); this.rec[this.at + CTIME_LO] = v; }
+  get mtime(): number { return this.rec[this.at + MTIME_HI] * TWO_32 + (this.rec[this.at + MTIME_LO] >>> 0); }
+  set mtime(v: number) { this.rec[this.at + MTIME_HI] = Math.floor(v / TWO_32); this.rec[this.at + MTIME_LO] = v; }
+  get pzxid(): number { return this.rec[this.at + PZXID_HI] * TWO_32 + (this.rec[this.at + PZXID_LO] >>> 0); }
+  set pzxid(v: number) { this.rec[this.at + PZXID_HI] = Math.floor(v / TWO_32); this.rec[this.at + PZXID_LO] = v; }
 
   /** This node's digest (CRC32) while valid, -1 when it must be recomputed. Managed by DataTree. */
-  get digestCache(): number { return (this.flags & DIGEST_VALID) !== 0 ? this.digest >>> 0 : -1; }
+  get digestCache(): number { return (this.flags & DIGEST_VALID) !== 0 ? this.rec[this.at + DIGEST] >>> 0 : -1; }
   set digestCache(v: number) {
     if (v < 0) {
       this.flags &= ~DIGEST_VALID;
     } else {
-      this.digest = v | 0;
+      this.rec[this.at + DIGEST] = v;
       this.flags |= DIGEST_VALID;
     }
   }
 
   /** CRC32 of this node's path (it never changes), -1 until first needed. Managed by DataTree. */
-  get pathCrc(): number { return (this.flags & PATH_CRC_VALID) !== 0 ? this.crcOfPath >>> 0 : -1; }
+  get pathCrc(): number { return (this.flags & PATH_CRC_VALID) !== 0 ? this.rec[this.at + PATH_CRC] >>> 0 : -1; }
   set pathCrc(v: number) {
     if (v < 0) {
       this.flags &= ~PATH_CRC_VALID;
     } else {
-      this.crcOfPath = v | 0;
+      this.rec[this.at + PATH_CRC] = v;
       this.flags |= PATH_CRC_VALID;
     }
   }
@@ -163,8 +196,8 @@ export class DataNode implements DataRef {
     return this.childMap === null ? 0 : this.childMap.size;
   }
 
-  /** Links `node` as child `name`, replacing any node of that name. @returns false if the name was already there. */
-  addChild(name: string, node: DataNode): boolean {
+  /** Links `node` as child `name`, replacing any node of that name. @returns the node replaced, undefined if none. */
+  addChild(name: string, node: DataNode): DataNode | undefined {
     // Most znodes are leaves: allocate the map only when a first child arrives.
     let map = this.childMap;
     if (map === null) {
@@ -175,17 +208,18 @@ export class DataNode implements DataRef {
       map = ChildTable.from(map);
       this.childMap = map;
     }
+    let replaced: DataNode | undefined;
     if (map instanceof ChildTable) {
-      if (!map.set(name, node)) return false;
+      replaced = map.put(name, node);
     } else {
-      const before = map.size;
+      replaced = map.get(name);
       map.set(name, node);
-      if (map.size === before) return false;
     }
+    if (replaced !== undefined) return replaced;
     const table = this.childTable;
     const grown = grownCapacity(table === 0 ? FIRST_CHILD_TABLE : table, map.size);
     if (grown !== table) this.flags = (this.flags & ~CHILD_TABLE_MASK) | (Math.log2(grown) << CHILD_TABLE_SHIFT);
-    return true;
+    return undefined;
   }
 
   /** The table size of ZooKeeper's HashSet of this node's children; 0 before the first child. */
@@ -254,9 +288,13 @@ export class DataNode implements DataRef {
    * from now on (a fuzzy snapshot may still meet it); dataLength keeps its last value.
    */
   releaseData(): void {
+    if ((this.flags & DETACHED) !== 0) return;
     if (this.dataLen > 0) this.arena.release(this.dataSlab, this.dataLen);
     this.dataSlab = -1;
     this.flags |= DETACHED;
+    // Whoever still holds the node reads its own copy; the record goes to a new node.
+    this.rec = this.arena.records.release(this.rec, this.at);
+    this.at = 0;
   }
 
   /** Whether this node is still in the tree that owns `arena` (not deleted from it). */
@@ -284,7 +322,7 @@ export class DataNode implements DataRef {
   }
 
   ephemeralType(): EphemeralType {
-    return ephemeralTypeOf(this.ephemeralOwner, this.extendedTypesEnabled);
+    return ephemeralTypeOf(this.ephemeralOwner, (this.flags & EXTENDED_TYPES) !== 0);
   }
 
   /**

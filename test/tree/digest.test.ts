@@ -74,6 +74,9 @@ test('a restore that meets a path twice keeps the later node, and its digest cou
   assert.equal(twice.getNode('/app/gone'), undefined);
   assert.equal(twice.nodeCount(), once.nodeCount());
   assert.equal(twice.approximateDataSize(), once.approximateDataSize());
+  // The earlier copy and its child gave back their records and their data.
+  assert.equal(twice.arena.records.stats().records, once.arena.records.stats().records);
+  assert.equal(twice.arena.stats().liveBytes, once.arena.stats().liveBytes);
 });
 
 test('the incremental digest always equals a recomputation from scratch', () => {
