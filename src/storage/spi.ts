@@ -107,7 +107,11 @@ export interface SnapshotStore {
   write(zxid: number, chunks: AsyncIterable<Uint8Array>): Promise<SnapshotInfo>;
   /** Complete snapshots, newest (highest zxid) first. */
   list(): Promise<SnapshotInfo[]>;
-  /** The bytes of one snapshot; ERR_STORAGE_NOT_FOUND (on first iteration) if there is none. */
+  /**
+   * The bytes of one snapshot; ERR_STORAGE_NOT_FOUND (on first iteration) if there is none. Each
+   * chunk is the caller's from then on: the store neither keeps nor reuses its memory (a restore
+   * moves chunks to its worker instead of copying them).
+   */
   open(zxid: number): AsyncIterable<Uint8Array>;
   /**
    * The path of the snapshot's file when the store keeps it as a plain, uncompressed file that

@@ -26,7 +26,7 @@ import { defaultFileHeader, encodeHead, encodeTail, JUTE_MAX_BUFFER_BYTES, snaps
 import { runMergeTask, taskChannel } from './pool.js';
 import type { MergeMessage, MergeRequest } from './protocol.js';
 import { giveBackShared, takeShared } from './shared-buffers.js';
-import { ReadAhead } from './read-ahead.js';
+import { chunkTransfer, ReadAhead } from './read-ahead.js';
 
 export interface IncrementalOptions {
   sliceMs: number;
@@ -203,9 +203,8 @@ export function takeIncrementalSnapshot(
     }
     const reader = plain !== null ? null : new ReadAhead(store.open(base.zxid)[Symbol.asyncIterator](), (chunk) => {
       // A chunk with a buffer of its own moves to the worker; anything else is copied.
-      const own = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && !(chunk.buffer instanceof SharedArrayBuffer);
       state.baseInFlight++;
-      send({ type: 'base', chunk }, own ? [chunk.buffer as ArrayBuffer] : []);
+      send({ type: 'base', chunk }, chunkTransfer(chunk));
     }, () => send({ type: 'end' }), wakeUp);
     try {
       for (;;) {

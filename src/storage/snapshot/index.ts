@@ -23,7 +23,7 @@ import type { EncodeResult, RestoreMessage, RestoreRequest } from './protocol.js
 import { SnapshotWalker, type WalkStep } from './walk.js';
 import { giveBackShared } from './shared-buffers.js';
 import { currentDigest, takeIncrementalSnapshot } from './incremental.js';
-import { ReadAhead } from './read-ahead.js';
+import { chunkTransfer, ReadAhead } from './read-ahead.js';
 
 export * from './format.js';
 export * from './decoder.js';
@@ -435,10 +435,10 @@ export async function restoreSnapshot(
   // Reads run beside the insertion: a chunk is read whenever fewer than RESTORE_CHUNKS_IN_FLIGHT
   // are with the worker, so the worker is not left waiting while this thread inserts.
   const reader = new ReadAhead(store.open(zxid)[Symbol.asyncIterator](), (chunk) => {
-    // Copied by postMessage: the store may still own the chunk's memory.
-    send({ type: 'chunk', chunk });
+    // Moved, not copied, when it has a buffer of its own (it is empty here afterwards).
     sizeBytes += chunk.length;
     chunksInFlight++;
+    port.postMessage({ type: 'chunk', chunk } satisfies RestoreRequest, chunkTransfer(chunk));
   }, () => send({ type: 'end' }), wakeUp);
   const readMore = (): void => {
     if (chunksInFlight < RESTORE_CHUNKS_IN_FLIGHT && queue.length < RESTORE_BATCHES_QUEUED) reader.pull();

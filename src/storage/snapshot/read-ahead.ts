@@ -2,6 +2,15 @@
 // restore inserting nodes, an incremental snapshot handing chunks on): the loop asks for the next
 // chunk when it has room, and hears of each read by its `wake`.
 
+/**
+ * What to list for postMessage to move `chunk` (a store's, now the caller's: see SnapshotStore.open)
+ * instead of copying it: its buffer, when the chunk is the whole of one that is not shared.
+ */
+export function chunkTransfer(chunk: Uint8Array): ArrayBuffer[] {
+  const own = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && !(chunk.buffer instanceof SharedArrayBuffer);
+  return own ? [chunk.buffer as ArrayBuffer] : [];
+}
+
 /** One read at a time from `source`; chunks and the end go to the callbacks, errors wait for rethrow(). */
 export class ReadAhead {
   private reading: Promise<void> | null = null;
