@@ -346,6 +346,28 @@ export class DataNode implements DataRef {
     };
   }
 
+  /**
+   * Writes the stat fields as a snapshot stores them (jute StatPersisted: 60 bytes, big-endian)
+   * at `at` of `v`, straight from the record's halves. `ephemeralOwner` is written by the caller.
+   */
+  writeStatPersisted(v: DataView, at: number): void {
+    const r = this.rec;
+    const a = this.at;
+    v.setInt32(at, r[a + CZXID_HI]);
+    v.setInt32(at + 4, r[a + CZXID_LO]);
+    v.setInt32(at + 8, r[a + MZXID_HI]);
+    v.setInt32(at + 12, r[a + MZXID_LO]);
+    v.setInt32(at + 16, r[a + CTIME_HI]);
+    v.setInt32(at + 20, r[a + CTIME_LO]);
+    v.setInt32(at + 24, r[a + MTIME_HI]);
+    v.setInt32(at + 28, r[a + MTIME_LO]);
+    v.setInt32(at + 32, r[a + VERSION]);
+    v.setInt32(at + 36, r[a + CVERSION]);
+    v.setInt32(at + 40, r[a + AVERSION]);
+    v.setInt32(at + 52, r[a + PZXID_HI]);
+    v.setInt32(at + 56, r[a + PZXID_LO]);
+  }
+
   /** The stat fields as snapshots store them. */
   statPersisted(): StatPersisted {
     return {

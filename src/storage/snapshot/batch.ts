@@ -65,15 +65,9 @@ export interface SnapshotNodeSource {
   /** Copies the data (snapshotDataLength bytes) to `target` at `at`. */
   copyDataTo(target: DataView, at: number): void;
   readonly aclRef: bigint;
-  readonly czxid: number;
-  readonly mzxid: number;
-  readonly ctime: number;
-  readonly mtime: number;
-  readonly version: number;
-  readonly cversion: number;
-  readonly aversion: number;
   readonly ephemeralOwner: bigint;
-  readonly pzxid: number;
+  /** Writes the StatPersisted record (60 bytes) at `at`, all but ephemeralOwner (bytes 44-51). */
+  writeStatPersisted(target: DataView, at: number): void;
 }
 
 /** Batch marks for DataArena.batchSlab: every batch of every builder gets its own. */
@@ -189,15 +183,8 @@ export class EncodeBatchBuilder {
       pos += dataLength;
     }
     setBigLong(v, pos, node.aclRef);
-    setLong(v, pos + 8, node.czxid);
-    setLong(v, pos + 16, node.mzxid);
-    setLong(v, pos + 24, node.ctime);
-    setLong(v, pos + 32, node.mtime);
-    v.setInt32(pos + 40, node.version);
-    v.setInt32(pos + 44, node.cversion);
-    v.setInt32(pos + 48, node.aversion);
+    node.writeStatPersisted(v, pos + 8);
     setBigLong(v, pos + 52, node.ephemeralOwner);
-    setLong(v, pos + 60, node.pzxid);
     this.used = pos + NODE_FIXED_BYTES;
     this.payload += pathBytes + (dataLength > 0 ? dataLength : 0);
     this.count++;
