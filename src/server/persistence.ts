@@ -77,13 +77,15 @@ export async function restoreDatabase(storage: StorageBackend, tree: DataTree, l
   }
   const snapshotLoadMs = performance.now() - started;
   let txnsReplayed = 0;
-  for await (const entry of storage.txnLog.read(tree.lastProcessedZxid + 1)) {
-    const { header, txn, digest } = decodeTxnEntry(entry);
-    if (header.zxid <= tree.lastProcessedZxid) continue;
-    tree.apply(header, txn, digest);
-    txnsReplayed++;
-    if (header.type === OpCode.createSession && txn.type === -10) sessions.set(header.clientId, txn.timeOut);
-    else if (header.type === OpCode.closeSession) sessions.delete(header.clientId);
+  for await (const run of storage.txnLog.readRuns(tree.lastProcessedZxid + 1)) {
+    for (const entry of run) {
+      const { header, txn, digest } = decodeTxnEntry(entry);
+      if (header.zxid <= tree.lastProcessedZxid) continue;
+      tree.apply(header, txn, digest);
+      txnsReplayed++;
+      if (header.type === OpCode.createSession && txn.type === -10) sessions.set(header.clientId, txn.timeOut);
+      else if (header.type === OpCode.closeSession) sessions.delete(header.clientId);
+    }
   }
   const txnsLoadMs = performance.now() - started - snapshotLoadMs;
   // Ephemerals whose session is not open any more (it closed in a log we no longer have) go now.

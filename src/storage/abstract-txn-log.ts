@@ -41,6 +41,10 @@ export abstract class AbstractTxnLog implements TxnLog {
 
   protected abstract _append(batch: readonly TxnEntry[], options: AppendOptions): Promise<void>;
   protected abstract _read(fromZxid: number): AsyncIterable<TxnEntry>;
+  /** What readRuns() checks and hands on; by default each entry of _read is a run of its own. */
+  protected async *_readRuns(fromZxid: number): AsyncGenerator<readonly TxnEntry[], void, undefined> {
+    for await (const entry of this._read(fromZxid)) yield [entry];
+  }
   protected abstract _lastZxid(): Promise<number>;
   protected abstract _truncate(afterZxid: number): Promise<void>;
   protected abstract _purgeBefore(beforeZxid: number): Promise<void>;
@@ -86,6 +90,10 @@ export abstract class AbstractTxnLog implements TxnLog {
 
   read(fromZxid: number): AsyncIterable<TxnEntry> {
     return this.#iterate(fromZxid);
+  }
+
+  readRuns(fromZxid: number): AsyncIterable<readonly TxnEntry[]> {
+    return this.#iterateRuns(fromZxid);
   }
 
   lastZxid(): Promise<number> {
@@ -158,6 +166,24 @@ export abstract class AbstractTxnLog implements TxnLog {
       previous = entry.zxid;
       yield entry;
       // Checked again on resumption: a reader paused across close() must not finish quietly.
+      if (this.#closing !== null) throw new StorageClosedError(this.description);
+    }
+  }
+
+  async *#iterateRuns(fromZxid: number): AsyncGenerator<readonly TxnEntry[], void, undefined> {
+    if (this.#closing !== null) throw new StorageClosedError(this.description);
+    checkNonNegativeInteger('fromZxid', fromZxid);
+    let previous = -1;
+    for await (const run of this._readRuns(fromZxid)) {
+      if (this.#closing !== null) throw new StorageClosedError(this.description);
+      for (let i = 0; i < run.length; i++) {
+        const zxid = run[i].zxid;
+        if (zxid < fromZxid || zxid <= previous) {
+          throw new Error(`${this.description} yielded zxid 0x${zxid.toString(16)} out of order`);
+        }
+        previous = zxid;
+      }
+      if (run.length > 0) yield run;
       if (this.#closing !== null) throw new StorageClosedError(this.description);
     }
   }

@@ -55,6 +55,12 @@ export interface TxnLog {
    * leader deciding DIFF vs SNAP) checks the first entry it gets. Yielded payloads are read-only.
    */
   read(fromZxid: number): AsyncIterable<TxnEntry>;
+  /**
+   * The entries read() yields, in runs of one or more (a run never waits for I/O in its middle):
+   * one step of the iteration per run instead of per entry, for callers going through many (a
+   * restart's replay spent ~18% of its time stepping the per-entry generators).
+   */
+  readRuns(fromZxid: number): AsyncIterable<readonly TxnEntry[]>;
   /** Zxid of the last entry once every write issued before the call has settled; 0 when empty. */
   lastZxid(): Promise<number>;
   /**

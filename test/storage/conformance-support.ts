@@ -84,13 +84,28 @@ export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
 }
 
 export async function readZxids(log: TxnLog, fromZxid: number): Promise<number[]> {
-  return (await collect(log.read(fromZxid))).map((e) => e.zxid);
+  const zxids = (await collect(log.read(fromZxid))).map((e) => e.zxid);
+  // Appends still in flight may land between the two reads: the second may only see more.
+  const inRuns = await readRunZxids(log, fromZxid);
+  assert.deepEqual(inRuns.slice(0, zxids.length), zxids, `readRuns(${fromZxid}) yields what read() does`);
+  return zxids;
+}
+
+/** The zxids readRuns() yields, checking that no run is empty. */
+async function readRunZxids(log: TxnLog, fromZxid: number): Promise<number[]> {
+  const zxids: number[] = [];
+  for await (const run of log.readRuns(fromZxid)) {
+    assert.ok(run.length > 0, 'a run holds at least one entry');
+    for (const e of run) zxids.push(e.zxid);
+  }
+  return zxids;
 }
 
 /** Reads everything from fromZxid and checks zxids and payload bytes against what was appended. */
 export async function assertLogHolds(log: TxnLog, fromZxid: number, expected: readonly TxnEntry[]): Promise<void> {
   const got = await collect(log.read(fromZxid));
   assert.deepEqual(got.map((e) => e.zxid), expected.map((e) => e.zxid), 'zxids read back');
+  assert.deepEqual(await readRunZxids(log, fromZxid), expected.map((e) => e.zxid), 'zxids read back in runs');
   for (let i = 0; i < got.length; i++) {
     assert.ok(Buffer.from(got[i].payload).equals(expected[i].payload), `payload of zxid 0x${got[i].zxid.toString(16)}`);
   }

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FileTxnLog, openFilelogStorage, StorageCorruptError } from '../../src/storage/index.js';
+import type { TxnEntry } from '../../src/storage/spi.js';
 import { runStorageConformance } from './conformance.js';
 import { collect, entries, epochZxid, run } from './conformance-support.js';
 import { entryLayout, recordingLogger, tempDir, type TempDir } from './filelog-support.js';
@@ -60,25 +61,30 @@ async function readOutcome(dir: string, fromZxid: number, inWorkers: boolean): P
     dir, preAllocSizeKb: 64, logger, workerRead: inWorkers ? TINY_SLICES : { minBytes: Number.MAX_SAFE_INTEGER },
   });
   logger.warnings.length = 0; // recovery on open is not what is compared
-  const zxids: number[] = [];
-  const payloads: string[] = [];
-  let error: ReadOutcome['error'] = null;
+  const passes: Array<Pick<ReadOutcome, 'zxids' | 'payloads' | 'error'>> = [];
   try {
-    // Twice: the second read meets the clean ends and torn tails the first one recorded.
+    // Twice: the second read meets the clean ends and torn tails the first one recorded. The first
+    // reads entry by entry, the second in runs (readRuns): both must see the same.
     for (let pass = 0; pass < 2; pass++) {
+      const seen: (typeof passes)[number] = { zxids: [], payloads: [], error: null };
+      passes.push(seen);
+      const take = (e: TxnEntry): void => {
+        seen.zxids.push(e.zxid);
+        seen.payloads.push(Buffer.from(e.payload).toString('hex'));
+      };
       try {
-        for await (const e of log.read(fromZxid)) {
-          if (pass === 0) {
-            zxids.push(e.zxid);
-            payloads.push(Buffer.from(e.payload).toString('hex'));
-          }
+        if (pass === 0) {
+          for await (const e of log.read(fromZxid)) take(e);
+        } else {
+          for await (const r of log.readRuns(fromZxid)) r.forEach(take);
         }
       } catch (err) {
         assert.ok(err instanceof StorageCorruptError, String(err));
-        error = { file: err.file, offset: err.offset, message: err.message };
+        seen.error = { file: err.file, offset: err.offset, message: err.message };
       }
     }
-    return { zxids, payloads, error, warnings: logger.warnings.slice(), readSlices: log.stats.readSlices };
+    assert.deepEqual(passes[1], passes[0], 'readRuns() yields what read() does, and fails the same way');
+    return { ...passes[0], warnings: logger.warnings.slice(), readSlices: log.stats.readSlices };
   } finally {
     await log.close();
   }

@@ -38,9 +38,11 @@ export class CommittedLog {
   async load(log: TxnLog, lastZxid: number): Promise<void> {
     this.clear();
     const from = Math.max(makeZxid(zxidEpoch(lastZxid), 0), lastZxid - this.capacity + 1);
-    for await (const e of log.read(from)) {
-      if (e.zxid > lastZxid) break;
-      this.add(e.zxid, e.payload);
+    for await (const run of log.readRuns(from)) {
+      for (const e of run) {
+        if (e.zxid > lastZxid) return;
+        this.add(e.zxid, e.payload);
+      }
     }
   }
 }

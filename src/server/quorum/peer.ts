@@ -185,11 +185,13 @@ export class QuorumPeer {
     const tree = this.server.tree;
     await this.storage.txnLog.lastZxid(); // every append issued by the role has settled
     let applied = 0;
-    for await (const e of this.storage.txnLog.read(tree.lastProcessedZxid + 1)) {
-      if (e.zxid <= tree.lastProcessedZxid) continue;
-      this.server.pipeline.applyCommitted(proposalOf(e.zxid, e.payload));
-      this.ctx.committedLog.add(e.zxid, e.payload);
-      applied++;
+    for await (const run of this.storage.txnLog.readRuns(tree.lastProcessedZxid + 1)) {
+      for (const e of run) {
+        if (e.zxid <= tree.lastProcessedZxid) continue;
+        this.server.pipeline.applyCommitted(proposalOf(e.zxid, e.payload));
+        this.ctx.committedLog.add(e.zxid, e.payload);
+        applied++;
+      }
     }
     if (applied > 0) this.log.info(`fast-forwarded ${applied} logged txns to ${hex(tree.lastProcessedZxid)}`);
   }

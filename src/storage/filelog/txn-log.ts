@@ -351,6 +351,10 @@ export class FileTxnLog extends AbstractTxnLog {
   }
 
   protected async *_read(fromZxid: number): AsyncGenerator<TxnEntry, void, undefined> {
+    for await (const run of this._readRuns(fromZxid)) yield* run;
+  }
+
+  protected override async *_readRuns(fromZxid: number): AsyncGenerator<readonly TxnEntry[], void, undefined> {
     if (fromZxid > this.#lastZxid || this.#files.length === 0) return;
     const files = this.#files.slice(firstFileFor(this.#files, fromZxid));
     const active = this.#active;
@@ -381,11 +385,23 @@ export class FileTxnLog extends AbstractTxnLog {
         let end: number;
         if ((verifiedEnd ?? size) - FILE_HEADER_BYTES < this.#workerRead.minBytes) {
           const scanner = new LogScanner(handle, ref.path, { limit: size, checkZeroTail, verifiedEnd });
-          for (let entry = scanner.nextBuffered() ?? await scanner.next(); entry !== null; entry = scanner.nextBuffered() ?? await scanner.next()) {
+          // A run ends where the scanner has to read from the file again.
+          let run: TxnEntry[] = [];
+          for (;;) {
+            let entry = scanner.nextBuffered() ?? null;
+            if (entry === null) {
+              if (run.length > 0) yield run;
+              run = [];
+              entry = await scanner.next();
+              if (entry === null) break;
+            }
             if (entry.zxid < fromZxid) continue;
-            if (entry.zxid <= previous) throw outOfOrder(ref, entry.zxid, entry.offset);
+            if (entry.zxid <= previous) {
+              if (run.length > 0) yield run;
+              throw outOfOrder(ref, entry.zxid, entry.offset);
+            }
             previous = entry.zxid;
-            yield { zxid: entry.zxid, payload: entry.payload };
+            run.push({ zxid: entry.zxid, payload: entry.payload });
           }
           tail = scanner.tail;
           end = scanner.end;
@@ -397,15 +413,20 @@ export class FileTxnLog extends AbstractTxnLog {
           for (let slice = await scan.next(); slice !== null; slice = await scan.next()) {
             this.#stats.readSlices++;
             const { index, payloads } = slice;
+            const run: TxnEntry[] = [];
             let start = 0;
             for (let i = 0; i < index.length; i += 3) {
               const zxid = index[i];
-              if (zxid <= previous) throw outOfOrder(ref, zxid, index[i + 1]);
+              if (zxid <= previous) {
+                if (run.length > 0) yield run;
+                throw outOfOrder(ref, zxid, index[i + 1]);
+              }
               previous = zxid;
               const payloadEnd = index[i + 2];
-              yield { zxid, payload: Buffer.from(payloads, start, payloadEnd - start) };
+              run.push({ zxid, payload: Buffer.from(payloads, start, payloadEnd - start) });
               start = payloadEnd;
             }
+            if (run.length > 0) yield run;
             const error = sliceError(ref.path, slice);
             if (error !== null) throw error;
           }
