@@ -457,3 +457,70 @@ describe('restore failures', () => {
     await backend.close();
   });
 });
+
+// A filelog store's plain snapshot file is read by the worker itself (DecodeTask.path): these
+// restore through a store whose open() refuses, so only that path can succeed.
+describe('restore read by the worker from the plain file', () => {
+  let dir: string;
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  /** `bytes` as snapshot `zxid` of a fresh filelog store; a view of it that can only be read as a plain file. */
+  async function plainOnly(bytes: Buffer, zxid: number): Promise<{ store: SnapshotStore; file: string; close: () => Promise<void> }> {
+    dir ??= await mkdtemp(path.join(tmpdir(), 'zk-plain-restore-'));
+    const dataDir = await mkdtemp(path.join(dir, 'd-'));
+    const backend = await openFilelogStorage({ dataDir });
+    await backend.snapshots.write(zxid, (async function* () { yield bytes; })());
+    const real = backend.snapshots;
+    const store = {
+      async *open(): AsyncGenerator<Uint8Array> { throw new Error('read through the main thread'); },
+      plainFile: (z: number) => (real.plainFile as (z: number) => Promise<string | null>)(z),
+    } as unknown as SnapshotStore;
+    return { store, file: path.join(dataDir, 'version-2', `snapshot.${zxid.toString(16)}`), close: () => backend.close() };
+  }
+
+  it('restores what the main thread\'s reads restore', async () => {
+    const bytes = Buffer.from(readFixture(NEWEST_SNAPSHOT));
+    const viaFile = await plainOnly(bytes, NEWEST_ZXID);
+    const viaMemory = await storeWith(bytes, NEWEST_ZXID);
+    const a = await restoreInto(viaFile.store, NEWEST_ZXID);
+    const b = await restoreInto(viaMemory.snapshots, NEWEST_ZXID);
+    assert.deepEqual(treeView(a.tree), treeView(b.tree));
+    assert.deepEqual(a.restored.sessions, b.restored.sessions);
+    assert.equal(a.tree.digest(), b.tree.digest());
+    assert.equal(a.restored.sizeBytes, bytes.length);
+    await viaFile.close();
+    await viaMemory.close();
+  });
+
+  it('reports damage as the main thread\'s reads do, naming the file and offset', async () => {
+    // The store lists only files that end in a seal: damage inside the body is what gets this far.
+    for (const share of [0.1, 0.5, 0.9]) {
+      const bytes = Buffer.from(readFixture(NEWEST_SNAPSHOT));
+      bytes[Math.floor(bytes.length * share)] ^= 0x5a;
+      const viaFile = await plainOnly(bytes, NEWEST_ZXID);
+      const viaMemory = await storeWith(bytes, NEWEST_ZXID);
+      const err = await rejectsCorrupt(restoreSnapshot(viaFile.store, NEWEST_ZXID, new DataTree(), { file: viaFile.file }), viaFile.file);
+      const oracle = await rejectsCorrupt(restoreSnapshot(viaMemory.snapshots, NEWEST_ZXID, new DataTree(), { file: viaFile.file }), viaFile.file);
+      assert.equal(err.offset, oracle.offset, `byte at ${share} of the file`);
+      assert.equal(err.message, oracle.message);
+      await viaFile.close();
+      await viaMemory.close();
+    }
+  });
+
+  it('keeps records longer than a read whole (the reader reuses its buffers)', async () => {
+    const w = buildTree(2000);
+    // Values of 2.5 MiB, longer than the reader's 1 MiB reads, between small nodes.
+    for (let i = 0; i < 4; i++) w.create(`/big-${i}`, Buffer.alloc(5 << 19, 0x41 + i));
+    const backend = await openMemoryStorage();
+    const info = await takeSnapshot(w.tree, new Map(), backend.snapshots);
+    const bytes = await collect(backend.snapshots.open(info.zxid));
+    await backend.close();
+    const viaFile = await plainOnly(bytes, info.zxid);
+    const copy = new DataTree({ extendedTypesEnabled: true });
+    await restoreSnapshot(viaFile.store, info.zxid, copy, { juteMaxBufferBytes: 4 << 20 });
+    for (let i = 0; i < 4; i++) assert.ok(copy.getData(`/big-${i}`)?.data?.equals(Buffer.alloc(5 << 19, 0x41 + i)), `/big-${i}`);
+    assert.deepEqual(treeView(copy), treeView(w.tree));
+    await viaFile.close();
+  });
+});

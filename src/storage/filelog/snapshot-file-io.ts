@@ -20,7 +20,7 @@
 
 import { constants as fsConstants, readSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { writeFully } from './fs-util.js';
+import { readFully, writeFully } from './fs-util.js';
 import type { StorageLogger } from './logger.js';
 
 /** Bytes per write: large enough that a write's fixed cost is small, two of them staged at a time. */
@@ -424,4 +424,74 @@ async function readStage(handle: FileHandle, stage: Uint8Array, position: number
     if (done % DIRECT_ALIGN !== 0) break;
   }
   return done;
+}
+
+/**
+ * A snapshot file read in chunks through two buffers of the reader's own, by direct I/O where the
+ * device allows it (else through the page cache), the next read under way while a chunk is in
+ * use. A chunk is valid until next() is called again: for a reader that parses each chunk as it
+ * comes (the restore's worker), with no copy and no fresh memory per chunk.
+ */
+export class SnapshotFileReader {
+  #reading: Promise<number> | null;
+  #current = 0;
+  #position = 0;
+  #closed = false;
+
+  private constructor(
+    private readonly handle: FileHandle,
+    private readonly buffers: Uint8Array[],
+    private readonly stages: DeviceStages | null,
+  ) {
+    this.#reading = this.#read(0, 0);
+  }
+
+  static async open(file: string): Promise<SnapshotFileReader> {
+    if (O_DIRECT !== undefined && !directRefused) {
+      let handle: FileHandle | null = null;
+      try {
+        handle = await open(file, fsConstants.O_RDONLY | O_DIRECT);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
+      }
+      if (handle !== null) {
+        const stages = await stagesFor(handle, 'read');
+        if (stages !== null) return new SnapshotFileReader(handle, stages, stages);
+        await handle.close();
+      }
+    }
+    const handle = await open(file, 'r');
+    return new SnapshotFileReader(handle, [Buffer.allocUnsafeSlow(STAGE_BYTES), Buffer.allocUnsafeSlow(STAGE_BYTES)], null);
+  }
+
+  /** The next chunk, null at the end of the file. */
+  async next(): Promise<Uint8Array | null> {
+    const reading = this.#reading;
+    if (reading === null) return null;
+    const got = await reading;
+    const buffer = this.buffers[this.#current];
+    this.#position += got;
+    this.#current ^= 1;
+    // Only a full chunk can have more behind it; the next read goes to the buffer not handed out.
+    this.#reading = got === STAGE_BYTES ? this.#read(this.#current, this.#position) : null;
+    return got === 0 ? null : buffer.subarray(0, got);
+  }
+
+  /** Closes the file once no read is under way; the chunks handed out are not to be used after. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#reading?.catch(() => 0);
+    this.#reading = null;
+    await this.handle.close();
+    if (this.stages !== null) returnStages(this.stages.dev, this.stages);
+  }
+
+  #read(index: number, position: number): Promise<number> {
+    const buffer = this.buffers[index];
+    const done = this.stages !== null ? readStage(this.handle, buffer, position) : readFully(this.handle, buffer, 0, STAGE_BYTES, position);
+    // Awaited by next() or close(); this only keeps a failure from going unhandled meanwhile.
+    done.catch(() => {});
+    return done;
+  }
 }

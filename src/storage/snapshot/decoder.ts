@@ -159,6 +159,11 @@ export class SnapshotDecoder {
     return this.trailer;
   }
 
+  /** Copies whatever pushed chunks are still held, so that their memory may be reused. */
+  detachInput(): void {
+    this.held = this.held.map((h) => Buffer.from(h));
+  }
+
   /** Quorum framing: the bytes after the end-of-nodes marker (the leader's "BenWasHere" and beyond). */
   leftover(): Buffer {
     return Buffer.concat([this.buf.subarray(this.pos), ...this.held]);

@@ -36,11 +36,18 @@ export interface DecodeTask {
    * Default 'file'.
    */
   framing?: 'file' | 'quorum';
+  /**
+   * A plain snapshot file (SnapshotStore.plainFile) that the worker reads itself, a chunk per
+   * 'read' request, so that the bytes never pass through the main thread. File framing only.
+   */
+  path?: string;
 }
 
 /** Main thread → worker. */
 export type RestoreRequest =
   | { type: 'chunk'; chunk: Uint8Array }
+  /** With DecodeTask.path: read and parse the file's next chunk ('ack'), or end at its end. */
+  | { type: 'read' }
   | { type: 'end' }
   | { type: 'abort' };
 

@@ -8,6 +8,7 @@ import { isMainThread, type MessagePort } from 'node:worker_threads';
 import { checksumBatch, fillValues, RestoreBatchBuilder } from './batch.js';
 import { lowerThisThreadPriority } from './background-priority.js';
 import { SnapshotDecoder } from './decoder.js';
+import { SnapshotFileReader } from '../filelog/snapshot-file-io.js';
 import type { SnapshotHead, SnapshotTrailer } from './format.js';
 import { failureMessage, type DecodeTask, type EncodeResult, type EncodeTask, type RestoreMessage, type RestoreRequest } from './protocol.js';
 
@@ -82,16 +83,51 @@ export function decodeStream(task: DecodeTask): Promise<void> {
     }
   };
 
+  // With task.path this thread reads the file itself, one chunk per 'read', in the order asked.
+  let file: Promise<SnapshotFileReader> | null = null;
+  let reads: Promise<void> = Promise.resolve();
+  let finished = false;
+
   return new Promise<void>((resolve) => {
     const finish = (msg: RestoreMessage): void => {
+      if (finished) return;
+      finished = true;
       post(msg);
       port.off('message', onMessage);
       port.close();
-      resolve();
+      const opened = file;
+      if (opened === null) {
+        resolve();
+        return;
+      }
+      // Closed once no read is under way (the one that ended it, say).
+      void reads.then(() => opened).then((f) => f.close()).catch(() => {}).finally(resolve);
+    };
+    const end = (): void => {
+      const trailer: SnapshotTrailer = decoder.end();
+      flush();
+      finish({ type: 'end', trailer, nodeCount: decoder.nodesDecoded, bytes: decoder.offset });
+    };
+    const readNext = async (): Promise<void> => {
+      if (finished) return;
+      file ??= SnapshotFileReader.open(task.path as string);
+      const chunk = await (await file).next();
+      if (finished) return;
+      if (chunk === null) {
+        end();
+        return;
+      }
+      decoder.push(chunk);
+      // The reader reuses the chunk's memory for the read after next.
+      if (decoder.holdsInput) decoder.detachInput();
+      if (batches.size >= task.batchNodes) flush();
+      post({ type: 'ack' });
     };
     const onMessage = (msg: RestoreRequest): void => {
       try {
-        if (msg.type === 'chunk' && quorum) {
+        if (msg.type === 'read' && task.path !== undefined && !quorum) {
+          reads = reads.then(readNext).catch((err: unknown) => finish(failureMessage(err)));
+        } else if (msg.type === 'chunk' && quorum) {
           onQuorumChunk(msg.chunk);
         } else if (msg.type === 'end' && quorum && nodesEnded) {
           finish({ type: 'drained' });
@@ -100,9 +136,9 @@ export function decodeStream(task: DecodeTask): Promise<void> {
           if (batches.size >= task.batchNodes) flush();
           post({ type: 'ack' });
         } else if (msg.type === 'end') {
-          const trailer: SnapshotTrailer = decoder.end();
-          flush();
-          finish({ type: 'end', trailer, nodeCount: decoder.nodesDecoded, bytes: decoder.offset });
+          end();
+        } else if (msg.type === 'read') {
+          throw new Error('a read request, but the task names no file to read');
         } else {
           finish({ type: 'aborted' });
         }
