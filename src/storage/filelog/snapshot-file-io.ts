@@ -369,43 +369,15 @@ class BufferedWriter implements SnapshotFileWriter {
  * restore keeps busy: loads took 2.5-2.6 s against 2.0-2.2 s for files written through the cache.
  */
 export async function readDirect(file: string): Promise<AsyncGenerator<Uint8Array, void, undefined> | null> {
-  if (O_DIRECT === undefined || directRefused) return null;
-  let handle: FileHandle;
-  try {
-    handle = await open(file, fsConstants.O_RDONLY | O_DIRECT);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EINVAL') return null;
-    throw err;
-  }
-  const stages = await stagesFor(handle, 'read');
-  if (stages === null) {
-    await handle.close();
-    return null;
-  }
-  return directChunks(handle, stages);
+  const reader = await SnapshotFileReader.openDirect(file);
+  return reader === null ? null : copiedChunks(reader);
 }
 
-async function* directChunks(handle: FileHandle, stages: DeviceStages): AsyncGenerator<Uint8Array, void, undefined> {
-  const readAt = (stage: Uint8Array, position: number): Promise<number> => readStage(handle, stage, position);
-  let current = 0;
-  let position = 0;
-  let reading: Promise<number> | null = readAt(stages[0], 0);
+async function* copiedChunks(reader: SnapshotFileReader): AsyncGenerator<Uint8Array, void, undefined> {
   try {
-    while (reading !== null) {
-      const got = await reading;
-      reading = null;
-      if (got === STAGE_BYTES) reading = readAt(stages[current ^ 1], position + STAGE_BYTES);
-      if (got === 0) return;
-      const chunk = Buffer.allocUnsafe(got);
-      chunk.set(got === STAGE_BYTES ? stages[current] : stages[current].subarray(0, got));
-      position += got;
-      current ^= 1;
-      yield chunk;
-    }
+    for (let chunk = await reader.next(); chunk !== null; chunk = await reader.next()) yield Buffer.from(chunk);
   } finally {
-    await reading?.catch(() => 0);
-    await handle.close();
-    returnStages(stages.dev, stages);
+    await reader.close();
   }
 }
 
@@ -446,22 +418,30 @@ export class SnapshotFileReader {
     this.#reading = this.#read(0, 0);
   }
 
+  /** By direct I/O where the device allows it, else through the page cache. */
   static async open(file: string): Promise<SnapshotFileReader> {
-    if (O_DIRECT !== undefined && !directRefused) {
-      let handle: FileHandle | null = null;
-      try {
-        handle = await open(file, fsConstants.O_RDONLY | O_DIRECT);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
-      }
-      if (handle !== null) {
-        const stages = await stagesFor(handle, 'read');
-        if (stages !== null) return new SnapshotFileReader(handle, stages, stages);
-        await handle.close();
-      }
-    }
+    const direct = await SnapshotFileReader.openDirect(file);
+    if (direct !== null) return direct;
     const handle = await open(file, 'r');
     return new SnapshotFileReader(handle, [Buffer.allocUnsafeSlow(STAGE_BYTES), Buffer.allocUnsafeSlow(STAGE_BYTES)], null);
+  }
+
+  /** By direct I/O; null where it is refused (the file system, or no alignment that works). */
+  static async openDirect(file: string): Promise<SnapshotFileReader | null> {
+    if (O_DIRECT === undefined || directRefused) return null;
+    let handle: FileHandle;
+    try {
+      handle = await open(file, fsConstants.O_RDONLY | O_DIRECT);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EINVAL') return null;
+      throw err;
+    }
+    const stages = await stagesFor(handle, 'read');
+    if (stages === null) {
+      await handle.close();
+      return null;
+    }
+    return new SnapshotFileReader(handle, stages, stages);
   }
 
   /** The next chunk, null at the end of the file. */
