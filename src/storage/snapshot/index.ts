@@ -406,7 +406,6 @@ export async function restoreSnapshot(
     wakeUp();
   });
 
-  let sizeBytes = 0;
   let sessions = new Map<bigint, number>();
   let sawHead = false;
   let cursor: RestoreBatchCursor | null = null;
@@ -438,8 +437,7 @@ export async function restoreSnapshot(
   // Reads run beside the insertion: a chunk is read whenever fewer than RESTORE_CHUNKS_IN_FLIGHT
   // are with the worker, so the worker is not left waiting while this thread inserts.
   const reader = plain !== null ? null : new ReadAhead(store.open(zxid)[Symbol.asyncIterator](), (chunk) => {
-    // Moved, not copied, when it has a buffer of its own (it is empty here afterwards).
-    sizeBytes += chunk.length;
+    // Moved, not copied, when it has a buffer of its own.
     chunksInFlight++;
     port.postMessage({ type: 'chunk', chunk } satisfies RestoreRequest, chunkTransfer(chunk));
   }, () => send({ type: 'end' }), wakeUp);
@@ -489,7 +487,7 @@ export async function restoreSnapshot(
     applyTrailerDigest(tree, done.trailer, zxid);
     return {
       sessions, zxid, digest: done.trailer.digest, lastProcessedZxid: done.trailer.lastProcessedZxid,
-      nodeCount: done.nodeCount, sizeBytes: reader === null ? done.bytes : sizeBytes,
+      nodeCount: done.nodeCount, sizeBytes: done.bytes,
     };
   } finally {
     if (worker.last === null) send({ type: 'abort' });
