@@ -159,11 +159,7 @@ export abstract class AbstractTxnLog implements TxnLog {
     let previous = -1;
     for await (const entry of this._read(fromZxid)) {
       if (this.#closing !== null) throw new StorageClosedError(this.description);
-      // A backstop against backend bugs: the ordering contract is what every caller relies on.
-      if (entry.zxid < fromZxid || entry.zxid <= previous) {
-        throw new Error(`${this.description} yielded zxid 0x${entry.zxid.toString(16)} out of order`);
-      }
-      previous = entry.zxid;
+      previous = this.#inOrder(entry.zxid, fromZxid, previous);
       yield entry;
       // Checked again on resumption: a reader paused across close() must not finish quietly.
       if (this.#closing !== null) throw new StorageClosedError(this.description);
@@ -176,16 +172,21 @@ export abstract class AbstractTxnLog implements TxnLog {
     let previous = -1;
     for await (const run of this._readRuns(fromZxid)) {
       if (this.#closing !== null) throw new StorageClosedError(this.description);
-      for (let i = 0; i < run.length; i++) {
-        const zxid = run[i].zxid;
-        if (zxid < fromZxid || zxid <= previous) {
-          throw new Error(`${this.description} yielded zxid 0x${zxid.toString(16)} out of order`);
-        }
-        previous = zxid;
-      }
+      for (let i = 0; i < run.length; i++) previous = this.#inOrder(run[i].zxid, fromZxid, previous);
       if (run.length > 0) yield run;
       if (this.#closing !== null) throw new StorageClosedError(this.description);
     }
+  }
+
+  /**
+   * A backstop against backend bugs, the ordering contract being what every reader relies on:
+   * `zxid` must be at least fromZxid and above the one before it. @returns zxid
+   */
+  #inOrder(zxid: number, fromZxid: number, previous: number): number {
+    if (zxid < fromZxid || zxid <= previous) {
+      throw new Error(`${this.description} yielded zxid 0x${zxid.toString(16)} out of order`);
+    }
+    return zxid;
   }
 
   #checkNotFailed(): void {
