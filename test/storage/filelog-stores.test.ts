@@ -10,7 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import {
   FileEpochStore, FileSnapshotStore, openFilelogStorage, openStorage, StorageCorruptError, type StorageBackend,
 } from '../../src/storage/index.js';
-import { readDirect } from '../../src/storage/filelog/snapshot-file-io.js';
+import { directWriteStats, readDirect } from '../../src/storage/filelog/snapshot-file-io.js';
 import { chunked, collect, entry, rejectsWithCode, sealedSnapshot } from './conformance-support.js';
 import {
   copyFixture, FIXTURE_COMPRESSED, FIXTURE_DATADIR, recordingLogger, tempDir, type TempDir,
@@ -157,13 +157,20 @@ describe('filelog: snapshot store', () => {
     // 1.5 MiB: direct writes stage, pad the last block and cut the file back to its length. Files
     // that end within the first 1 MiB are written through the page cache either way.
     const MiB = 1 << 20;
-    const lengths = [13, 4097, MiB - 1, MiB, MiB + 1, 2 * MiB, 2 * MiB + 4095, 2 * MiB + 4096, 2 * MiB + 4097, 3 * MiB + 12_345];
+    const KiB128 = 128 << 10;
+    const lengths = [
+      13, 4097, MiB - 1, MiB, MiB + 1, MiB + KiB128 - 1, MiB + KiB128 + 1, 2 * MiB, 2 * MiB + 4095, 2 * MiB + 4096,
+      2 * MiB + 4097, 3 * MiB - KiB128, 3 * MiB + 12_345,
+    ];
     const pieceSizes = [1, 7, 4096, 65_521, 1 << 20, (3 << 19) + 3];
     const takesDirect = await directOpenWorks(await freshDir());
     for (const directWrite of [true, false]) {
       const dir = await freshDir();
       const logger = recordingLogger();
-      const store = await FileSnapshotStore.open({ dir, directWrite, logger });
+      // No minimum pace: on this shared disk a 128 KiB write can take long enough to call for more.
+      const store = await FileSnapshotStore.open({ dir, directWrite, logger, directMinBytesPerSecond: 0 });
+      const writesBefore = directWriteStats.writes;
+      directWriteStats.largestBytes = 0;
       try {
         for (const [i, length] of lengths.entries()) {
           const bytes = sealedSnapshot(length - 13, i + 1);
@@ -185,11 +192,42 @@ describe('filelog: snapshot store', () => {
         }
         const expected = directWrite && takesDirect ? lengths.filter((n) => n > MiB).length : 0;
         assert.equal(store.directWrites, expected, `directWrite=${directWrite}, O_DIRECT ${takesDirect ? 'taken' : 'refused'} here`);
+        // A file past its first MiB goes out whole in direct writes of at most 128 KiB, its last
+        // block padded: a txn log write never queues behind a larger one.
+        const pieces = directWrite && takesDirect
+          ? lengths.filter((n) => n > MiB).reduce((sum, n) => sum + Math.ceil(n / KiB128), 0)
+          : 0;
+        assert.equal(directWriteStats.writes - writesBefore, pieces, 'direct writes of 128 KiB');
+        if (pieces > 0) assert.equal(directWriteStats.largestBytes, KiB128, 'no direct write larger than 128 KiB');
         assert.equal((await readdir(dir)).filter((n) => n.endsWith('.tmp')).length, 0);
         if (directWrite && !takesDirect) assert.match(logger.warnings.join('\n'), /direct I\/O refused/);
       } finally {
         await store.close();
       }
+    }
+  });
+
+  it('makes direct writes larger when small ones would fall below the minimum pace', async (t) => {
+    // With a pace no write can keep, every write after the first is the rest of its staging buffer:
+    // 128 KiB, then the other 896 KiB of the first MiB, then each MiB whole (the last one padded).
+    const dir = await freshDir();
+    if (!(await directOpenWorks(dir))) {
+      t.skip('this file system refuses O_DIRECT');
+      return;
+    }
+    const MiB = 1 << 20;
+    const store = await FileSnapshotStore.open({ dir, directMinBytesPerSecond: Number.MAX_SAFE_INTEGER, logger: recordingLogger() });
+    try {
+      const length = 3 * MiB + 5000;
+      const bytes = sealedSnapshot(length - 13, 7);
+      const writesBefore = directWriteStats.writes;
+      directWriteStats.largestBytes = 0;
+      const info = await store.write(Z, (async function* () { yield bytes; })());
+      assert.equal(directWriteStats.writes - writesBefore, 5, 'writes: 128 KiB, 896 KiB, 1 MiB, 1 MiB, the padded rest');
+      assert.equal(directWriteStats.largestBytes, MiB);
+      assert.ok((await readFile(info.location ?? assert.fail('no location'))).equals(bytes));
+    } finally {
+      await store.close();
     }
   });
 

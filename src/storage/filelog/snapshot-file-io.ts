@@ -14,17 +14,40 @@
 // Direct I/O wants the buffer's address, the file offset and the length aligned to the device's
 // logical block size. JavaScript cannot see a buffer's address, so a staging buffer is allocated
 // with DIRECT_ALIGN bytes to spare and the aligned start found once by trying offsets (a misaligned
-// O_DIRECT write fails at once with EINVAL, before any I/O). Writes are whole staging buffers at
-// offsets that are multiples of their size; the last one is padded with zeros to DIRECT_ALIGN and
+// O_DIRECT write fails at once with EINVAL, before any I/O). Staging buffers go to offsets that are
+// multiples of their size; the last one is padded with zeros to DIRECT_ALIGN and
 // the file then cut to its true length before the fsync.
+//
+// A staging buffer goes to disk in writes of DIRECT_WRITE_BYTES, one after another. A txn log write
+// (O_DSYNC) that arrives while the disk holds a snapshot write waits for it, and at 16×1 every
+// acknowledgement waits for such a log write. With whole 1 MiB writes, on the million-node tree at
+// setData 16×1, the log's group writes took p50 7-15 ms while a snapshot ran (0.2 ms outside) and
+// the server made 0.9-1.1k writes/s during snapshots against 17-20k outside; in writes of 128 KiB,
+// p50 0.34-0.53 ms and 7.5-12.2k writes/s (native-free-notes.md, session 20).
 
 import { constants as fsConstants, readSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
 import { readFully, writeFully } from './fs-util.js';
 import type { StorageLogger } from './logger.js';
 
-/** Bytes per write: large enough that a write's fixed cost is small, two of them staged at a time. */
+/** Bytes per staging buffer (and per read): two of them staged at a time, each written in pieces. */
 const STAGE_BYTES = 1 << 20;
+/**
+ * Bytes per direct write: a multiple of DIRECT_ALIGN dividing STAGE_BYTES. Alternating runs of that
+ * load: 64 KiB kept the log as fast (p50 0.36-0.38 ms) but made the snapshot take ~2.7-2.9 s
+ * instead of ~1.5-2.6; 256 KiB gave the log p50 0.72-0.74 ms and 7k writes/s during snapshots.
+ */
+const DIRECT_WRITE_BYTES = 128 << 10;
+/**
+ * The pace direct writes keep at least, by default (SnapshotFileWriterOptions.directMinBytesPerSecond):
+ * 96 MiB/s, a million-node snapshot in ~2-3 s (ZooKeeper's takes ~2 s). Each write ends on a turn
+ * of the event loop, and under heavy load a turn takes several ms: at 64×32 on that tree, pieces of
+ * 128 KiB alone made a snapshot take ~10 s (a restart replays from the start of the last one), at
+ * 64 MiB/s ~4 s. A write that took t ms is followed by one of at least t × this rate, up to what is
+ * left of the staging buffer; when the disk itself is slower, writes are whole buffers again.
+ */
+export const DIRECT_MIN_BYTES_PER_SECOND = 96 << 20;
 /** The alignment direct writes keep: 4 KiB serves 512-byte and 4 KiB logical blocks alike. */
 const DIRECT_ALIGN = 4096;
 /** Dirty snapshot bytes allowed before an fdatasync, when writing through the page cache. */
@@ -48,6 +71,8 @@ export interface SnapshotFileWriterOptions {
   /** Try direct I/O (zookeeper.snapshot.directWrite, default true). */
   readonly direct: boolean;
   readonly logger: StorageLogger;
+  /** See DIRECT_MIN_BYTES_PER_SECOND (the default); 0: every direct write is DIRECT_WRITE_BYTES. */
+  readonly directMinBytesPerSecond?: number;
 }
 
 /** Aligned staging buffers kept for the next snapshot, by the device they were probed on. */
@@ -64,7 +89,9 @@ let directRefused = false;
  * comparison is of identical code, and it moved as much: noise of this size is this machine's.)
  */
 export async function createSnapshotFile(file: string, options: SnapshotFileWriterOptions): Promise<SnapshotFileWriter> {
-  if (options.direct && O_DIRECT !== undefined && !directRefused) return new HeadFirstWriter(file, options.logger);
+  if (options.direct && O_DIRECT !== undefined && !directRefused) {
+    return new HeadFirstWriter(file, options.logger, options.directMinBytesPerSecond ?? DIRECT_MIN_BYTES_PER_SECOND);
+  }
   return new BufferedWriter(await open(file, 'wx'));
 }
 
@@ -74,7 +101,7 @@ class HeadFirstWriter implements SnapshotFileWriter {
   #used = 0;
   #sink: SnapshotFileWriter | null = null;
 
-  constructor(private readonly file: string, private readonly logger: StorageLogger) {}
+  constructor(private readonly file: string, private readonly logger: StorageLogger, private readonly minBytesPerSecond: number) {}
 
   get direct(): boolean {
     return this.#sink?.direct ?? false;
@@ -87,7 +114,7 @@ class HeadFirstWriter implements SnapshotFileWriter {
       this.#used += chunk.length;
       return;
     }
-    this.#sink = await openDirect(this.file, this.logger);
+    this.#sink = await openDirect(this.file, this.logger, this.minBytesPerSecond);
     await this.#sink.write(this.#head.subarray(0, this.#used));
     await this.#sink.write(chunk);
   }
@@ -104,7 +131,7 @@ class HeadFirstWriter implements SnapshotFileWriter {
 }
 
 /** Creates `file` O_DIRECT; where the file system refuses, a page-cache writer for it instead. */
-async function openDirect(file: string, logger: StorageLogger): Promise<SnapshotFileWriter> {
+async function openDirect(file: string, logger: StorageLogger, minBytesPerSecond: number): Promise<SnapshotFileWriter> {
   let handle: FileHandle | null = null;
   try {
     handle = await open(file, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | (O_DIRECT ?? 0), 0o666);
@@ -113,7 +140,7 @@ async function openDirect(file: string, logger: StorageLogger): Promise<Snapshot
   }
   if (handle !== null) {
     const stages = await stagesFor(handle, 'write');
-    if (stages !== null) return new DirectWriter(handle, file, stages, logger);
+    if (stages !== null) return new DirectWriter(handle, file, stages, logger, minBytesPerSecond / 1000);
     await handle.close();
   }
   // The file system refused O_DIRECT at open (EINVAL) or every alignment tried: say so once and
@@ -191,12 +218,16 @@ class DirectWriter implements SnapshotFileWriter {
   #position = 0;
   #inFlight: Promise<void> | null = null;
   #closed = false;
+  /** From the last write's start until this thread saw it end (the disk's time and the event loop's). */
+  #lastWriteMs = 0;
 
   constructor(
     private readonly handle: FileHandle,
     private readonly file: string,
     stages: DeviceStages,
     private readonly logger: StorageLogger,
+    /** The pace writes keep at least, bytes per ms (see #writeInPieces). */
+    private readonly minBytesPerMs: number,
   ) {
     this.#stages = stages;
   }
@@ -242,13 +273,30 @@ class DirectWriter implements SnapshotFileWriter {
   /** Writes `length` bytes of the current stage at its offset, after the write before it ends. */
   async #issue(length: number): Promise<void> {
     await this.#settle();
-    const write = writeFully(this.handle, this.#live()[this.#current], length, this.#position);
+    const write = this.#writeInPieces(this.#live()[this.#current], length, this.#position);
     // Awaited by the next #issue or by finish/abort; this only keeps a failure from going unhandled.
     write.catch(() => {});
     this.#inFlight = write;
     this.#position += STAGE_BYTES;
     this.#current ^= 1;
     this.#used = 0;
+  }
+
+  /**
+   * `length` bytes of `stage` at `position`, one write at a time: DIRECT_WRITE_BYTES each, or more
+   * when the last one took long enough that pieces that small would fall below minBytesPerMs.
+   */
+  async #writeInPieces(stage: Uint8Array, length: number, position: number): Promise<void> {
+    for (let from = 0; from < length;) {
+      const due = Math.ceil((this.#lastWriteMs * this.minBytesPerMs) / DIRECT_ALIGN) * DIRECT_ALIGN;
+      const n = Math.min(length - from, Math.max(DIRECT_WRITE_BYTES, due));
+      directWriteStats.writes++;
+      directWriteStats.largestBytes = Math.max(directWriteStats.largestBytes, n);
+      const started = performance.now();
+      await writeFully(this.handle, stage.subarray(from, from + n), n, position + from);
+      this.#lastWriteMs = performance.now() - started;
+      from += n;
+    }
   }
 
   async #settle(): Promise<void> {
@@ -276,6 +324,9 @@ class DirectWriter implements SnapshotFileWriter {
     this.#stages = null;
   }
 }
+
+/** Direct writes made by this process, and the largest (for tests: see DIRECT_WRITE_BYTES). */
+export const directWriteStats = { writes: 0, largestBytes: 0 };
 
 /**
  * Through the page cache: turns small chunks into large writes, passes large ones straight through,

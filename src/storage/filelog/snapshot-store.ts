@@ -44,6 +44,8 @@ export interface FileSnapshotStoreOptions {
   readonly compression?: SnapshotWriteCompression;
   /** Write snapshot files by direct I/O where the file system allows it (default true; snapshot-file-io.ts). */
   readonly directWrite?: boolean;
+  /** The pace direct writes keep at least (default DIRECT_MIN_BYTES_PER_SECOND; snapshot-file-io.ts). */
+  readonly directMinBytesPerSecond?: number;
   readonly logger?: StorageLogger;
 }
 
@@ -65,6 +67,7 @@ export class FileSnapshotStore extends AbstractSnapshotStore {
   readonly #dir: string;
   readonly #compression: SnapshotWriteCompression;
   readonly #directWrite: boolean;
+  readonly #directMinBytesPerSecond: number | undefined;
   readonly #logger: StorageLogger;
   #directWrites = 0;
 
@@ -98,6 +101,7 @@ export class FileSnapshotStore extends AbstractSnapshotStore {
     this.#dir = options.dir;
     this.#compression = compression;
     this.#directWrite = options.directWrite ?? true;
+    this.#directMinBytesPerSecond = options.directMinBytesPerSecond;
     this.#logger = options.logger ?? stderrLogger;
   }
 
@@ -109,7 +113,9 @@ export class FileSnapshotStore extends AbstractSnapshotStore {
     const temp = path.join(this.#dir, `${name}.${randomBytes(4).toString('hex')}${TMP_SUFFIX}`);
     let writer: SnapshotFileWriter | null = null;
     try {
-      writer = await createSnapshotFile(temp, { direct: this.#directWrite, logger: this.#logger });
+      writer = await createSnapshotFile(temp, {
+        direct: this.#directWrite, logger: this.#logger, directMinBytesPerSecond: this.#directMinBytesPerSecond,
+      });
       const out = writer;
       if (this.#compression === 'gz') {
         await pipelinePromise(Readable.from(chunks, { objectMode: false }), createGzip(), async (source: AsyncIterable<Buffer>) => {
