@@ -21,9 +21,11 @@
 // A staging buffer goes to disk in writes of DIRECT_WRITE_BYTES, one after another. A txn log write
 // (O_DSYNC) that arrives while the disk holds a snapshot write waits for it, and at 16×1 every
 // acknowledgement waits for such a log write. With whole 1 MiB writes, on the million-node tree at
-// setData 16×1, the log's group writes took p50 7-15 ms while a snapshot ran (0.2 ms outside) and
-// the server made 0.9-1.1k writes/s during snapshots against 17-20k outside; in writes of 128 KiB,
-// p50 0.34-0.53 ms and 7.5-12.2k writes/s (native-free-notes.md, session 20).
+// setData 16×1, the log's group writes took p50 0.9 ms while a snapshot ran (7-15 ms in the
+// disk's slow phases; 0.2 ms outside) and the server made 0.9-4.6k writes/s during snapshots
+// against 17-25k outside; in writes of 128 KiB, p50 0.34-0.53 ms and 7.5-12.2k writes/s. The
+// snapshot takes longer, so over a whole window the writes/s hardly moved (native-free-notes.md,
+// session 20): what this buys is latency while a snapshot runs.
 
 import { constants as fsConstants, readSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
