@@ -108,6 +108,13 @@ export function decodeStream(task: DecodeTask): Promise<void> {
       flush();
       finish({ type: 'end', trailer, nodeCount: decoder.nodesDecoded, bytes: decoder.offset });
     };
+    /** Parses a file chunk and acknowledges it; `reused`: its memory is not ours to keep. */
+    const parse = (chunk: Uint8Array, reused: boolean): void => {
+      decoder.push(chunk);
+      if (reused && decoder.holdsInput) decoder.detachInput();
+      if (batches.size >= task.batchNodes) flush();
+      post({ type: 'ack' });
+    };
     const readNext = async (): Promise<void> => {
       if (finished) return;
       file ??= SnapshotFileReader.open(task.path as string);
@@ -117,11 +124,8 @@ export function decodeStream(task: DecodeTask): Promise<void> {
         end();
         return;
       }
-      decoder.push(chunk);
       // The reader reuses the chunk's memory for the read after next.
-      if (decoder.holdsInput) decoder.detachInput();
-      if (batches.size >= task.batchNodes) flush();
-      post({ type: 'ack' });
+      parse(chunk, true);
     };
     const onMessage = (msg: RestoreRequest): void => {
       try {
@@ -132,9 +136,7 @@ export function decodeStream(task: DecodeTask): Promise<void> {
         } else if (msg.type === 'end' && quorum && nodesEnded) {
           finish({ type: 'drained' });
         } else if (msg.type === 'chunk') {
-          decoder.push(msg.chunk);
-          if (batches.size >= task.batchNodes) flush();
-          post({ type: 'ack' });
+          parse(msg.chunk, false);
         } else if (msg.type === 'end') {
           end();
         } else if (msg.type === 'read') {
